@@ -1,0 +1,1 @@
+"""The ``aigc`` command line (Typer + Rich). Heavy modules are imported inside commands."""

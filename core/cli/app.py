@@ -1,0 +1,59 @@
+"""The ``aigc`` Typer application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aigc.core.cli import demo, generate, plugins, results
+from aigc.core.cli.state import CliState, state
+from aigc.core.config import Settings
+
+app = typer.Typer(
+    name="aigc",
+    help="Generate text, images and music with your own models; evaluate, accept and store every output.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="data folder (env AIGC_HOME; default ./aigc-data)")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="SQLAlchemy URL (env AIGC_DATABASE_URL; default SQLite in the data folder)"
+        ),
+    ] = None,
+) -> None:
+    """Global options."""
+    previous = ctx.obj if isinstance(ctx.obj, CliState) else None
+    ctx.obj = CliState(
+        Settings.from_env(data_dir=data_dir, database_url=database_url),
+        _registry=previous._registry if previous else None,
+    )
+
+
+app.command("generate")(generate.generate)
+app.command("plugins")(plugins.plugins)
+app.command("models")(plugins.models)
+app.command("feedback")(results.feedback)
+app.command("export")(results.export)
+app.command("demo")(demo.demo)
+app.add_typer(results.results_app, name="results")
+
+
+def main() -> None:
+    """Entry point of the ``aigc`` command: plugins may add commands before it runs."""
+    cli_state = CliState()
+    cli_state.registry.register_commands(app)
+    app(obj=cli_state)
+
+
+__all__ = ["app", "main", "state"]

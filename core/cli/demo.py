@@ -1,0 +1,99 @@
+"""``aigc demo``: the main job — a showcase of every installed generator, evaluated and stored."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aigc.core.cli.render import score_text
+from aigc.core.cli.showcase import write_showcase
+from aigc.core.cli.state import console, errors, fail, state
+from aigc.core.errors import InvalidRequestError
+from aigc.core.plugins import PluginRegistry
+from aigc.core.schemas import GenerationResult
+
+
+def demo_requests(registry: PluginRegistry, seed: int, samples: int | None) -> list[dict[str, Any]]:
+    """One request per generator example, with every evaluator that accepts the generator's output."""
+    requests: list[dict[str, Any]] = []
+    empty: dict[str, Any] = {}
+    for spec in registry.generators.values():
+        evaluators = [
+            e.name for e in registry.evaluators.values() if set(e.media_types) & set(spec.media_types)
+        ]
+        for example in spec.examples or (empty,):
+            request = {"n": 4, **example, "generator": spec.name, "seed": seed, "evaluators": evaluators}
+            if samples is not None:
+                request["n"] = samples
+            requests.append(request)
+    return requests
+
+
+def _describe(request: dict[str, Any]) -> str:
+    parts = [f"{k}={v}" for k, v in request.get("options", {}).items()]
+    if request.get("prompt"):
+        parts.insert(0, repr(request["prompt"]))
+    return " ".join(parts) or "defaults"
+
+
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="seed of the first sample of every request")] = 0,
+    samples: Annotated[
+        int | None, typer.Option("-n", help="samples per request (default: the example's)")
+    ] = None,
+) -> None:
+    """Generate a showcase with every installed generator, evaluate it, store it and show where it is."""
+    cli = state(ctx)
+    engine = cli.engine
+    requests = demo_requests(cli.registry, seed, samples)
+    if not requests:
+        raise fail("no generators are installed (see `aigc plugins` for load errors)")
+    table = Table(title="aigc demo")
+    for column in ("generator", "request", "samples", "accepted", "mean score", "time (ms)"):
+        table.add_column(column)
+    by_generator: dict[str, list[GenerationResult]] = defaultdict(list)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("generating", total=len(requests))
+        for request in requests:
+            progress.update(task, description=f"{request['generator']} {_describe(request)}")
+            try:
+                result = engine.generate(request)
+            except InvalidRequestError as error:
+                errors.print(f"[yellow]skipped[/] {request['generator']} example: {error}")
+                progress.advance(task)
+                continue
+            by_generator[request["generator"]].append(result)
+            scores = [g.score for g in result.generations if g.score is not None]
+            accepted = sum(g.status == "accepted" for g in result.generations)
+            table.add_row(
+                request["generator"],
+                _describe(request),
+                str(len(result.generations)),
+                f"{accepted}" if result.status != "failed" else f"[red]failed: {result.error}[/]",
+                score_text(sum(scores) / len(scores) if scores else None),
+                f"{result.timings.get('total_ms', 0):.0f}",
+            )
+            progress.advance(task)
+    console.print(table)
+    showcase = Path(cli.settings.data_dir) / "demo"
+    for generator, results in by_generator.items():
+        written = write_showcase(engine.store, generator, results, showcase)
+        sheet = [p for p in written if p.name == "sheet.png"]
+        console.print(
+            f"{generator}: {len(written)} files in {showcase / generator}"
+            + (f" (contact sheet: {sheet[0]})" if sheet else "")
+        )
+    console.print(
+        f"database: {cli.settings.resolved_database_url}\nblobs:    {cli.settings.resolved_blob_url}"
+    )
+    console.print(
+        "next: `aigc results list`, `aigc results show ID`, `aigc feedback ARTIFACT_ID --rating up`, "
+        "`aigc export -o results.jsonl`"
+    )

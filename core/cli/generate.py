@@ -1,0 +1,50 @@
+"""``aigc generate``: run one request and show what was stored."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from aigc.core.cli.options import parse_json_or_file, parse_pairs
+from aigc.core.cli.render import generations_table, result_summary
+from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.errors import InvalidRequestError
+
+
+def generate(
+    ctx: typer.Context,
+    generator: Annotated[str, typer.Argument(help="generator name (see `aigc plugins`)")],
+    prompt: Annotated[str | None, typer.Argument(help="prompt, for generators that take one")] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="generator option key=value (JSON values)")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", help="number of samples")] = 1,
+    seed: Annotated[int | None, typer.Option(help="seed of the first sample; sample i uses seed+i")] = None,
+    evaluate: Annotated[
+        list[str] | None, typer.Option("--evaluate", "-e", help="evaluator to run (repeatable)")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="acceptance policy as JSON or @file.json")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the stored result as JSON")] = False,
+) -> None:
+    """Generate samples, evaluate them, apply the policy and store everything."""
+    request = {
+        "generator": generator,
+        "prompt": prompt,
+        "options": parse_pairs(option),
+        "n": n,
+        "seed": seed,
+        "evaluators": evaluate or [],
+        "policy": parse_json_or_file(policy, "--policy"),
+    }
+    try:
+        result = state(ctx).engine.generate(request)
+    except InvalidRequestError as error:
+        raise fail(str(error), code=2) from None
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        console.print(generations_table(result.generations, title=f"{generator}"))
+        console.print(result_summary(result))
+    if result.status == "failed":
+        raise typer.Exit(1)

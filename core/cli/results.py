@@ -1,0 +1,107 @@
+"""``aigc results``, ``aigc feedback`` and ``aigc export``: reading and annotating what was stored."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aigc.core.cli.render import generation_detail, generations_table
+from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.errors import InvalidRequestError, NotFoundError
+from aigc.core.schemas import FeedbackInput
+from aigc.core.validation import validate_model
+
+results_app = typer.Typer(help="List and inspect stored generations.", no_args_is_help=True)
+RATINGS = {"up": 1, "down": -1, "+1": 1, "-1": -1}
+
+
+@results_app.command("list")
+def list_results(
+    ctx: typer.Context,
+    generator: Annotated[str | None, typer.Option(help="only this generator")] = None,
+    status: Annotated[str | None, typer.Option(help="accepted, rejected or failed")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="rows per page")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="rows to skip")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Stored generations, newest first."""
+    store = state(ctx).engine.store
+    rows = store.list_generations(generator=generator, status=status, limit=limit, offset=offset)
+    if as_json:
+        print_json([g.model_dump(mode="json") for g in rows])
+        return
+    total = store.count_generations(generator=generator, status=status)
+    console.print(generations_table(rows, title=f"generations {offset + 1}-{offset + len(rows)} of {total}"))
+
+
+@results_app.command("show")
+def show_result(
+    ctx: typer.Context,
+    generation_id: Annotated[int, typer.Argument(help="generation id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One generation with its provenance, artifacts and evaluations."""
+    try:
+        generation = state(ctx).engine.store.get_generation(generation_id)
+    except NotFoundError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        print_json(generation.model_dump(mode="json"))
+    else:
+        console.print(generation_detail(generation))
+
+
+def feedback(
+    ctx: typer.Context,
+    artifact_id: Annotated[int, typer.Argument(help="artifact id")],
+    rating: Annotated[str, typer.Option(help="up, down, or 1-5")],
+    label: Annotated[str | None, typer.Option(help="a short label, e.g. 'blurry'")] = None,
+    comment: Annotated[str | None, typer.Option(help="free text")] = None,
+    author: Annotated[str | None, typer.Option(help="who rated it")] = None,
+) -> None:
+    """Record a person's rating of an artifact."""
+    value = RATINGS.get(rating, rating)
+    try:
+        data = validate_model(
+            FeedbackInput,
+            {
+                "artifact_id": artifact_id,
+                "rating": value,
+                "label": label,
+                "comment": comment,
+                "author": author,
+            },
+        )
+        stored = state(ctx).engine.store.add_feedback(data)
+    except InvalidRequestError as error:
+        raise fail(str(error), code=2) from None
+    except NotFoundError as error:
+        raise fail(str(error)) from None
+    console.print(f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})")
+
+
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="JSONL file (default: stdout)")
+    ] = None,
+    status: Annotated[str | None, typer.Option(help="only accepted, rejected or failed")] = None,
+    generator: Annotated[str | None, typer.Option(help="only this generator")] = None,
+) -> None:
+    """Write stored generations with their metadata as JSON Lines."""
+    records = state(ctx).engine.store.export_records(status=status, generator=generator)
+    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    count = 0
+    try:
+        for record in records:
+            handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if output:
+            handle.close()
+    if output:
+        console.print(f"{count} generations written to {output}")

@@ -1,0 +1,42 @@
+"""Where aigc keeps its data and how long it waits for plugins, from arguments or the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_DATA_DIR = "aigc-data"
+
+
+class Settings(BaseModel):
+    """Engine settings. ``from_env`` reads ``AIGC_HOME``, ``AIGC_DATABASE_URL``, ``AIGC_BLOB_URL``,
+    ``AIGC_GENERATOR_TIMEOUT`` and ``AIGC_EVALUATOR_TIMEOUT``."""
+
+    data_dir: Path = Field(Path(DEFAULT_DATA_DIR), description="folder for the SQLite database and blobs")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir")
+    blob_url: str | None = Field(None, description="fsspec URL or folder for artifact blobs")
+    generator_timeout_s: float = Field(600.0, gt=0, le=86_400, description="limit for one generator call")
+    evaluator_timeout_s: float = Field(300.0, gt=0, le=86_400, description="limit for one evaluator call")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from the environment, with explicit non-None ``overrides`` taking precedence."""
+        env = {
+            "data_dir": os.environ.get("AIGC_HOME"),
+            "database_url": os.environ.get("AIGC_DATABASE_URL"),
+            "blob_url": os.environ.get("AIGC_BLOB_URL"),
+            "generator_timeout_s": os.environ.get("AIGC_GENERATOR_TIMEOUT"),
+            "evaluator_timeout_s": os.environ.get("AIGC_EVALUATOR_TIMEOUT"),
+        }
+        values = {k: v for k, v in env.items() if v} | {k: v for k, v in overrides.items() if v is not None}
+        return cls.model_validate(values)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'aigc.db'}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        return self.blob_url or str(self.data_dir / "blobs")

@@ -1,0 +1,276 @@
+"""The engine: validate → generate → stamp provenance → evaluate → decide → store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from aigc.core.config import Settings
+from aigc.core.errors import AigcError, PluginCallError, PluginLoadError
+from aigc.core.evaluation import evaluate_samples
+from aigc.core.isolation import call_with_timeout
+from aigc.core.keys import canonical_json, generation_key
+from aigc.core.plugins import PluginRegistry
+from aigc.core.policy import ScoredResult, decide
+from aigc.core.preparation import PreparedRequest, prepare
+from aigc.core.provenance import stamp
+from aigc.core.runtime import ModelRuntime
+from aigc.core.schemas import GenerationRequest, GenerationResult
+from aigc.core.specs import ArtifactData, Evaluator, EvaluatorSpec, Generator, GeneratorInput, GeneratorSpec
+from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
+from aigc.storage.store import Store
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _checked_batch(raw: object, expected: int, name: str) -> list[list[ArtifactData]]:
+    """The generator's output if it has one non-empty list of ``ArtifactData`` per input."""
+    if (
+        not isinstance(raw, list)
+        or len(raw) != expected
+        or not all(isinstance(s, list) and s and all(isinstance(a, ArtifactData) for a in s) for s in raw)
+    ):
+        raise PluginCallError(
+            f"generator {name!r} must return a list of {expected} non-empty lists of ArtifactData, "
+            f"got {type(raw).__name__}"
+        )
+    return raw
+
+
+class Engine:
+    """Runs generation requests and stores every one of them.
+
+    Usable directly from Python::
+
+        engine = Engine()                      # ./aigc-data, SQLite, installed plugins
+        result = engine.generate({"generator": "image-gan", "options": {"label": 3}, "n": 4, "seed": 1})
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        registry: PluginRegistry | None = None,
+        runtime: ModelRuntime | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.registry = registry or PluginRegistry.from_entry_points()
+        self.runtime = runtime or ModelRuntime()
+        self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)
+        self._instances: dict[str, Any] = {}
+        self._load_lock = threading.Lock()
+        self._recorded_models: set[tuple[str, str]] = set()
+        self.registry.engine_started(self)
+
+    # -- plugins ---------------------------------------------------------------------------------
+
+    def _instance(self, kind: str, spec: GeneratorSpec | EvaluatorSpec, check: type) -> Any:
+        key = f"{kind}:{spec.name}"
+        with self._load_lock:
+            if key in self._instances:
+                return self._instances[key]
+            try:
+                instance = call_with_timeout(
+                    f"{kind} {spec.name} factory",
+                    self.settings.generator_timeout_s,
+                    lambda: spec.factory(self.runtime),
+                )
+                if not isinstance(instance, check):
+                    raise PluginLoadError(
+                        f"{kind} {spec.name!r}: factory returned {type(instance).__name__}, "
+                        f"which lacks the {check.__name__} methods"
+                    )
+            except AigcError as error:
+                self._record_failure(kind, spec.name, "factory", error)
+                raise PluginLoadError(f"{kind} {spec.name!r} could not be loaded: {error}") from error
+            self._instances[key] = instance
+            return instance
+
+    def generator(self, name: str) -> Generator:
+        """The loaded generator ``name`` (built on first use)."""
+        instance: Generator = self._instance("generator", self.registry.generators[name], Generator)
+        return instance
+
+    def evaluator(self, spec: EvaluatorSpec) -> Evaluator:
+        """The loaded evaluator for ``spec`` (built on first use)."""
+        instance: Evaluator = self._instance("evaluator", spec, Evaluator)
+        return instance
+
+    def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
+        plugin = self.registry.owner_of(kind, name) or name
+        failure = self.registry.record_failure(plugin, f"{kind} {name}: {stage}", error)
+        self.store.record_plugin_error(
+            failure.plugin, failure.stage, failure.error_type, failure.message, failure.traceback
+        )
+
+    # -- generation ------------------------------------------------------------------------------
+
+    def prepare(self, request: GenerationRequest | dict[str, Any]) -> PreparedRequest:
+        """Validate a request without running it; raises ``InvalidRequestError``."""
+        return prepare(self.registry, request)
+
+    def _generate_batches(self, prepared: PreparedRequest, generator: Generator) -> list[list[ArtifactData]]:
+        spec, seeds = prepared.spec, prepared.seeds
+        inputs = [GeneratorInput(prompt=prepared.request.prompt)] * len(seeds)
+        outputs: list[list[ArtifactData]] = []
+        for start in range(0, len(seeds), spec.max_batch_size):
+            batch_inputs = inputs[start : start + spec.max_batch_size]
+            batch_seeds = seeds[start : start + spec.max_batch_size]
+            raw = call_with_timeout(
+                f"generator {spec.name}",
+                self.settings.generator_timeout_s,
+                partial(generator.generate, batch_inputs, prepared.options, batch_seeds),
+            )
+            outputs.extend(_checked_batch(raw, len(batch_seeds), spec.name))
+        return outputs
+
+    def _provenance(
+        self, prepared: PreparedRequest, model_sha256: str | None, seed: int, key: str
+    ) -> dict[str, str]:
+        fields = {
+            "generator": prepared.spec.name,
+            "version": prepared.spec.version,
+            "model-sha256": model_sha256 or "",
+            "options": canonical_json(prepared.options_json),
+            "seed": str(seed),
+            "key": key,
+        }
+        if prepared.request.prompt is not None:
+            fields["prompt"] = prepared.request.prompt
+        return fields
+
+    def generate(self, request: GenerationRequest | dict[str, Any]) -> GenerationResult:
+        """Run and store one request. Invalid input raises ``InvalidRequestError`` and stores nothing;
+        a plugin failure is stored as a failed request and returned with ``status == "failed"``."""
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        timings = {"validate_ms": _ms(started)}
+        model_sha256: str | None = None
+        try:
+            load_started = time.perf_counter()
+            generator = self.generator(prepared.spec.name)
+            model_sha256 = generator.model_sha256
+            timings["load_ms"] = _ms(load_started)
+            generate_started = time.perf_counter()
+            samples = self._generate_batches(prepared, generator)
+            timings["generate_ms"] = _ms(generate_started)
+        except AigcError as error:
+            if isinstance(error, PluginCallError):
+                self._record_failure("generator", prepared.spec.name, "generate", error)
+                self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
+            return self._store(prepared, model_sha256, timings, started, [], error=str(error))
+
+        keys = [
+            generation_key(
+                generator=prepared.spec.name,
+                version=prepared.spec.version,
+                model_sha256=model_sha256,
+                options=prepared.options_json,
+                seed=seed,
+                prompt=prepared.request.prompt,
+            )
+            for seed in prepared.seeds
+        ]
+        samples = [
+            [stamp(a, self._provenance(prepared, model_sha256, seed, key)) for a in artifacts]
+            for artifacts, seed, key in zip(samples, prepared.seeds, keys, strict=True)
+        ]
+        evaluate_started = time.perf_counter()
+        evaluations, eval_timings = evaluate_samples(
+            prepared, samples, self.evaluator, self.settings.evaluator_timeout_s
+        )
+        timings["evaluate_ms"] = _ms(evaluate_started)
+        timings |= eval_timings
+        generations = self._decide(prepared, samples, evaluations, keys, timings)
+        return self._store(prepared, model_sha256, timings, started, generations)
+
+    def _decide(
+        self,
+        prepared: PreparedRequest,
+        samples: Sequence[list[ArtifactData]],
+        evaluations: Sequence[list[NewEvaluation]],
+        keys: Sequence[str],
+        timings: dict[str, float],
+    ) -> list[NewGeneration]:
+        n = len(samples)
+        per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
+        generations = []
+        for index, (artifacts, evals, seed, key) in enumerate(
+            zip(samples, evaluations, prepared.seeds, keys, strict=True)
+        ):
+            decision = decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
+            generations.append(
+                NewGeneration(
+                    index=index,
+                    seed=seed,
+                    key=key,
+                    status=decision.status,
+                    score=decision.score,
+                    reasons=decision.reasons,
+                    error=None,
+                    timings=per_sample,
+                    artifacts=artifacts,
+                    evaluations=list(evals),
+                )
+            )
+        return generations
+
+    def _store(
+        self,
+        prepared: PreparedRequest,
+        model_sha256: str | None,
+        timings: dict[str, float],
+        started: float,
+        generations: list[NewGeneration],
+        error: str | None = None,
+    ) -> GenerationResult:
+        store_started = time.perf_counter()
+        request = prepared.request
+        record = NewRequest(
+            generator=prepared.spec.name,
+            generator_version=prepared.spec.version,
+            model_sha256=model_sha256,
+            prompt=request.prompt,
+            options=prepared.options_json,
+            n=request.n,
+            seed=prepared.seed,
+            evaluators=[
+                {"name": e.spec.name, "version": e.spec.version, "options": e.options.model_dump(mode="json")}
+                for e in prepared.evaluators
+            ],
+            policy=request.policy.model_dump(mode="json") if request.policy else None,
+            status="failed" if error else "completed",
+            error=error,
+            timings=timings,
+            metadata=dict(request.metadata),
+            generations=generations,
+        )
+        result = self.store.save(record)
+        self._record_new_models()
+        result.timings["store_ms"] = _ms(store_started)
+        result.timings["total_ms"] = _ms(started)
+        return result
+
+    def _record_new_models(self) -> None:
+        models = [
+            m for m in self.runtime.loaded_models if (str(m.path), m.sha256) not in self._recorded_models
+        ]
+        if models:
+            self.store.record_models(models)
+            self._recorded_models.update((str(m.path), m.sha256) for m in models)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

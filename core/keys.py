@@ -1,0 +1,37 @@
+"""Deterministic generation keys: the same inputs always give the same key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace, so equal values serialise identically."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def generation_key(
+    *,
+    generator: str,
+    version: str,
+    model_sha256: str | None,
+    options: dict[str, Any],
+    seed: int,
+    prompt: str | None,
+) -> str:
+    """sha256 over everything that determines a sample's output.
+
+    Two samples with the same key have byte-identical artifacts, which is what lets anyone check a
+    file by generating it again.
+    """
+    identity = {
+        "generator": generator,
+        "version": version,
+        "model_sha256": model_sha256,
+        "options": options,
+        "seed": seed,
+        "prompt": prompt,
+    }
+    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()

@@ -1,0 +1,109 @@
+"""Checking a request against the installed plugins before any work is done."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from aigc.core.errors import InvalidRequestError
+from aigc.core.plugins import PluginRegistry, names
+from aigc.core.schemas import MAX_SEED, GenerationRequest
+from aigc.core.specs import EvaluatorSpec, GeneratorSpec
+from aigc.core.validation import M, invalid, validate_model
+
+
+@dataclass(frozen=True)
+class PreparedEvaluator:
+    spec: EvaluatorSpec
+    options: BaseModel
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request whose generator, options and evaluators are all known to be valid."""
+
+    request: GenerationRequest
+    spec: GeneratorSpec
+    options: BaseModel
+    seed: int
+    evaluators: list[PreparedEvaluator]
+
+    @property
+    def options_json(self) -> dict[str, Any]:
+        return self.options.model_dump(mode="json")
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.seed + i for i in range(self.request.n)]
+
+
+def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:
+    """Validate plugin options, rejecting unknown names even if the plugin's model would ignore them."""
+    known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidRequestError(
+            [
+                {
+                    "field": f"{prefix}.{name}",
+                    "value": values[name],
+                    "message": f"unknown option; allowed: {', '.join(sorted(known)) or 'none'}",
+                }
+                for name in unknown
+            ]
+        )
+    return validate_model(model, values, prefix)
+
+
+def _check_prompt(spec: GeneratorSpec, prompt: str | None) -> None:
+    if spec.prompt == "none" and prompt is not None:
+        raise invalid("prompt", prompt, f"generator {spec.name!r} takes no prompt")
+    if spec.prompt == "required" and not (prompt and prompt.strip()):
+        raise invalid("prompt", prompt, f"generator {spec.name!r} needs a non-empty prompt")
+
+
+def _prepare_evaluators(
+    registry: PluginRegistry, request: GenerationRequest, spec: GeneratorSpec
+) -> list[PreparedEvaluator]:
+    prepared = []
+    for i, ref in enumerate(request.evaluators):
+        field = f"evaluators[{i}]"
+        evaluator = registry.evaluators.get(ref.name)
+        if evaluator is None:
+            raise invalid(
+                f"{field}.name",
+                ref.name,
+                f"unknown evaluator; installed: {names(registry.evaluators.values())}",
+            )
+        if not set(evaluator.media_types) & set(spec.media_types):
+            raise invalid(
+                f"{field}.name",
+                ref.name,
+                f"evaluator accepts {', '.join(evaluator.media_types)}, but {spec.name!r} "
+                f"produces {', '.join(spec.media_types)}",
+            )
+        prepared.append(
+            PreparedEvaluator(evaluator, validate_options(evaluator.options, ref.options, f"{field}.options"))
+        )
+    return prepared
+
+
+def prepare(registry: PluginRegistry, request: GenerationRequest | dict[str, Any]) -> PreparedRequest:
+    """Validate ``request`` completely; raises ``InvalidRequestError`` naming every bad field."""
+    if not isinstance(request, GenerationRequest):
+        request = validate_model(GenerationRequest, request)
+    spec = registry.generators.get(request.generator)
+    if spec is None:
+        raise invalid(
+            "generator",
+            request.generator,
+            f"unknown generator; installed: {names(registry.generators.values())}",
+        )
+    _check_prompt(spec, request.prompt)
+    options = validate_options(spec.options, request.options, "options")
+    evaluators = _prepare_evaluators(registry, request, spec)
+    seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED)
+    return PreparedRequest(request, spec, options, seed, evaluators)

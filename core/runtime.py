@@ -1,0 +1,196 @@
+"""The one place ONNX Runtime sessions are created.
+
+Every model file is checked against its manifest's sha256 before it is loaded. Providers are
+chosen once per process: CUDA when a session really runs on it (``session.get_providers()``,
+not ``get_available_providers()``, which onnxruntime-gpu fills in even without a GPU), else CPU.
+All sessions share one intra-op thread pool, so several models in one process do not fight
+over the cores.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from aigc.core.errors import DeviceUnavailableError
+from aigc.core.manifest import load_manifest, verify_file
+
+if TYPE_CHECKING:
+    import numpy as np
+    import onnxruntime as ort
+
+Device = Literal["auto", "cpu", "cuda"]
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+_ORT_WARNING, _ORT_FATAL = 2, 4
+
+_process_lock = threading.Lock()
+_thread_pool_size: int | None = None
+_cuda_works: bool | None = None
+
+
+def _ort() -> Any:
+    import onnxruntime
+
+    return onnxruntime
+
+
+def default_thread_count() -> int:
+    """Intra-op threads for the shared pool: ``AIGC_THREADS`` or the cores this process may use."""
+    configured = os.environ.get("AIGC_THREADS")
+    if configured:
+        return max(1, int(configured))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _ensure_thread_pool(threads: int) -> int:
+    """Create the process-wide ORT thread pool once; later calls get the size it was made with."""
+    global _thread_pool_size
+    with _process_lock:
+        if _thread_pool_size is None:
+            _ort().capi._pybind_state.set_global_thread_pool_sizes(threads, 1)
+            _thread_pool_size = threads
+        return _thread_pool_size
+
+
+def _session_options(ort: Any) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.use_per_session_threads = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
+def cuda_works(model_path: Path) -> bool:
+    """Whether a session of ``model_path`` really runs on CUDA (probed once per process, quietly)."""
+    global _cuda_works
+    if _cuda_works is not None:
+        return _cuda_works
+    ort = _ort()
+    if CUDA not in ort.get_available_providers():
+        _cuda_works = False
+        return False
+    ort.set_default_logger_severity(_ORT_FATAL)
+    try:
+        probe = ort.InferenceSession(str(model_path), _session_options(ort), providers=[CUDA, CPU])
+        _cuda_works = probe.get_providers()[0] == CUDA
+    except Exception:
+        _cuda_works = False
+    finally:
+        ort.set_default_logger_severity(_ORT_WARNING)
+    return _cuda_works
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model file the runtime has loaded, as recorded in the ``models`` table."""
+
+    name: str
+    version: str
+    file: str
+    path: Path
+    sha256: str
+    opset: int | None
+    providers: tuple[str, ...]
+
+
+class ModelSession:
+    """A verified ONNX Runtime session with numpy in, numpy out."""
+
+    def __init__(self, session: ort.InferenceSession, model: LoadedModel) -> None:
+        self.session = session
+        self.model = model
+        self.input_names = [i.name for i in session.get_inputs()]
+        self.output_names = [o.name for o in session.get_outputs()]
+
+    @property
+    def sha256(self) -> str:
+        return self.model.sha256
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return self.model.providers
+
+    def run(self, feeds: dict[str, np.ndarray], outputs: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Run the graph; returns ``{output name: array}``."""
+        names = outputs or self.output_names
+        return dict(zip(names, self.session.run(names, feeds), strict=True))
+
+
+class ModelRuntime:
+    """Creates, verifies and caches ONNX Runtime sessions for plugins.
+
+    ``device``: ``auto`` (CUDA when it works, else CPU), ``cpu`` or ``cuda``. ``strict`` makes an
+    unavailable device an error instead of a fallback. Both default to the environment:
+    ``AIGC_DEVICE`` and ``AIGC_STRICT_DEVICE=cuda``.
+    """
+
+    def __init__(self, device: Device | None = None, strict: bool | None = None, threads: int | None = None):
+        strict_env = os.environ.get("AIGC_STRICT_DEVICE", "").strip().lower()
+        if strict_env and strict_env not in ("cuda", "cpu"):
+            raise DeviceUnavailableError(f"AIGC_STRICT_DEVICE must be 'cuda' or 'cpu', got {strict_env!r}")
+        env_device = os.environ.get("AIGC_DEVICE", "auto").strip().lower() or "auto"
+        chosen = device or strict_env or env_device
+        if chosen not in ("auto", "cpu", "cuda"):
+            raise DeviceUnavailableError(f"AIGC_DEVICE must be auto, cpu or cuda, got {chosen!r}")
+        self.device: Device = chosen  # type: ignore[assignment]
+        self.strict = bool(strict_env) if strict is None else strict
+        self.threads = _ensure_thread_pool(threads or default_thread_count())
+        self._sessions: dict[tuple[Path, str], ModelSession] = {}
+        self._lock = threading.Lock()
+
+    def _providers_for(self, path: Path) -> list[str]:
+        if self.device == "cpu":
+            return [CPU]
+        if cuda_works(path):
+            return [CUDA, CPU]
+        if self.device == "cuda" and self.strict:
+            raise DeviceUnavailableError(
+                "AIGC_STRICT_DEVICE=cuda, but ONNX Runtime cannot run on CUDA here "
+                f"(available: {_ort().get_available_providers()}); install aigc[cuda] on a machine "
+                "with an NVIDIA GPU, or unset AIGC_STRICT_DEVICE to fall back to CPU"
+            )
+        return [CPU]
+
+    def session(self, model_dir: Path, file: str) -> ModelSession:
+        """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``."""
+        model_dir = Path(model_dir)
+        manifest = load_manifest(model_dir)
+        sha256 = verify_file(model_dir, file, manifest)
+        for extra in manifest.files:
+            if extra.startswith(file + "."):
+                verify_file(model_dir, extra, manifest)  # external weights (model.onnx.data) too
+        path = model_dir / file
+        key = (path.resolve(), sha256)
+        with self._lock:
+            cached = self._sessions.get(key)
+            if cached is not None:
+                return cached
+            ort = _ort()
+            session = ort.InferenceSession(
+                str(path), _session_options(ort), providers=self._providers_for(path)
+            )
+            providers = tuple(session.get_providers())
+            if self.strict and self.device == "cuda" and providers[0] != CUDA:
+                raise DeviceUnavailableError(f"{path} did not load on CUDA (got {providers})")
+            model = LoadedModel(
+                name=manifest.name,
+                version=manifest.version,
+                file=file,
+                path=path,
+                sha256=sha256,
+                opset=manifest.files[file].opset,
+                providers=providers,
+            )
+            loaded = ModelSession(session, model)
+            self._sessions[key] = loaded
+            return loaded
+
+    @property
+    def loaded_models(self) -> list[LoadedModel]:
+        """Every model file this runtime has a session for."""
+        with self._lock:
+            return [s.model for s in self._sessions.values()]

@@ -1,0 +1,199 @@
+"""Requests, results and policies: the validated data that crosses aigc's edges."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from aigc.core.specs import NAME_PATTERN
+
+MAX_SAMPLES = 256
+MAX_SEED = 2**53  # seeds survive a round trip through JSON and JavaScript exactly
+MAX_PROMPT_CHARS = 20_000
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
+MetricKey = Annotated[str, Field(min_length=1, max_length=160)]
+GenerationStatus = Literal["accepted", "rejected", "failed"]
+RequestStatus = Literal["completed", "failed"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvaluatorRef(_Strict):
+    """An evaluator to run on every sample, with its options."""
+
+    name: Name
+    options: dict[str, Any] = Field(default_factory=dict, max_length=64)
+
+
+class MetricThreshold(_Strict):
+    """Bounds a metric must stay within for a sample to be accepted."""
+
+    min: float | None = Field(None, description="lowest acceptable value (inclusive)")
+    max: float | None = Field(None, description="highest acceptable value (inclusive)")
+    on: Literal["score", "value"] = Field("score", description="check the [0,1] score or the raw value")
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> MetricThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("a threshold needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class AcceptancePolicy(_Strict):
+    """How evaluator results decide acceptance.
+
+    Metric keys are a metric name (``class_match``) or ``evaluator/metric``.
+    The overall score is the weighted mean of the metric scores (equal weights when none are
+    given). A sample is accepted when every threshold holds, no evaluator said it failed
+    (unless ``require_passed`` is false) and the overall score reaches ``min_score``.
+    """
+
+    weights: dict[MetricKey, Annotated[float, Field(ge=0, le=1000)]] = Field(
+        default_factory=dict, max_length=64
+    )
+    thresholds: dict[MetricKey, MetricThreshold] = Field(default_factory=dict, max_length=64)
+    min_score: float | None = Field(None, ge=0, le=1)
+    require_passed: bool = True
+
+
+class GenerationRequest(_Strict):
+    """One call of a generator: ``n`` samples, sample ``i`` seeded with ``seed + i``."""
+
+    generator: Name
+    prompt: str | None = Field(None, max_length=MAX_PROMPT_CHARS)
+    options: dict[str, Any] = Field(default_factory=dict, max_length=64)
+    n: int = Field(1, ge=1, le=MAX_SAMPLES)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    evaluators: list[EvaluatorRef] = Field(default_factory=list, max_length=16)
+    policy: AcceptancePolicy | None = None
+    metadata: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=dict, max_length=32
+    )
+
+    @field_validator("evaluators", mode="before")
+    @classmethod
+    def _names_as_refs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class EvalResult(_Strict):
+    """One metric of one artifact (promptfoo's result model).
+
+    ``score`` is normalised to [0, 1] where higher is better; ``value`` is the raw measurement.
+    ``error`` is set instead when the evaluator failed on this artifact.
+    """
+
+    metric: Annotated[str, Field(min_length=1, max_length=96)]
+    score: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    value: float | None = Field(None, allow_inf_nan=False)
+    passed: bool | None = None
+    reason: str = Field("", max_length=4000)
+    details: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = Field(None, max_length=4000)
+
+    @field_validator("details")
+    @classmethod
+    def _details_are_strict_json(cls, details: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(details, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"details must be JSON without NaN or Infinity ({error})") from None
+        return details
+
+
+class Artifact(BaseModel):
+    """A stored artifact: bytes live in the blob store under their sha256, text inline."""
+
+    id: int
+    generation_id: int
+    index: int
+    media_type: str
+    sha256: str
+    size: int
+    uri: str | None
+    text: str | None
+    metadata: dict[str, Any]
+
+
+class Evaluation(EvalResult):
+    """A stored evaluation result."""
+
+    id: int
+    generation_id: int
+    artifact_id: int | None
+    evaluator: str
+    evaluator_version: str
+
+
+class Generation(BaseModel):
+    """One stored sample with its provenance, artifacts and evaluations."""
+
+    id: int
+    request_id: int
+    index: int
+    created_at: datetime
+    generator: str
+    generator_version: str
+    model_sha256: str | None
+    prompt: str | None
+    options: dict[str, Any]
+    seed: int
+    key: str
+    status: GenerationStatus
+    score: float | None
+    reasons: list[str]
+    error: str | None
+    timings: dict[str, float]
+    artifacts: list[Artifact]
+    evaluations: list[Evaluation]
+
+
+class GenerationResult(BaseModel):
+    """What ``Engine.generate`` returns: the stored request and its samples."""
+
+    request_id: int
+    created_at: datetime
+    generator: str
+    status: RequestStatus
+    error: str | None
+    timings: dict[str, float]
+    generations: list[Generation]
+
+
+class Feedback(BaseModel):
+    """A person's rating of an artifact."""
+
+    id: int
+    artifact_id: int
+    rating: int
+    label: str | None
+    comment: str | None
+    author: str | None
+    created_at: datetime
+
+
+class FeedbackInput(_Strict):
+    """Feedback as submitted: rating -1 (down) or +1 (up), or a 1-5 scale."""
+
+    artifact_id: int = Field(ge=1)
+    rating: int = Field(ge=-1, le=5)
+    label: str | None = Field(None, max_length=64)
+    comment: str | None = Field(None, max_length=4000)
+    author: str | None = Field(None, max_length=128)
+
+    @field_validator("rating")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("rating must be -1 (down), +1 (up) or 2-5 on a five-point scale, not 0")
+        return value

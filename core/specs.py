@@ -1,0 +1,138 @@
+"""What a plugin registers: generator and evaluator specs, and the objects their factories build."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.schemas import EvalResult
+
+Modality = Literal["text", "image", "audio", "music"]
+PromptUse = Literal["none", "optional", "required"]
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+class Options(BaseModel):
+    """Base class for generator and evaluator options: unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ArtifactData:
+    """One output of one sample as a plugin returns it: file bytes or inline text."""
+
+    media_type: str
+    data: bytes | None = None
+    text: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.text is None):
+            raise ValueError("ArtifactData needs exactly one of data (bytes) or text (str)")
+        if "/" not in self.media_type:
+            raise ValueError(f"media_type must look like 'type/subtype', got {self.media_type!r}")
+
+    @property
+    def payload(self) -> bytes:
+        """The artifact's bytes (text is UTF-8 encoded)."""
+        return self.data if self.data is not None else (self.text or "").encode()
+
+
+@dataclass(frozen=True)
+class GeneratorInput:
+    """One item of a generation batch."""
+
+    prompt: str | None = None
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """A loaded generator. ``generate`` is batched: one seed and one list of artifacts per input."""
+
+    model_sha256: str | None
+
+    def generate(
+        self, inputs: Sequence[GeneratorInput], options: Any, seeds: Sequence[int]
+    ) -> list[list[ArtifactData]]: ...
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One artifact to evaluate, with what it was generated from."""
+
+    artifact: ArtifactData
+    prompt: str | None
+    generator: str
+    options: Mapping[str, Any]
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """A loaded evaluator: one list of results (one per metric) per item."""
+
+    def evaluate(self, items: Sequence[EvalItem], options: Any) -> list[list[EvalResult]]: ...
+
+
+def _check_common(kind: str, name: str, version: str, options: type[BaseModel]) -> None:
+    if not _NAME_RE.match(name):
+        raise ValueError(f"{kind} name {name!r} must match {NAME_PATTERN}")
+    if not version or len(version) > 32:
+        raise ValueError(f"{kind} {name!r}: version must be 1-32 characters, got {version!r}")
+    if not (isinstance(options, type) and issubclass(options, BaseModel)):
+        raise ValueError(f"{kind} {name!r}: options must be a pydantic model class")
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """A generator as registered by a plugin.
+
+    ``factory(runtime)`` builds the loaded generator; it is called once, on first use.
+    ``model_dir`` is the folder holding the generator's ``manifest.json`` and model files.
+    ``examples`` are partial requests (``prompt``, ``options``, ``n``) that ``aigc demo`` runs.
+    """
+
+    name: str
+    modality: Modality
+    version: str
+    options: type[BaseModel]
+    factory: Callable[[ModelRuntime], Generator]
+    media_types: tuple[str, ...]
+    description: str = ""
+    prompt: PromptUse = "none"
+    max_batch_size: int = 64
+    model_dir: Path | None = None
+    examples: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_common("generator", self.name, self.version, self.options)
+        if not self.media_types:
+            raise ValueError(f"generator {self.name!r}: media_types must name what it produces")
+        if self.max_batch_size < 1:
+            raise ValueError(f"generator {self.name!r}: max_batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class EvaluatorSpec:
+    """An evaluator as registered by a plugin; it is offered artifacts of ``media_types`` only."""
+
+    name: str
+    version: str
+    options: type[BaseModel]
+    factory: Callable[[ModelRuntime], Evaluator]
+    media_types: tuple[str, ...]
+    description: str = ""
+    model_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        _check_common("evaluator", self.name, self.version, self.options)
+        if not self.media_types:
+            raise ValueError(f"evaluator {self.name!r}: media_types must name what it accepts")

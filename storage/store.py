@@ -1,0 +1,318 @@
+"""The store: the one API the engine, the CLI and the HTTP layer use to keep and read results.
+
+Rows live in a SQL database (SQLite by default, PostgreSQL for several machines); artifact bytes
+in a content-addressed blob store. ``save`` writes the blobs first and then every row in one
+transaction, so a failure leaves no partial request behind, at most blobs no row points to
+(which a garbage collector can remove by comparing ``BlobStore.iter_hashes`` with the
+``artifacts`` table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+
+from aigc.core.errors import BlobIntegrityError, NotFoundError
+from aigc.core.runtime import LoadedModel
+from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, GenerationResult
+from aigc.storage import queries
+from aigc.storage.blobs import BlobStore, sha256_hex
+from aigc.storage.database import open_database, read_only, sqlite_database_url
+from aigc.storage.mapping import (
+    artifact_from_row,
+    export_record,
+    feedback_from_row,
+    generation_from_row,
+    model_from_row,
+    model_key,
+    plugin_error_from_row,
+    request_row,
+    result_from_row,
+)
+from aigc.storage.models import (
+    ArtifactRow,
+    FeedbackRow,
+    ModelRow,
+    PluginErrorRow,
+    utc_now,
+)
+from aigc.storage.records import NewRequest
+from aigc.storage.views import ModelRecord, PluginErrorRecord
+
+DATABASE_FILE = "aigc.db"
+BLOB_FOLDER = "blobs"
+MAX_PAGE_SIZE = 1000
+EXPORT_PAGE_SIZE = 200
+
+
+class Store:
+    """Requests, generations, artifacts, evaluations, feedback, models and plugin errors.
+
+    ``database_url`` is any SQLAlchemy URL (the schema is migrated on opening); ``blob_url`` a
+    local folder or an fsspec URL. Safe to use from several threads and several processes.
+    """
+
+    def __init__(self, database_url: str, blob_url: str) -> None:
+        self.engine = open_database(database_url)
+        self.blobs = BlobStore(blob_url)
+        self._write = sessionmaker(self.engine, expire_on_commit=False)
+        self._read = sessionmaker(read_only(self.engine), expire_on_commit=False)
+
+    @classmethod
+    def open(cls, data_dir: Path, database_url: str | None = None) -> Store:
+        """The store of a data folder: SQLite at ``data_dir/aigc.db`` (unless ``database_url``
+        names another database) and blobs under ``data_dir/blobs``."""
+        data_dir = Path(data_dir)
+        return cls(database_url or sqlite_database_url(data_dir / DATABASE_FILE), str(data_dir / BLOB_FOLDER))
+
+    def close(self) -> None:
+        """Close every pooled database connection."""
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        """A session for ad-hoc reads (reports, tests); writes go through the store's methods.
+
+        Use it as a context manager: ``with store.session() as session: ...``.
+        """
+        return self._read()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def save(self, request: NewRequest) -> GenerationResult:
+        """Store a request with its samples, artifacts and evaluations, all or nothing.
+
+        Artifact bytes go to the blob store first; text artifacts are kept inline. Raises
+        ``sqlalchemy.exc.IntegrityError`` when a sample's ``idempotency_key`` is taken already.
+        """
+        row = request_row(request, self.blobs.uri)  # checks the request before anything is written
+        for sample in request.generations:
+            for artifact in sample.artifacts:
+                if artifact.data is not None:
+                    self.blobs.put(artifact.data)
+        with self._write.begin() as session:
+            session.add(row)
+            session.flush()
+            return result_from_row(row)
+
+    def get_result(self, request_id: int) -> GenerationResult:
+        """A stored request with its samples."""
+        with self._read() as session:
+            row = session.scalars(queries.request_with_generations(request_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"request {request_id} not found")
+            return result_from_row(row)
+
+    def get_generation(self, generation_id: int) -> Generation:
+        """A stored sample with its artifacts and evaluations."""
+        with self._read() as session:
+            row = session.scalars(queries.generation_with_contents(generation_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"generation {generation_id} not found")
+            return generation_from_row(row)
+
+    def list_generations(
+        self,
+        *,
+        generator: str | None = None,
+        status: str | None = None,
+        request_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Generation]:
+        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``."""
+        _check_page(limit, offset)
+        statement = queries.newest_generations(
+            generator=generator, status=status, request_id=request_id, limit=limit, offset=offset
+        )
+        with self._read() as session:
+            return [generation_from_row(row) for row in session.scalars(statement)]
+
+    def count_generations(
+        self, *, generator: str | None = None, status: str | None = None, request_id: int | None = None
+    ) -> int:
+        """How many samples match (the filters of ``list_generations``)."""
+        statement = queries.generation_count(generator=generator, status=status, request_id=request_id)
+        with self._read() as session:
+            count: int = session.scalars(statement).one()
+            return count
+
+    def get_artifact(self, artifact_id: int) -> Artifact:
+        """A stored artifact's record."""
+        with self._read() as session:
+            return artifact_from_row(_artifact_row(session, artifact_id))
+
+    def read_artifact(self, artifact_id: int) -> bytes:
+        """An artifact's bytes, checked against its sha256 (text artifacts: their UTF-8 encoding).
+
+        Raises ``BlobIntegrityError`` when the bytes are missing or no longer match.
+        """
+        with self._read() as session:
+            row = _artifact_row(session, artifact_id)
+            sha256: str = row.sha256
+            text: str | None = row.text
+        if text is not None:
+            data: bytes = text.encode()
+            if sha256_hex(data) != sha256:
+                raise BlobIntegrityError(f"artifact {artifact_id}: inline text no longer hashes to {sha256}")
+            return data
+        try:
+            data = self.blobs.get(sha256)
+        except NotFoundError as missing:
+            raise BlobIntegrityError(f"artifact {artifact_id}: its blob is missing ({missing})") from None
+        return data
+
+    def add_feedback(self, feedback: FeedbackInput) -> Feedback:
+        """Record a person's rating of an artifact (``NotFoundError`` if there is no such artifact)."""
+        with self._write.begin() as session:
+            _artifact_row(session, feedback.artifact_id)
+            row = FeedbackRow(
+                artifact_id=feedback.artifact_id,
+                rating=feedback.rating,
+                label=feedback.label,
+                comment=feedback.comment,
+                author=feedback.author,
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()
+            return feedback_from_row(row)
+
+    def list_feedback(self, artifact_id: int | None = None) -> list[Feedback]:
+        """Feedback, oldest first; only one artifact's when ``artifact_id`` is given."""
+        with self._read() as session:
+            return [feedback_from_row(row) for row in session.scalars(queries.feedback_rows(artifact_id))]
+
+    def record_plugin_error(
+        self, plugin: str, stage: str, error_type: str, message: str, traceback: str
+    ) -> PluginErrorRecord:
+        """Record that ``plugin`` failed at ``stage`` (import, register, factory or call, possibly
+        with detail). Over-long names are cut to fit: recording a failure must not fail."""
+        row = PluginErrorRow(
+            plugin=_fit(plugin, PluginErrorRow.plugin),
+            stage=_fit(stage, PluginErrorRow.stage),
+            error_type=_fit(error_type, PluginErrorRow.error_type),
+            message=message,
+            traceback=traceback,
+            created_at=utc_now(),
+        )
+        with self._write.begin() as session:
+            session.add(row)
+            session.flush()
+            return plugin_error_from_row(row)
+
+    def list_plugin_errors(self, limit: int = 50) -> list[PluginErrorRecord]:
+        """The most recent plugin errors first."""
+        _check_page(limit, 0)
+        with self._read() as session:
+            return [
+                plugin_error_from_row(row) for row in session.scalars(queries.newest_plugin_errors(limit))
+            ]
+
+    def record_models(self, models: Iterable[LoadedModel]) -> None:
+        """Note that these model files were used now, adding any execution provider not seen before."""
+        providers_by_key: dict[tuple[str, str, str, str], list[str]] = {}
+        opsets: dict[tuple[str, str, str, str], int | None] = {}
+        for model in models:
+            seen = providers_by_key.setdefault(model_key(model), [])
+            seen.extend(p for p in model.providers if p not in seen)
+            opsets[model_key(model)] = model.opset
+        if not providers_by_key:
+            return
+        now = utc_now()
+        with self._write.begin() as session:
+            for key, providers in providers_by_key.items():
+                _upsert_model(session, key, opsets[key], providers, now)
+
+    def list_models(self) -> list[ModelRecord]:
+        """Every model file recorded, by name, version and file."""
+        with self._read() as session:
+            return [model_from_row(row) for row in session.scalars(queries.models_by_name())]
+
+    def export_records(
+        self, *, status: str | None = None, generator: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """One JSON-able dict per matching generation, oldest first, read a page at a time.
+
+        Each holds the sample's provenance (generator, model sha256, prompt, options, seed, key),
+        outcome (status, score, reasons, timings), request settings, artifacts (sha256, media
+        type, uri or text, metadata, feedback) and evaluations. No transaction stays open
+        between pages, so a slow consumer holds no locks.
+        """
+        after_id = 0
+        while True:
+            statement = queries.generations_for_export(
+                generator=generator, status=status, after_id=after_id, limit=EXPORT_PAGE_SIZE
+            )
+            with self._read() as session:
+                rows = session.scalars(statement).all()
+                page = [export_record(row) for row in rows]
+            yield from page
+            if len(rows) < EXPORT_PAGE_SIZE:
+                return
+            after_id = rows[-1].id
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, got {offset}")
+
+
+def _fit(value: str, column: InstrumentedAttribute[str]) -> str:
+    length = column.property.columns[0].type.length
+    return value if length is None or len(value) <= length else value[: length - 1] + "…"
+
+
+def _artifact_row(session: Session, artifact_id: int) -> ArtifactRow:
+    row = session.get(ArtifactRow, artifact_id)
+    if row is None:
+        raise NotFoundError(f"artifact {artifact_id} not found")
+    return row
+
+
+def _upsert_model(
+    session: Session,
+    key: tuple[str, str, str, str],
+    opset: int | None,
+    providers: list[str],
+    now: datetime,
+) -> None:
+    row = session.scalars(queries.model_row_for_update(*key)).one_or_none()
+    if row is None:
+        name, version, file, sha256 = key
+        try:
+            with session.begin_nested():
+                session.add(
+                    ModelRow(
+                        name=name,
+                        version=version,
+                        file=file,
+                        sha256=sha256,
+                        opset=opset,
+                        providers=providers,
+                        first_seen=now,
+                        last_used=now,
+                    )
+                )
+            return
+        except IntegrityError:
+            # Another process inserted it between our SELECT and INSERT (possible on PostgreSQL;
+            # SQLite's immediate transactions serialise writers): update theirs instead.
+            row = session.scalars(queries.model_row_for_update(*key)).one()
+    row.providers = row.providers + [p for p in providers if p not in row.providers]
+    row.last_used = now
+    if row.opset is None:
+        row.opset = opset

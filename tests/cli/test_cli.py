@@ -1,0 +1,132 @@
+"""The ``aigc`` command end to end, as a user runs it: real processes, a temporary data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+
+class Aigc:
+    """Runs ``aigc`` in a subprocess against one data folder."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.env = os.environ | {"AIGC_HOME": str(data_dir), "COLUMNS": "200"}
+        self.env.pop("AIGC_LOAD_PLUGINS", None)
+
+    def run(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "aigc.core.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == expect, (
+            f"aigc {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "aigc-data"
+
+
+@pytest.fixture(scope="module")
+def aigc(data_dir: Path) -> Aigc:
+    return Aigc(data_dir)
+
+
+@pytest.fixture(scope="module")
+def generated(aigc: Aigc) -> dict[str, Any]:
+    return aigc.json(
+        "generate", "image-gan", "-o", "label=3", "-n", "2", "--seed", "5", "--evaluate", "image-class-match"
+    )  # type: ignore[no-any-return]
+
+
+def test_help_lists_the_commands(aigc: Aigc) -> None:
+    out = aigc.run("--help").stdout
+    for command in ("generate", "plugins", "models", "results", "feedback", "export", "demo"):
+        assert command in out
+
+
+def test_plugins_lists_generators_with_option_limits(aigc: Aigc) -> None:
+    listing = aigc.json("plugins")
+    gan = next(g for g in listing["generators"] if g["name"] == "image-gan")
+    label = next(o for o in gan["options"] if o["name"] == "label")
+    assert label["limits"] == {"minimum": 0, "maximum": 9} and label["description"]
+    assert "image-class-match" in {e["name"] for e in listing["evaluators"]}
+
+
+def test_generate_stores_and_prints_the_result(generated: dict[str, Any], data_dir: Path) -> None:
+    assert generated["status"] == "completed"
+    assert [g["seed"] for g in generated["generations"]] == [5, 6]
+    for generation in generated["generations"]:
+        assert generation["options"]["label"] == 3
+        assert generation["evaluations"][0]["metric"] == "class_match"
+        assert set(generation["timings"]) == {"generate_ms", "evaluate_ms"}
+        assert Path(generation["artifacts"][0]["uri"]).is_file()
+    assert (data_dir / "aigc.db").is_file()
+
+
+def test_results_list_and_show(aigc: Aigc, generated: dict[str, Any]) -> None:
+    listed = aigc.json("results", "list")
+    assert [g["id"] for g in listed] == sorted((g["id"] for g in generated["generations"]), reverse=True)
+    first = generated["generations"][0]
+    shown = aigc.json("results", "show", str(first["id"]))
+    assert shown["key"] == first["key"] and shown["artifacts"] == first["artifacts"]
+    assert "image-gan@" in aigc.run("results", "show", str(first["id"])).stdout
+
+
+def test_missing_result_is_a_clear_error(aigc: Aigc) -> None:
+    done = aigc.run("results", "show", "999999", expect=1)
+    assert "999999" in done.stderr
+
+
+def test_invalid_option_names_field_and_limit(aigc: Aigc) -> None:
+    done = aigc.run("generate", "image-gan", "-o", "label=12", expect=2)
+    assert "options.label" in done.stderr and "9" in done.stderr
+    done = aigc.run("generate", "image-gan", "-o", "labl=1", expect=2)
+    assert "unknown option" in done.stderr
+
+
+def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Path) -> None:
+    artifact_id = generated["generations"][0]["artifacts"][0]["id"]
+    assert (
+        "stored" in aigc.run("feedback", str(artifact_id), "--rating", "up", "--comment", "a clean 3").stdout
+    )
+    aigc.run("feedback", "999999", "--rating", "up", expect=1)
+    aigc.run("feedback", str(artifact_id), "--rating", "9", expect=2)
+    target = tmp_path / "export.jsonl"
+    aigc.run("export", "-o", str(target))
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    rated = [r for r in records if any(a.get("feedback") for a in r["artifacts"])] or [
+        r for r in records if r.get("feedback")
+    ]
+    assert len(records) >= 2 and rated
+    assert "a clean 3" in target.read_text()
+
+
+def test_models_lists_verified_files_and_providers_seen(aigc: Aigc, generated: dict[str, Any]) -> None:
+    rows = {(r["plugin"], r["file"]): r for r in aigc.json("models")}
+    gan = rows[("image-gan", "generator.onnx")]
+    assert gan["verified"] is True and gan["sha256"] == generated["generations"][0]["model_sha256"]
+    assert "CPUExecutionProvider" in gan["providers"]
+
+
+def test_demo_generates_a_showcase(aigc: Aigc, data_dir: Path) -> None:
+    out = aigc.run("demo", "-n", "2").stdout
+    assert "image-gan" in out and "aigc.db" in out
+    sheet = data_dir / "demo" / "image-gan" / "sheet.png"
+    assert Image.open(sheet).size[0] > 64
+    assert len(list((data_dir / "demo" / "image-gan").glob("*-accepted.png"))) >= 1

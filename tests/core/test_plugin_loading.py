@@ -1,0 +1,107 @@
+"""Plugins load through entry points; a broken one is skipped and reported, the others work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from aigc.core.plugins import PluginRegistry
+from tests.core.plugin_doubles import DoublesPlugin, RaisingHookPlugin, WrongTypePlugin
+
+
+def test_builtin_plugins_register_through_entry_points() -> None:
+    registry = PluginRegistry.from_entry_points()
+    assert "image-gan" in registry.generators
+    assert "image-class-match" in registry.evaluators
+    assert registry.owner_of("generator", "image-gan") == "image-gan"
+
+
+def test_hook_that_raises_registers_nothing_and_is_recorded() -> None:
+    registry = PluginRegistry()
+    registry.add(DoublesPlugin(), "doubles")
+    registry.add(RaisingHookPlugin(), "raising")
+    assert "half-registered" not in registry.generators
+    assert "echo" in registry.generators
+    [error] = registry.errors
+    assert (error.plugin, error.stage, error.error_type) == (
+        "raising",
+        "aigc_register_generators",
+        "RuntimeError",
+    )
+
+
+def test_register_rejects_what_is_not_a_spec() -> None:
+    registry = PluginRegistry()
+    registry.add(WrongTypePlugin(), "wrong")
+    [error] = registry.errors
+    assert "EvaluatorSpec" in error.message and error.plugin == "wrong"
+
+
+def test_duplicate_generator_name_is_refused_for_the_second_plugin() -> None:
+    registry = PluginRegistry()
+    registry.add(DoublesPlugin(), "first")
+    registry.add(DoublesPlugin(), "second")
+    assert registry.owner_of("generator", "echo") == "first"
+    assert any("already registered by plugin 'first'" in e.message for e in registry.errors)
+
+
+def _write_distribution(root: Path, name: str, module_source: str) -> None:
+    """A minimal installed distribution on ``root``: a module plus its entry point metadata."""
+    (root / f"{name}.py").write_text(textwrap.dedent(module_source))
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[aigc]\n{name.replace('_', '-')} = {name}\n")
+
+
+@pytest.fixture
+def third_party_path(tmp_path: Path) -> Path:
+    _write_distribution(tmp_path, "broken_import", "import module_that_does_not_exist\n")
+    _write_distribution(
+        tmp_path,
+        "raising_hook",
+        """
+        from aigc.core import hookimpl
+
+        @hookimpl
+        def aigc_register_evaluators(register):
+            raise RuntimeError("boom in hook")
+    """,
+    )
+    return tmp_path
+
+
+def _plugins_json(path: Path, data_dir: Path, **env: str) -> dict[str, object]:
+    environment = os.environ | {"PYTHONPATH": str(path), "AIGC_HOME": str(data_dir)} | env
+    out = subprocess.run(
+        [sys.executable, "-m", "aigc.core.cli", "plugins", "--json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_cli_lists_broken_third_party_plugins_and_keeps_the_rest(
+    third_party_path: Path, tmp_path: Path
+) -> None:
+    listing = _plugins_json(third_party_path, tmp_path / "data")
+    errors = {e["plugin"]: e for e in listing["errors"]}  # type: ignore[union-attr]
+    assert errors["broken-import"]["stage"] == "import"
+    assert "module_that_does_not_exist" in errors["broken-import"]["error"]
+    assert errors["raising-hook"]["stage"] == "aigc_register_evaluators"
+    assert "boom in hook" in errors["raising-hook"]["error"]
+    assert "image-gan" in {g["name"] for g in listing["generators"]}  # type: ignore[union-attr]
+
+
+def test_allow_list_loads_only_the_named_plugins(third_party_path: Path, tmp_path: Path) -> None:
+    listing = _plugins_json(third_party_path, tmp_path / "data", AIGC_LOAD_PLUGINS="image-gan")
+    assert [g["name"] for g in listing["generators"]] == ["image-gan"]  # type: ignore[union-attr]
+    assert listing["evaluators"] == [] and listing["errors"] == []
