@@ -19,6 +19,7 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.plugins import PluginRegistry
 from aigc.core.provenance import read_png_text
 from aigc.core.runtime import ModelRuntime
+from aigc.plugins.image_gan.generator import ImageGanGenerator
 from aigc.storage import models
 
 GAN_REQUEST = {
@@ -103,7 +104,11 @@ def test_tampered_model_fails_the_request_and_is_recorded(
     shutil.copytree(spec.model_dir, tampered)
     onnx_file = tampered / "generator.onnx"
     onnx_file.write_bytes(onnx_file.read_bytes()[:-1] + b"\x00")
-    registry.generators["image-gan"] = replace(spec, model_dir=tampered)
+    registry.generators["image-gan"] = replace(
+        spec,
+        model_dir=tampered,
+        factory=lambda runtime: ImageGanGenerator(runtime.session(tampered, "generator.onnx")),
+    )
     with Engine(settings, registry=registry, runtime=ModelRuntime()) as engine:
         result = engine.generate(GAN_REQUEST)
         assert result.status == "failed" and "ModelIntegrityError" in (result.error or "")

@@ -1,0 +1,63 @@
+"""Grayscale images to PNG bytes and back, deterministically (Pillow + numpy only).
+
+Encoding quantises to 8 bits and enlarges by an integer factor with nearest-neighbour
+repetition, so every source pixel becomes an exact ``scale`` x ``scale`` block. Decoding with a
+BOX filter averages those blocks, so a nearest-upscaled image comes back exactly, up to the
+8-bit quantisation. Provenance text chunks are not written here: the engine stamps them.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+MAX_SCALE = 64
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A 2-D image as uint8: floats in [0, 1] are scaled, rounded and clipped; uint8 is kept."""
+    array = np.asarray(image)
+    if array.ndim != 2:
+        raise ValueError(f"expected a grayscale image of shape (height, width), got shape {array.shape}")
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"expected float values in [0, 1] or uint8, got dtype {array.dtype}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("image contains NaN or infinite values")
+    return np.clip(np.rint(array.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def encode_png(image: np.ndarray, scale: int = 1) -> bytes:
+    """PNG bytes of a grayscale image with each pixel enlarged to ``scale`` x ``scale``.
+
+    Deterministic: the same pixels and scale always give the same bytes.
+    """
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
+    pixels = to_uint8(image)
+    if scale > 1:
+        pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+    buffer = io.BytesIO()
+    # Fixed settings and no metadata: the bytes depend on the pixels only.
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A PNG (any colour mode) as grayscale float32 in [0, 1], of ``shape`` (height, width) if given.
+
+    Resizing uses a BOX filter on float values, i.e. the mean of each source block.
+    """
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.load()
+        if opened.mode in ("I;16", "I;16B", "I;16L", "I"):
+            image = Image.fromarray(np.asarray(opened, dtype=np.float32) / 65535.0)
+        else:
+            image = Image.fromarray(np.asarray(opened.convert("L"), dtype=np.float32) / 255.0)
+    if shape is not None and (image.height, image.width) != tuple(shape):
+        height, width = shape
+        image = image.resize((width, height), Image.Resampling.BOX)
+    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)

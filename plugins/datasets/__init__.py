@@ -1,0 +1,1 @@
+"""Offline training data shared by the built-in plugins (training time only)."""

@@ -1,0 +1,51 @@
+"""``image-gan``: 8x8 handwritten digits from a conditional DCGAN, one PNG per sample.
+
+Registered through the ``aigc`` entry point like any third-party plugin. Importing this
+package needs only pydantic and pluggy; ONNX Runtime is loaded when the generator is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import GeneratorSpec
+from aigc.plugins.image_gan.options import GanOptions
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Generator
+
+MODEL_DIR = Path(__file__).resolve().parent
+ONNX_FILE = "generator.onnx"
+VERSION = "1.0.0"
+
+
+def build_generator(runtime: ModelRuntime) -> Generator:
+    """Load ``generator.onnx`` through the runtime (sha256-checked) and wrap it."""
+    from aigc.plugins.image_gan.generator import ImageGanGenerator
+
+    return ImageGanGenerator(runtime.session(MODEL_DIR, ONNX_FILE))
+
+
+@hookimpl
+def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+    """Register the ``image-gan`` generator."""
+    register(
+        GeneratorSpec(
+            name="image-gan",
+            modality="image",
+            version=VERSION,
+            options=GanOptions,
+            factory=build_generator,
+            media_types=("image/png",),
+            model_dir=MODEL_DIR,
+            description=(
+                "Handwritten digits 0-9 (8x8, upscaled) from a conditional DCGAN trained on "
+                "scikit-learn's digits; options: label, truncation, scale"
+            ),
+            examples=({"options": {"label": 7}, "n": 4}, {"n": 8, "options": {"truncation": 1.0}}),
+        )
+    )
