@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Generator as PyGenerator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
 from aigc.core.config import Settings
-from aigc.core.errors import AigcError, PluginCallError, PluginLoadError
+from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import evaluate_samples
-from aigc.core.isolation import call_with_timeout
+from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json, generation_key
 from aigc.core.plugins import PluginRegistry
 from aigc.core.policy import ScoredResult, decide
@@ -19,7 +20,16 @@ from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
-from aigc.core.specs import ArtifactData, Evaluator, EvaluatorSpec, Generator, GeneratorInput, GeneratorSpec
+from aigc.core.specs import (
+    ArtifactData,
+    Evaluator,
+    EvaluatorSpec,
+    Generator,
+    GeneratorInput,
+    GeneratorSpec,
+    StreamingGenerator,
+)
+from aigc.core.validation import invalid
 from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
 from aigc.storage.store import Store
 
@@ -40,6 +50,20 @@ def _checked_batch(raw: object, expected: int, name: str) -> list[list[ArtifactD
             f"got {type(raw).__name__}"
         )
     return raw
+
+
+class GenerationStream:
+    """Text deltas of a streamed request; ``result`` is set once they are exhausted."""
+
+    def __init__(
+        self, source: PyGenerator[str, None, GenerationResult] | None, result: GenerationResult | None = None
+    ) -> None:
+        self._source = source
+        self.result = result
+
+    def __iter__(self) -> Iterator[str]:
+        if self._source is not None:
+            self.result = yield from self._source
 
 
 class Engine:
@@ -146,26 +170,87 @@ class Engine:
         return fields
 
     def generate(self, request: GenerationRequest | dict[str, Any]) -> GenerationResult:
-        """Run and store one request. Invalid input raises ``InvalidRequestError`` and stores nothing;
-        a plugin failure is stored as a failed request and returned with ``status == "failed"``."""
+        """Run and store one request. Invalid input raises ``InvalidRequestError`` and stores nothing
+        (also when the plugin finds it, e.g. a prompt longer than the model's context); a plugin
+        failure is stored as a failed request and returned with ``status == "failed"``."""
         started = time.perf_counter()
         prepared = self.prepare(request)
         timings = {"validate_ms": _ms(started)}
-        model_sha256: str | None = None
         try:
-            load_started = time.perf_counter()
-            generator = self.generator(prepared.spec.name)
-            model_sha256 = generator.model_sha256
-            timings["load_ms"] = _ms(load_started)
+            generator = self._load_for(prepared, timings)
             generate_started = time.perf_counter()
             samples = self._generate_batches(prepared, generator)
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
-            if isinstance(error, PluginCallError):
-                self._record_failure("generator", prepared.spec.name, "generate", error)
-                self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-            return self._store(prepared, model_sha256, timings, started, [], error=str(error))
+            return self._store_failure(prepared, timings, started, error)
+        return self._finish(prepared, generator.model_sha256, samples, timings, started)
 
+    def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
+        """Run one single-sample request of a streaming generator, yielding text deltas as they come.
+
+        Iterate the returned ``GenerationStream`` for the deltas; afterwards its ``result`` holds
+        the stored ``GenerationResult`` (evaluated and decided exactly as by ``generate``). The
+        request is validated before this returns; it is stored once the stream is exhausted.
+        """
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        if prepared.request.n != 1:
+            raise invalid("n", prepared.request.n, "streaming produces one sample; use n=1")
+        timings = {"validate_ms": _ms(started)}
+        try:
+            generator = self._load_for(prepared, timings)
+        except AigcError as error:
+            return GenerationStream(None, self._store_failure(prepared, timings, started, error))
+        if not isinstance(generator, StreamingGenerator):
+            raise invalid("generator", prepared.spec.name, "this generator does not stream; use generate")
+        return GenerationStream(self._stream(prepared, generator, timings, started))
+
+    def _stream(
+        self,
+        prepared: PreparedRequest,
+        generator: StreamingGenerator,
+        timings: dict[str, float],
+        started: float,
+    ) -> PyGenerator[str, None, GenerationResult]:
+        try:
+            generate_started = time.perf_counter()
+            sample_input = GeneratorInput(prompt=prepared.request.prompt)
+            artifact = yield from iterate_with_timeout(
+                f"generator {prepared.spec.name}",
+                self.settings.generator_timeout_s,
+                partial(generator.stream, sample_input, prepared.options, prepared.seed),
+            )
+            timings["generate_ms"] = _ms(generate_started)
+            samples = _checked_batch([[artifact]], 1, prepared.spec.name)
+        except AigcError as error:
+            return self._store_failure(prepared, timings, started, error)
+        return self._finish(prepared, generator.model_sha256, samples, timings, started)
+
+    def _load_for(self, prepared: PreparedRequest, timings: dict[str, float]) -> Generator:
+        load_started = time.perf_counter()
+        generator = self.generator(prepared.spec.name)
+        timings["load_ms"] = _ms(load_started)
+        return generator
+
+    def _store_failure(
+        self, prepared: PreparedRequest, timings: dict[str, float], started: float, error: AigcError
+    ) -> GenerationResult:
+        if isinstance(error, InvalidRequestError):
+            raise error  # found by the plugin: still the caller's fault, and nothing is stored
+        if isinstance(error, PluginCallError):
+            self._record_failure("generator", prepared.spec.name, "generate", error)
+            self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
+        return self._store(prepared, None, timings, started, [], error=str(error))
+
+    def _finish(
+        self,
+        prepared: PreparedRequest,
+        model_sha256: str | None,
+        samples: list[list[ArtifactData]],
+        timings: dict[str, float],
+        started: float,
+    ) -> GenerationResult:
+        """Stamp provenance, evaluate, decide and store the samples of a request."""
         keys = [
             generation_key(
                 generator=prepared.spec.name,

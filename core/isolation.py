@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+import time
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
-from aigc.core.errors import PluginCallError
+from aigc.core.errors import InvalidRequestError, PluginCallError
 
 T = TypeVar("T")
 
@@ -33,5 +35,49 @@ def call_with_timeout(what: str, timeout_s: float, fn: Callable[[], T]) -> T:
         raise PluginCallError(f"{what} did not finish within {timeout_s:g} s")
     if "error" in outcome:
         error = outcome["error"]
+        if isinstance(error, InvalidRequestError):
+            raise error  # the plugin found the request invalid (e.g. a prompt too long): the caller's fault
         raise PluginCallError(f"{what} raised {type(error).__name__}: {error}") from error  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+Y = TypeVar("Y")
+R = TypeVar("R")
+_DONE, _YIELDED, _FAILED = "done", "yielded", "failed"
+
+
+def iterate_with_timeout(
+    what: str, timeout_s: float, make: Callable[[], Generator[Y, None, R]]
+) -> Generator[Y, None, R]:
+    """Yield what a plugin's generator yields and return its return value, all within ``timeout_s``.
+
+    The plugin's generator runs on a daemon thread feeding a queue, so a plugin that stalls between
+    items is abandoned like a hanging call; exceptions become ``PluginCallError``.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def target() -> None:
+        try:
+            iterator = make()
+            while True:
+                items.put((_YIELDED, next(iterator)))
+        except StopIteration as stop:
+            items.put((_DONE, stop.value))
+        except BaseException as error:
+            items.put((_FAILED, error))
+
+    threading.Thread(target=target, name=f"aigc:{what}", daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            kind, value = items.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise PluginCallError(f"{what} did not finish within {timeout_s:g} s") from None
+        if kind == _YIELDED:
+            yield value
+        elif kind == _DONE:
+            return value  # type: ignore[no-any-return]
+        elif isinstance(value, InvalidRequestError):
+            raise value
+        else:
+            raise PluginCallError(f"{what} raised {type(value).__name__}: {value}") from value

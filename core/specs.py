@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ class Generator(Protocol):
     def generate(
         self, inputs: Sequence[GeneratorInput], options: Any, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]: ...
+
+
+@runtime_checkable
+class StreamingGenerator(Generator, Protocol):
+    """A generator that can also stream one sample: it yields text deltas whose concatenation is
+    the sample's text, and returns (``StopIteration.value``) the finished ``ArtifactData``."""
+
+    def stream(
+        self, input: GeneratorInput, options: Any, seed: int
+    ) -> collections.abc.Generator[str, None, ArtifactData]: ...
 
 
 @dataclass(frozen=True)

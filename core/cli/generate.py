@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +11,10 @@ from aigc.core.cli.options import parse_json_or_file, parse_pairs
 from aigc.core.cli.render import generations_table, result_summary
 from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from aigc.core.engine import Engine
+    from aigc.core.schemas import GenerationResult
 
 
 def generate(
@@ -26,8 +31,11 @@ def generate(
     ] = None,
     policy: Annotated[str | None, typer.Option(help="acceptance policy as JSON or @file.json")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the stored result as JSON")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="print text as it is generated (n=1)")] = False,
 ) -> None:
     """Generate samples, evaluate them, apply the policy and store everything."""
+    if stream and as_json:
+        raise typer.BadParameter("use either --stream or --json", param_hint="--stream")
     request = {
         "generator": generator,
         "prompt": prompt,
@@ -38,7 +46,7 @@ def generate(
         "policy": parse_json_or_file(policy, "--policy"),
     }
     try:
-        result = state(ctx).engine.generate(request)
+        result = _stream(state(ctx).engine, request) if stream else state(ctx).engine.generate(request)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
     if as_json:
@@ -48,3 +56,14 @@ def generate(
         console.print(result_summary(result))
     if result.status == "failed":
         raise typer.Exit(1)
+
+
+def _stream(engine: Engine, request: dict[str, Any]) -> GenerationResult:
+    """Echo the deltas of a streamed request to stdout and return the stored result."""
+    deltas = engine.stream(request)
+    for delta in deltas:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    assert deltas.result is not None  # set once the deltas are exhausted
+    return deltas.result

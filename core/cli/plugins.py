@@ -13,26 +13,27 @@ from aigc.core.cli.state import console, print_json, state
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
 
+LIMIT_KEYS = (
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "enum",
+)
+
 
 def describe_options(options: type[BaseModel]) -> list[dict[str, Any]]:
     """Each option's name, type, default, limits and description, from its JSON schema."""
     schema = options.model_json_schema()
     described = []
     for name, prop in schema.get("properties", {}).items():
-        limits = {
-            k: prop[k]
-            for k in (
-                "minimum",
-                "maximum",
-                "exclusiveMinimum",
-                "exclusiveMaximum",
-                "minLength",
-                "maxLength",
-                "enum",
-            )
-            if k in prop
-        }
-        kinds = [p.get("type", "") for p in prop.get("anyOf", [prop])]
+        variants = prop.get("anyOf", [prop])  # an optional field is anyOf [its type, null]
+        limits = {k: v[k] for v in variants for k in LIMIT_KEYS if k in v}
+        kinds = [v.get("type", "") for v in variants]
         described.append(
             {
                 "name": name,

@@ -109,12 +109,11 @@ def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Pa
     aigc.run("feedback", str(artifact_id), "--rating", "9", expect=2)
     target = tmp_path / "export.jsonl"
     aigc.run("export", "-o", str(target))
-    records = [json.loads(line) for line in target.read_text().splitlines()]
-    rated = [r for r in records if any(a.get("feedback") for a in r["artifacts"])] or [
-        r for r in records if r.get("feedback")
-    ]
-    assert len(records) >= 2 and rated
-    assert "a clean 3" in target.read_text()
+    records = {r["id"]: r for r in map(json.loads, target.read_text().splitlines())}
+    assert set(records) >= {g["id"] for g in generated["generations"]}
+    [feedback] = records[generated["generations"][0]["id"]]["artifacts"][0]["feedback"]
+    assert (feedback["rating"], feedback["comment"]) == (1, "a clean 3")
+    assert records[generated["generations"][0]["id"]]["request"]["seed"] == 5
 
 
 def test_models_lists_verified_files_and_providers_seen(aigc: Aigc, generated: dict[str, Any]) -> None:
@@ -130,3 +129,15 @@ def test_demo_generates_a_showcase(aigc: Aigc, data_dir: Path) -> None:
     sheet = data_dir / "demo" / "image-gan" / "sheet.png"
     assert Image.open(sheet).size[0] > 64
     assert len(list((data_dir / "demo" / "image-gan").glob("*-accepted.png"))) >= 1
+
+
+def test_text_generation_is_reproducible_and_streams(aigc: Aigc) -> None:
+    args = ("generate", "text-transformer", "In the beginning", "-o", "max_new_tokens=60", "--seed", "3")
+    first, second = aigc.json(*args), aigc.json(*args)
+    [generation] = first["generations"]
+    text = generation["artifacts"][0]["text"]
+    assert len(text.split()) >= 10 and text == second["generations"][0]["artifacts"][0]["text"]
+    assert generation["options"]["max_new_tokens"] == 60 and generation["timings"]["generate_ms"] > 0
+    streamed = aigc.run(*args, "--stream").stdout
+    assert streamed.startswith(text + "\n")
+    aigc.run(*args, "--stream", "-n", "2", expect=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -43,6 +43,19 @@ class EchoGenerator:
             ]
             for i, seed in zip(inputs, seeds, strict=True)
         ]
+
+
+class StreamingEchoGenerator(EchoGenerator):
+    """The echo generator, word by word."""
+
+    def stream(
+        self, input: GeneratorInput, options: EchoOptions, seed: int
+    ) -> Generator[str, None, ArtifactData]:
+        [[artifact]] = self.generate([input], options, [seed])
+        words = (artifact.text or "").split(" ")
+        for i, word in enumerate(words):
+            yield word if i == 0 else " " + word
+        return artifact
 
 
 class FailingGenerator:
@@ -118,6 +131,7 @@ class DoublesPlugin:
     @hookimpl
     def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
         register(_text_generator("echo", lambda runtime: EchoGenerator()))
+        register(_text_generator("echo-stream", lambda runtime: StreamingEchoGenerator()))
         for mode in ("raise", "hang", "malformed"):
             register(
                 _text_generator(f"gen-{mode}", lambda runtime, m=mode: FailingGenerator(m, self.release))

@@ -162,3 +162,34 @@ def test_engine_started_hook_sees_the_engine(settings: Settings, runtime: ModelR
         late = Watcher()
         registry.add(late, "late-watcher")
         assert seen == [engine, engine]
+
+
+def test_stream_yields_deltas_then_stores_the_result(engine: Engine) -> None:
+    stream = engine.stream({"generator": "echo-stream", "prompt": "hi", "seed": 4, "evaluators": ["length"]})
+    deltas = list(stream)
+    assert deltas == ["hi", " w4-0", " w4-1", " w4-2"]
+    assert stream.result is not None and stream.result.status == "completed"
+    [generation] = stream.result.generations
+    assert generation.artifacts[0].text == "".join(deltas)
+    assert generation.evaluations[0].metric == "length"
+    assert engine.store.get_result(stream.result.request_id).generations == [generation]
+    plain = engine.generate({"generator": "echo-stream", "prompt": "hi", "seed": 4}).generations[0]
+    assert plain.key == generation.key and plain.artifacts[0].sha256 == generation.artifacts[0].sha256
+
+
+def test_stream_refuses_several_samples_and_generators_that_cannot_stream(engine: Engine) -> None:
+    with pytest.raises(InvalidRequestError, match="n: streaming produces one sample"):
+        engine.stream({"generator": "echo-stream", "n": 2})
+    with pytest.raises(InvalidRequestError, match="does not stream"):
+        engine.stream({"generator": "echo"})
+    assert engine.store.count_generations() == 0
+
+
+def test_a_request_the_plugin_finds_invalid_is_an_error_and_stores_nothing(
+    settings: Settings, registry: PluginRegistry, runtime: ModelRuntime
+) -> None:
+    with Engine(settings, registry=registry, runtime=runtime) as engine:
+        with pytest.raises(InvalidRequestError, match=r"prompt: prompt is \d+ tokens; the model's context"):
+            engine.generate({"generator": "text-transformer", "prompt": "word " * 400, "seed": 1})
+        assert engine.store.count_generations() == 0
+        assert engine.registry.errors == []

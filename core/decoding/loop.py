@@ -1,0 +1,244 @@
+"""The KV-cache decode loop for ONNX causal language models (numpy + ONNX Runtime only).
+
+The graph has Hugging Face optimum's signature: ``input_ids``, ``attention_mask`` (past + new),
+``position_ids`` and ``past_key_values.{i}.key|value`` ``(batch, kv_heads, past, head_dim)`` in;
+``logits`` and ``present.{i}.key|value`` out. A zero-length past serves the prompt.
+
+Rows of different prompt lengths share a batch by **left padding**: row ``b``'s prompt sits at
+the right end of the first ``attention_mask`` columns, padding columns are 0 and never attended
+to, and ``position_ids`` count real tokens only (``cumsum(mask) - 1``), so a row sees exactly the
+positions and keys it would see alone. Each step appends one column (1 for every active row) and
+feeds each row's last token at its own next position. Finished rows **leave** the batch (their
+cache rows are dropped) and padding columns no remaining row needs are trimmed.
+
+Context: a row's prompt plus output never exceeds ``context_length`` tokens (positions beyond it
+were never trained). A row that reaches it finishes with reason ``"context"``; a prompt that
+leaves no room for one new token is rejected with ``ContextLengthError`` before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from aigc.core.decoding.sampling import SamplingParams, select_tokens
+from aigc.core.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelSession
+
+FinishReason = Literal["stop", "length", "context"]
+
+
+class ContextLengthError(InvalidRequestError):
+    """A prompt is too long for the model's context (a request error on the ``prompt`` field)."""
+
+    def __init__(self, message: str, tokens: int, field: str = "prompt") -> None:
+        super().__init__([{"field": field, "value": f"{tokens} tokens", "message": message}])
+
+
+@dataclass
+class RowResult:
+    """One row's outcome: the new token ids (end-of-text excluded) and why it stopped."""
+
+    prompt_tokens: int
+    token_ids: list[int] = field(default_factory=list)
+    finish_reason: FinishReason | None = None
+
+
+class CausalLM:
+    """An ONNX causal LM with a KV cache, as the loop sees it."""
+
+    def __init__(
+        self,
+        session: ModelSession,
+        context_length: int,
+        eos_token_id: int | None,
+        cache_shape: tuple[int, int] | None = None,
+    ) -> None:
+        """``cache_shape`` is ``(kv_heads, head_dim)``, needed only when the graph leaves them symbolic."""
+        self.session = session
+        self.context_length = context_length
+        self.eos_token_id = eos_token_id
+        inputs = {i.name: i for i in session.session.get_inputs()}
+        self.cache_names = [n for n in session.input_names if n.startswith("past_key_values.")]
+        self.present_names = ["present." + n.removeprefix("past_key_values.") for n in self.cache_names]
+        first = inputs[self.cache_names[0]].shape
+        self.kv_heads, self.head_dim = cache_shape or (int(first[1]), int(first[3]))
+        self.has_position_ids = "position_ids" in inputs
+        self.output_names = ["logits", *self.present_names]
+
+    def empty_cache(self, batch: int) -> list[np.ndarray]:
+        """Zero-length past for every cache input."""
+        shape = (batch, self.kv_heads, 0, self.head_dim)
+        return [np.zeros(shape, dtype=np.float32) for _ in self.cache_names]
+
+    def forward(
+        self,
+        input_ids: np.ndarray,
+        attention_mask: np.ndarray,
+        position_ids: np.ndarray,
+        past: list[np.ndarray],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One graph run: logits ``(batch, new, vocab)`` and the present cache."""
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if self.has_position_ids:
+            feeds["position_ids"] = position_ids
+        feeds.update(zip(self.cache_names, past, strict=True))
+        outputs = self.session.session.run(self.output_names, feeds)
+        return outputs[0], outputs[1:]
+
+    def check_prompt(self, length: int) -> None:
+        """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
+        if length >= self.context_length:
+            raise ContextLengthError(
+                f"prompt is {length} tokens; the model's context is {self.context_length} tokens "
+                f"(prompt + output), so a prompt may have at most {self.context_length - 1}",
+                length,
+            )
+        if length < 1:
+            raise ContextLengthError("prompt must have at least one token", length)
+
+    def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Log-probability of each token after the first, per sequence (one batched run, right-padded)."""
+        for sequence in sequences:
+            if len(sequence) > self.context_length:
+                raise ContextLengthError(
+                    f"sequence is {len(sequence)} tokens; the context is {self.context_length}",
+                    len(sequence),
+                    field="text",
+                )
+        width = max(len(s) for s in sequences)
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, sequence in enumerate(sequences):
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
+        positions = np.broadcast_to(np.arange(width, dtype=np.int64), ids.shape).copy()
+        logits, _ = self.forward(ids, mask, positions, self.empty_cache(len(sequences)))
+        logits = logits.astype(np.float64)
+        log_probs = logits - logits.max(-1, keepdims=True)
+        log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
+        result = []
+        for row, sequence in enumerate(sequences):
+            targets = np.asarray(sequence[1:], dtype=np.int64)
+            result.append(log_probs[row, np.arange(len(targets)), targets])
+        return result
+
+
+class DecodeBatch:
+    """Rows decoded together, one ``step()`` at a time; rows leave when they finish.
+
+    ``step()`` returns ``(row, token_id)`` for every output token produced in that step (an
+    end-of-text token finishes its row and is not returned). Callers that match stop strings
+    call ``finish(row)``; the row leaves before the next step.
+    """
+
+    def __init__(
+        self,
+        model: CausalLM,
+        prompts: Sequence[Sequence[int]],
+        seeds: Sequence[int],
+        params: SamplingParams,
+        max_new_tokens: int,
+        min_new_tokens: int = 0,
+    ) -> None:
+        """``min_new_tokens``: end-of-text cannot be chosen before a row has this many new tokens."""
+        if len(prompts) != len(seeds):
+            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+        for prompt in prompts:
+            model.check_prompt(len(prompt))
+        self.model, self.params, self.max_new_tokens = model, params, max_new_tokens
+        self.min_new_tokens = min_new_tokens
+        self.results = [RowResult(prompt_tokens=len(p)) for p in prompts]
+        self._rngs = [np.random.default_rng(seed) for seed in seeds]
+        self._active = np.arange(len(prompts))
+        width = max(len(p) for p in prompts)
+        self._ids = np.zeros((len(prompts), width), dtype=np.int64)
+        self._mask = np.zeros((len(prompts), width), dtype=np.int64)
+        for row, prompt in enumerate(prompts):
+            self._ids[row, width - len(prompt) :] = prompt
+            self._mask[row, width - len(prompt) :] = 1
+        self._positions = np.maximum(np.cumsum(self._mask, axis=1) - 1, 0)
+        self._past = model.empty_cache(len(prompts))
+        self._seen: np.ndarray | None = None
+        self._prompts = prompts
+        if max_new_tokens < 1:
+            for result in self.results:
+                result.finish_reason = "length"
+            self._active = self._active[:0]
+
+    @property
+    def done(self) -> bool:
+        return len(self._active) == 0
+
+    def finish(self, row: int, reason: FinishReason = "stop") -> None:
+        """End ``row`` (e.g. a stop string matched); it leaves the batch before the next step."""
+        if self.results[row].finish_reason is None:
+            self.results[row].finish_reason = reason
+
+    def _mark_seen(self, vocab: int) -> np.ndarray:
+        if self._seen is None:
+            self._seen = np.zeros((len(self.results), vocab), dtype=bool)
+            for row, prompt in enumerate(self._prompts):
+                self._seen[row, np.asarray(prompt, dtype=np.int64)] = True
+        return self._seen[self._active]
+
+    def _drop_finished(self) -> None:
+        keep = np.array([self.results[row].finish_reason is None for row in self._active], dtype=bool)
+        if keep.all():
+            return
+        self._active = self._active[keep]
+        self._ids, self._mask, self._positions = self._ids[keep], self._mask[keep], self._positions[keep]
+        self._past = [p[keep] for p in self._past]
+        if len(self._active):
+            # Padding columns that no remaining row attends to: drop them from mask and cache.
+            first = int(np.argmax(self._mask.any(axis=0)))
+            if first > 0:
+                self._mask = self._mask[:, first:]
+                self._past = [np.ascontiguousarray(p[:, :, first:]) for p in self._past]
+
+    def step(self) -> list[tuple[int, int]]:
+        """Run the graph once for every active row and choose each row's next token."""
+        self._drop_finished()
+        if self.done:
+            return []
+        logits, self._past = self.model.forward(self._ids, self._mask, self._positions, self._past)
+        last = logits[:, -1, :]
+        eos = self.model.eos_token_id
+        if eos is not None and self.min_new_tokens > 0:
+            short = [len(self.results[row].token_ids) < self.min_new_tokens for row in self._active]
+            if any(short):
+                last = last.copy()
+                last[np.asarray(short), eos] = -np.inf
+        seen = self._mark_seen(last.shape[-1]) if self.params.repetition_penalty != 1.0 else None
+        rngs = [self._rngs[row] for row in self._active]
+        tokens = select_tokens(last, self.params, rngs, seen)
+        if self._seen is not None:
+            self._seen[self._active, tokens] = True
+        events: list[tuple[int, int]] = []
+        for row, token in zip(self._active.tolist(), tokens.tolist(), strict=True):
+            result = self.results[row]
+            if token == eos:
+                result.finish_reason = "stop"
+                continue
+            result.token_ids.append(token)
+            events.append((row, token))
+            if len(result.token_ids) >= self.max_new_tokens:
+                result.finish_reason = "length"
+            elif result.prompt_tokens + len(result.token_ids) >= self.model.context_length:
+                result.finish_reason = "context"
+        self._ids = tokens[:, None].astype(np.int64)
+        self._positions = self._positions[:, -1:] + 1
+        self._mask = np.concatenate([self._mask, np.ones((len(self._active), 1), dtype=np.int64)], axis=1)
+        return events
+
+    def run(self) -> list[RowResult]:
+        """Step until every row has finished."""
+        while not self.done:
+            self.step()
+            self._drop_finished()
+        return self.results
