@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
+from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -80,37 +80,41 @@ def plugins(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")]
     if as_json:
         print_json({"generators": generators, "evaluators": evaluators, "errors": failures})
         return
-    table = Table(title="generators")
-    for column in ("name", "version", "modality", "plugin", "options"):
-        table.add_column(column, overflow="fold")
-    for spec in registry.generators.values():
-        table.add_row(
-            spec.name,
-            spec.version,
-            spec.modality,
-            registry.owner_of("generator", spec.name),
-            _option_lines(spec.options),
+    console.print(
+        simple_table(
+            "generators",
+            ("name", "version", "modality", "plugin", "options"),
+            (
+                (
+                    g.name,
+                    g.version,
+                    g.modality,
+                    registry.owner_of("generator", g.name),
+                    _option_lines(g.options),
+                )
+                for g in registry.generators.values()
+            ),
         )
-    console.print(table)
-    table = Table(title="evaluators")
-    for column in ("name", "version", "accepts", "plugin", "options"):
-        table.add_column(column, overflow="fold")
-    for ev in registry.evaluators.values():
-        table.add_row(
-            ev.name,
-            ev.version,
-            ", ".join(ev.media_types),
-            registry.owner_of("evaluator", ev.name),
-            _option_lines(ev.options),
+    )
+    console.print(
+        simple_table(
+            "evaluators",
+            ("name", "version", "accepts", "plugin", "options"),
+            (
+                (
+                    e.name,
+                    e.version,
+                    ", ".join(e.media_types),
+                    registry.owner_of("evaluator", e.name),
+                    _option_lines(e.options),
+                )
+                for e in registry.evaluators.values()
+            ),
         )
-    console.print(table)
+    )
     if failures:
-        table = Table(title="[red]plugins that failed to load[/]")
-        for column in ("plugin", "stage", "error"):
-            table.add_column(column, overflow="fold")
-        for f in failures:
-            table.add_row(f["plugin"], f["stage"], f["error"])
-        console.print(table)
+        rows = ((f["plugin"], f["stage"], f["error"]) for f in failures)
+        console.print(simple_table("[red]plugins that failed to load[/]", ("plugin", "stage", "error"), rows))
 
 
 @dataclass(frozen=True)
@@ -168,10 +172,21 @@ def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] 
     if as_json:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title="models")
-    for column in ("plugin", "file", "size", "sha256", "verified", "providers seen"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        verified = "[green]ok[/]" if r.verified else f"[red]{r.problem}[/]"
-        table.add_row(r.plugin, r.file, f"{r.size:,}", r.sha256[:16], verified, ", ".join(r.providers))
-    console.print(table)
+    columns = ("plugin", "file", "size", "sha256", "verified", "providers seen")
+    console.print(
+        simple_table(
+            "models",
+            columns,
+            (
+                (
+                    r.plugin,
+                    r.file,
+                    f"{r.size:,}",
+                    r.sha256[:16],
+                    "[green]ok[/]" if r.verified else f"[red]{r.problem}[/]",
+                    ", ".join(r.providers),
+                )
+                for r in rows
+            ),
+        )
+    )

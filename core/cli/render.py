@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.table import Table
 
 from aigc.core.schemas import Artifact, Evaluation, Generation, GenerationResult
 
 STATUS_STYLE = {"accepted": "green", "rejected": "yellow", "failed": "red", "completed": "green"}
+
+
+def simple_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str | None]]) -> Table:
+    """A table whose cells fold rather than being cut."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def status_text(status: str) -> str:
