@@ -21,8 +21,9 @@ stops a row), each in its own process with the same thread count:
           > /tmp/genai-venv/lib/python3.11/site-packages/zz_main.pth
 
 - ``aigc``: ``aigc.core.decoding.DecodeBatch`` on the runtime's session (the process's shared ORT
-  pool of N threads), numpy sampling; ``aigc spinning``: the same loop on a plain session with
-  its own pool of N threads, which spin between ops (ORT's default); ``aigc loop, genai graph``:
+  pool of N threads), numpy sampling; ``aigc, session pool``: the same with
+  ``AIGC_THREAD_POOL=session`` (the session's own pool of N threads, spinning between ops, ORT's
+  default); ``aigc loop, genai graph``:
   aigc's loop on the model builder's graph (GroupQueryAttention and fused norms; contrib ops that
   onnxruntime-gpu also has), which separates the graph's share of the gap from the loop's.
   (Comparable here because every row has the same prompt length; that graph takes no
@@ -57,7 +58,7 @@ CONTENDERS = (
     "transformers",
     "onnxruntime-genai",
     "aigc",
-    "aigc spinning",
+    "aigc, session pool",
     "aigc loop, genai graph",
 )
 
@@ -87,25 +88,24 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     new = args.new
     extra: dict[str, Any] = {}
     eos = 0  # never chosen: every contender must produce exactly ``new`` tokens per row
-    if args.worker in ("aigc", "aigc spinning", "aigc loop, genai graph"):
+    if args.worker in ("aigc", "aigc, session pool", "aigc loop, genai graph"):
         from aigc.core.decoding import CausalLM, DecodeBatch, SamplingParams
 
-        if args.worker == "aigc":
+        if args.worker in ("aigc", "aigc, session pool"):
             from aigc.core.runtime import ModelRuntime
 
-            session: Any = ModelRuntime(device="cpu", threads=args.threads).session(PLUGIN_DIR, "model.onnx")
+            pool = "session" if args.worker == "aigc, session pool" else "shared"
+            runtime = ModelRuntime(device="cpu", threads=args.threads, thread_pool=pool)
+            session: Any = runtime.session(PLUGIN_DIR, "model.onnx")
         else:
-            # A plain session with its own pool: threads that spin between ops (ORT's default) on
-            # the plugin's graph, or without spinning on the model builder's graph.
+            # aigc's loop on the model builder's graph, in a plain session without spinning threads.
             import onnxruntime as ort
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = args.threads
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            path = PLUGIN_DIR / "model.onnx"
-            if args.worker == "aigc loop, genai graph":
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                path = WORK / "genai" / "model.onnx"
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            path = WORK / "genai" / "model.onnx"
             plain = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             session = type(
                 "Session", (), {"session": plain, "input_names": [i.name for i in plain.get_inputs()]}

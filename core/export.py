@@ -121,25 +121,15 @@ def assert_dynamic_dims(path: Path, dims: Mapping[str, Sequence[int]]) -> None:
         raise ExportError(f"{path.name}: these input dimensions are not dynamic: {', '.join(fixed)}")
 
 
-def _runtime_pool_exists() -> bool:
-    """Whether a ``ModelRuntime`` has made ORT's process-wide thread pool in this process."""
-    from aigc.core import runtime
-
-    return runtime._thread_pool_size is not None
-
-
 def max_abs_diff(
     module: torch.nn.Module, onnx_path: Path, inputs: Mapping[str, np.ndarray]
 ) -> dict[str, float]:
     """Largest absolute difference between torch and ONNX Runtime, per output name."""
-    import onnxruntime as ort
     import torch
 
-    # A plain CPU session, not ModelRuntime: the file is checked before any manifest lists it.
-    options = ort.SessionOptions()
-    if _runtime_pool_exists():
-        options.use_per_session_threads = False  # ORT refuses own threads once the global pool exists
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    from aigc.core.runtime import unverified_session
+
+    session = unverified_session(onnx_path)  # no manifest lists the file yet
     names = [o.name for o in session.get_outputs()]
     ort_outputs = session.run(names, dict(inputs))
     with torch.no_grad():

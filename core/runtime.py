@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
 Device = Literal["auto", "cpu", "cuda"]
+ThreadPool = Literal["shared", "session"]
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 _ORT_WARNING, _ORT_FATAL = 2, 4
 
 _process_lock = threading.Lock()
+_thread_pool_mode: ThreadPool | None = None
 _thread_pool_size: int | None = None
 _cuda_works: bool | None = None
 
@@ -47,21 +49,43 @@ def default_thread_count() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def _ensure_thread_pool(threads: int) -> int:
-    """Create the process-wide ORT thread pool once; later calls get the size it was made with."""
-    global _thread_pool_size
+def _configure_threads(pool: ThreadPool, threads: int) -> int | None:
+    """Fix the process's thread pool mode once and return the intra-op threads a session gets.
+
+    ORT allows one mode per process: once the global pool exists, every session must use it,
+    and its size is the one it was made with.
+    """
+    global _thread_pool_mode, _thread_pool_size
     with _process_lock:
-        if _thread_pool_size is None:
-            _ort().capi._pybind_state.set_global_thread_pool_sizes(threads, 1)
-            _thread_pool_size = threads
-        return _thread_pool_size
+        if _thread_pool_mode is None:
+            if pool == "shared":
+                _ort().capi._pybind_state.set_global_thread_pool_sizes(threads, 1)
+            _thread_pool_mode, _thread_pool_size = pool, threads
+        elif _thread_pool_mode != pool:
+            raise ValueError(
+                f"this process already runs ONNX Runtime with a {_thread_pool_mode!r} thread pool; "
+                f"the mode ({pool!r} asked) is fixed by the first ModelRuntime of a process"
+            )
+        return _thread_pool_size if pool == "shared" and _thread_pool_size else threads
 
 
-def _session_options(ort: Any) -> ort.SessionOptions:
+def _session_options(ort: Any, own_threads: int | None) -> ort.SessionOptions:
+    """Options using the shared pool, or a pool of ``own_threads`` for this session alone."""
     options = ort.SessionOptions()
-    options.use_per_session_threads = False
+    if own_threads is None:
+        options.use_per_session_threads = False
+    else:
+        options.intra_op_num_threads = own_threads
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
+
+
+def unverified_session(path: Path, providers: list[str] | None = None) -> ort.InferenceSession:
+    """A session outside any runtime, with no manifest check: for export-time parity checks of a
+    file no manifest lists yet, and the CUDA probe. It follows the process's thread pool mode."""
+    ort = _ort()
+    options = _session_options(ort, None if _thread_pool_mode == "shared" else 1)
+    return ort.InferenceSession(str(path), options, providers=providers or [CPU])
 
 
 def cuda_works(model_path: Path) -> bool:
@@ -75,7 +99,7 @@ def cuda_works(model_path: Path) -> bool:
         return False
     ort.set_default_logger_severity(_ORT_FATAL)
     try:
-        probe = ort.InferenceSession(str(model_path), _session_options(ort), providers=[CUDA, CPU])
+        probe = unverified_session(model_path, [CUDA, CPU])
         _cuda_works = probe.get_providers()[0] == CUDA
     except Exception:
         _cuda_works = False
@@ -124,11 +148,21 @@ class ModelRuntime:
     """Creates, verifies and caches ONNX Runtime sessions for plugins.
 
     ``device``: ``auto`` (CUDA when it works, else CPU), ``cpu`` or ``cuda``. ``strict`` makes an
-    unavailable device an error instead of a fallback. Both default to the environment:
-    ``AIGC_DEVICE`` and ``AIGC_STRICT_DEVICE=cuda``.
+    unavailable device an error instead of a fallback. ``thread_pool``: ``shared`` (one pool of
+    ``threads`` for every session in the process, the default) or ``session`` (each session has
+    its own pool of ``threads``, whose threads spin between ops: faster for a process serving one
+    model, wasteful with several). They default to the environment: ``AIGC_DEVICE``,
+    ``AIGC_STRICT_DEVICE=cuda``, ``AIGC_THREAD_POOL`` and ``AIGC_THREADS``. The pool mode and the
+    shared pool's size are process-wide: the first runtime of a process fixes them.
     """
 
-    def __init__(self, device: Device | None = None, strict: bool | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        device: Device | None = None,
+        strict: bool | None = None,
+        threads: int | None = None,
+        thread_pool: ThreadPool | None = None,
+    ):
         strict_env = os.environ.get("AIGC_STRICT_DEVICE", "").strip().lower()
         if strict_env and strict_env not in ("cuda", "cpu"):
             raise DeviceUnavailableError(f"AIGC_STRICT_DEVICE must be 'cuda' or 'cpu', got {strict_env!r}")
@@ -138,7 +172,12 @@ class ModelRuntime:
             raise DeviceUnavailableError(f"AIGC_DEVICE must be auto, cpu or cuda, got {chosen!r}")
         self.device: Device = chosen  # type: ignore[assignment]
         self.strict = bool(strict_env) if strict is None else strict
-        self.threads = _ensure_thread_pool(threads or default_thread_count())
+        pool = thread_pool or os.environ.get("AIGC_THREAD_POOL", "shared").strip().lower() or "shared"
+        if pool not in ("shared", "session"):
+            raise ValueError(f"AIGC_THREAD_POOL must be 'shared' or 'session', got {pool!r}")
+        self.thread_pool: ThreadPool = pool  # type: ignore[assignment]
+        self.threads = _configure_threads(self.thread_pool, threads or default_thread_count())
+        self._own_threads = self.threads if self.thread_pool == "session" else None
         self._sessions: dict[tuple[Path, str], ModelSession] = {}
         self._lock = threading.Lock()
 
@@ -171,7 +210,7 @@ class ModelRuntime:
                 return cached
             ort = _ort()
             session = ort.InferenceSession(
-                str(path), _session_options(ort), providers=self._providers_for(path)
+                str(path), _session_options(ort, self._own_threads), providers=self._providers_for(path)
             )
             providers = tuple(session.get_providers())
             if self.strict and self.device == "cuda" and providers[0] != CUDA:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +93,32 @@ def test_cuda_session_matches_cpu(model_copy: Path) -> None:
     }
     for name, value in gpu.run(feeds).items():
         np.testing.assert_allclose(value, cpu.run(feeds)[name], atol=1e-4)
+
+
+def test_a_process_can_give_each_session_its_own_thread_pool(model_copy: Path) -> None:
+    script = f"""
+from pathlib import Path
+from aigc.core.runtime import ModelRuntime
+runtime = ModelRuntime(device="cpu", threads=1, thread_pool="session")
+session = runtime.session(Path({str(model_copy)!r}), {GAN_FILE!r})
+print(session.session.get_session_options().intra_op_num_threads, runtime.threads)
+try:
+    ModelRuntime(thread_pool="shared")
+except ValueError as error:
+    print(error)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0] == "1 1"
+    assert "already runs ONNX Runtime with a 'session' thread pool" in out
+
+
+def test_the_thread_pool_mode_is_fixed_by_the_first_runtime(runtime: ModelRuntime) -> None:
+    assert runtime.thread_pool == "shared"
+    with pytest.raises(ValueError, match="fixed by the first ModelRuntime"):
+        ModelRuntime(thread_pool="session")
+
+
+def test_thread_pool_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIGC_THREAD_POOL", "huge")
+    with pytest.raises(ValueError, match="AIGC_THREAD_POOL must be 'shared' or 'session'"):
+        ModelRuntime()
