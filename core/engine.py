@@ -27,10 +27,11 @@ from aigc.core.specs import (
     Generator,
     GeneratorInput,
     GeneratorSpec,
+    SetEvaluator,
     StreamingGenerator,
 )
 from aigc.core.validation import invalid
-from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
+from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
 from aigc.storage.store import Store
 
 
@@ -121,9 +122,11 @@ class Engine:
         instance: Generator = self._instance("generator", self.registry.generators[name], Generator)
         return instance
 
-    def evaluator(self, spec: EvaluatorSpec) -> Evaluator:
-        """The loaded evaluator for ``spec`` (built on first use)."""
-        instance: Evaluator = self._instance("evaluator", spec, Evaluator)
+    def evaluator(self, spec: EvaluatorSpec) -> Evaluator | SetEvaluator:
+        """The loaded evaluator for ``spec`` (built on first use); a ``SetEvaluator`` for set scope."""
+        instance: Evaluator | SetEvaluator = self._instance(
+            "evaluator", spec, SetEvaluator if spec.scope == "set" else Evaluator
+        )
         return instance
 
     def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
@@ -267,13 +270,13 @@ class Engine:
             for artifacts, seed, key in zip(samples, prepared.seeds, keys, strict=True)
         ]
         evaluate_started = time.perf_counter()
-        evaluations, eval_timings = evaluate_samples(
+        evaluations, set_evaluations, eval_timings = evaluate_samples(
             prepared, samples, self.evaluator, self.settings.evaluator_timeout_s
         )
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings
         generations = self._decide(prepared, samples, evaluations, keys, timings)
-        return self._store(prepared, model_sha256, timings, started, generations)
+        return self._store(prepared, model_sha256, timings, started, generations, set_evaluations)
 
     def _decide(
         self,
@@ -313,6 +316,7 @@ class Engine:
         timings: dict[str, float],
         started: float,
         generations: list[NewGeneration],
+        set_evaluations: list[NewSetEvaluation] | None = None,
         error: str | None = None,
     ) -> GenerationResult:
         store_started = time.perf_counter()
@@ -335,6 +339,7 @@ class Engine:
             timings=timings,
             metadata=dict(request.metadata),
             generations=generations,
+            set_evaluations=set_evaluations or [],
         )
         result = self.store.save(record)
         self._record_new_models()

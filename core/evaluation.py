@@ -12,10 +12,10 @@ from aigc.core.errors import AigcError
 from aigc.core.isolation import call_with_timeout
 from aigc.core.preparation import PreparedEvaluator, PreparedRequest
 from aigc.core.schemas import EvalResult
-from aigc.core.specs import ArtifactData, EvalItem, Evaluator, EvaluatorSpec
-from aigc.storage.records import NewEvaluation
+from aigc.core.specs import ArtifactData, EvalItem, Evaluator, EvaluatorSpec, SetEvaluator
+from aigc.storage.records import NewEvaluation, NewSetEvaluation
 
-LoadEvaluator = Callable[[EvaluatorSpec], Evaluator]
+LoadEvaluator = Callable[[EvaluatorSpec], Evaluator | SetEvaluator]
 
 
 @dataclass(frozen=True)
@@ -36,36 +36,60 @@ def _targets(
     ]
 
 
+def _validated(results: object, name: str) -> list[EvalResult]:
+    if not isinstance(results, list):
+        raise AigcError(f"evaluator {name!r} returned {type(results).__name__}, not a list of results")
+    try:
+        return [
+            EvalResult.model_validate(r.model_dump() if isinstance(r, EvalResult) else r) for r in results
+        ]
+    except (TypeError, ValidationError) as error:
+        raise AigcError(f"evaluator {name!r} returned a malformed result: {error}") from error
+
+
 def _checked(raw: object, expected: int, name: str) -> list[list[EvalResult]]:
     if not isinstance(raw, list) or len(raw) != expected:
         raise AigcError(
             f"evaluator {name!r} returned {type(raw).__name__} of length "
             f"{len(raw) if isinstance(raw, list) else '-'}; expected a list of {expected} result lists"
         )
-    try:
-        return [
-            [EvalResult.model_validate(r.model_dump() if isinstance(r, EvalResult) else r) for r in results]
-            for results in raw
-        ]
-    except (TypeError, ValidationError) as error:
-        raise AigcError(f"evaluator {name!r} returned a malformed result: {error}") from error
+    return [_validated(results, name) for results in raw]
 
 
-def _run_one(
+def _failure(spec: EvaluatorSpec, error: AigcError) -> EvalResult:
+    return EvalResult(metric=spec.name, error=str(error)[:4000], reason="evaluator failed")
+
+
+def _run_items(
     prepared: PreparedEvaluator, targets: list[_Target], load: LoadEvaluator, timeout_s: float
 ) -> list[list[EvalResult]]:
     spec = prepared.spec
     try:
         evaluator = load(spec)
+        assert isinstance(evaluator, Evaluator)  # the loader checks the scope's protocol
+        items = [t.item for t in targets]
         raw = call_with_timeout(
-            f"evaluator {spec.name}",
-            timeout_s,
-            lambda: evaluator.evaluate([t.item for t in targets], prepared.options),
+            f"evaluator {spec.name}", timeout_s, lambda: evaluator.evaluate(items, prepared.options)
         )
         return _checked(raw, len(targets), spec.name)
     except AigcError as error:
-        failed = EvalResult(metric=spec.name, error=str(error)[:4000], reason="evaluator failed")
-        return [[failed] for _ in targets]
+        return [[_failure(spec, error)] for _ in targets]
+
+
+def _run_set(
+    prepared: PreparedEvaluator, targets: list[_Target], load: LoadEvaluator, timeout_s: float
+) -> list[EvalResult]:
+    spec = prepared.spec
+    try:
+        evaluator = load(spec)
+        assert isinstance(evaluator, SetEvaluator)  # the loader checks the scope's protocol
+        items = [t.item for t in targets]
+        raw = call_with_timeout(
+            f"evaluator {spec.name}", timeout_s, lambda: evaluator.evaluate_set(items, prepared.options)
+        )
+        return _validated(raw, spec.name)
+    except AigcError as error:
+        return [_failure(spec, error)]
 
 
 def evaluate_samples(
@@ -73,18 +97,24 @@ def evaluate_samples(
     samples: Sequence[list[ArtifactData]],
     load: LoadEvaluator,
     timeout_s: float,
-) -> tuple[list[list[NewEvaluation]], dict[str, float]]:
-    """Evaluations per sample, and milliseconds spent per evaluator."""
+) -> tuple[list[list[NewEvaluation]], list[NewSetEvaluation], dict[str, float]]:
+    """Evaluations per sample, set-level evaluations of the request, and milliseconds per evaluator."""
     per_sample: list[list[NewEvaluation]] = [[] for _ in samples]
+    per_set: list[NewSetEvaluation] = []
     timings: dict[str, float] = {}
     for evaluator in prepared.evaluators:
-        targets = _targets(prepared, evaluator.spec, samples)
+        spec = evaluator.spec
+        targets = _targets(prepared, spec, samples)
         started = time.perf_counter()
-        results = _run_one(evaluator, targets, load, timeout_s)
-        timings[f"evaluate:{evaluator.spec.name}"] = (time.perf_counter() - started) * 1000
-        for target, item_results in zip(targets, results, strict=True):
-            per_sample[target.sample].extend(
-                NewEvaluation(evaluator.spec.name, evaluator.spec.version, result, target.artifact)
-                for result in item_results
-            )
-    return per_sample, timings
+        if spec.scope == "set":
+            results = _run_set(evaluator, targets, load, timeout_s)
+            per_set.extend(NewSetEvaluation(spec.name, spec.version, r, len(targets)) for r in results)
+        else:
+            for target, item_results in zip(
+                targets, _run_items(evaluator, targets, load, timeout_s), strict=True
+            ):
+                per_sample[target.sample].extend(
+                    NewEvaluation(spec.name, spec.version, result, target.artifact) for result in item_results
+                )
+        timings[f"evaluate:{spec.name}"] = (time.perf_counter() - started) * 1000
+    return per_sample, per_set, timings

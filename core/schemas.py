@@ -135,6 +135,16 @@ class Evaluation(EvalResult):
     evaluator_version: str
 
 
+class SetEvaluation(EvalResult):
+    """A stored set-level result: one metric over all of a request's matching artifacts."""
+
+    id: int
+    request_id: int
+    evaluator: str
+    evaluator_version: str
+    sample_count: int
+
+
 class Generation(BaseModel):
     """One stored sample with its provenance, artifacts and evaluations."""
 
@@ -168,6 +178,7 @@ class GenerationResult(BaseModel):
     error: str | None
     timings: dict[str, float]
     generations: list[Generation]
+    set_evaluations: list[SetEvaluation] = Field(default_factory=list)
 
 
 class Feedback(BaseModel):

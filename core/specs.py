@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from aigc.core.schemas import EvalResult
 
 Modality = Literal["text", "image", "audio", "music"]
+EvalScope = Literal["item", "set"]
 PromptUse = Literal["none", "optional", "required"]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -93,6 +94,14 @@ class Evaluator(Protocol):
     def evaluate(self, items: Sequence[EvalItem], options: Any) -> list[list[EvalResult]]: ...
 
 
+@runtime_checkable
+class SetEvaluator(Protocol):
+    """A loaded set-level evaluator: one list of results (one per metric) for all items together,
+    for metrics that only a set has (FID, diversity, mode collapse)."""
+
+    def evaluate_set(self, items: Sequence[EvalItem], options: Any) -> list[EvalResult]: ...
+
+
 def _check_common(kind: str, name: str, version: str, options: type[BaseModel]) -> None:
     if not _NAME_RE.match(name):
         raise ValueError(f"{kind} name {name!r} must match {NAME_PATTERN}")
@@ -133,17 +142,25 @@ class GeneratorSpec:
 
 @dataclass(frozen=True)
 class EvaluatorSpec:
-    """An evaluator as registered by a plugin; it is offered artifacts of ``media_types`` only."""
+    """An evaluator as registered by a plugin; it is offered artifacts of ``media_types`` only.
+
+    ``scope="item"`` evaluators score each artifact (``Evaluator``); ``scope="set"`` evaluators
+    score all of a request's matching artifacts at once (``SetEvaluator``), and their results are
+    stored per request.
+    """
 
     name: str
     version: str
     options: type[BaseModel]
-    factory: Callable[[ModelRuntime], Evaluator]
+    factory: Callable[[ModelRuntime], Evaluator | SetEvaluator]
     media_types: tuple[str, ...]
     description: str = ""
     model_dir: Path | None = None
+    scope: EvalScope = "item"
 
     def __post_init__(self) -> None:
         _check_common("evaluator", self.name, self.version, self.options)
+        if self.scope not in ("item", "set"):
+            raise ValueError(f"evaluator {self.name!r}: scope must be 'item' or 'set', got {self.scope!r}")
         if not self.media_types:
             raise ValueError(f"evaluator {self.name!r}: media_types must name what it accepts")

@@ -6,7 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from aigc.core.runtime import LoadedModel
-from aigc.core.schemas import Artifact, Evaluation, Feedback, Generation, GenerationResult
+from aigc.core.schemas import (
+    Artifact,
+    EvalResult,
+    Evaluation,
+    Feedback,
+    Generation,
+    GenerationResult,
+    SetEvaluation,
+)
 from aigc.core.specs import ArtifactData
 from aigc.storage.blobs import sha256_hex
 from aigc.storage.models import (
@@ -14,9 +22,11 @@ from aigc.storage.models import (
     EvaluationRow,
     FeedbackRow,
     GenerationRow,
+    MetricColumns,
     ModelRow,
     PluginErrorRow,
     RequestRow,
+    SetEvaluationRow,
     utc_now,
 )
 from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
@@ -38,21 +48,45 @@ def artifact_from_row(row: ArtifactRow) -> Artifact:
     )
 
 
+def _metric_fields(row: MetricColumns) -> dict[str, Any]:
+    return {
+        "evaluator": row.evaluator,
+        "evaluator_version": row.evaluator_version,
+        "metric": row.metric,
+        "score": row.score,
+        "value": row.value,
+        "passed": row.passed,
+        "reason": row.reason,
+        "details": row.details,
+        "error": row.error,
+    }
+
+
+def _metric_columns(evaluator: str, evaluator_version: str, result: EvalResult) -> dict[str, Any]:
+    return {
+        "evaluator": evaluator,
+        "evaluator_version": evaluator_version,
+        "metric": result.metric,
+        "score": result.score,
+        "value": result.value,
+        "passed": result.passed,
+        "reason": result.reason,
+        "details": result.details,
+        "error": result.error,
+    }
+
+
 def evaluation_from_row(row: EvaluationRow) -> Evaluation:
     """The stored evaluation result."""
     return Evaluation(
-        id=row.id,
-        generation_id=row.generation_id,
-        artifact_id=row.artifact_id,
-        evaluator=row.evaluator,
-        evaluator_version=row.evaluator_version,
-        metric=row.metric,
-        score=row.score,
-        value=row.value,
-        passed=row.passed,
-        reason=row.reason,
-        details=row.details,
-        error=row.error,
+        id=row.id, generation_id=row.generation_id, artifact_id=row.artifact_id, **_metric_fields(row)
+    )
+
+
+def set_evaluation_from_row(row: SetEvaluationRow) -> SetEvaluation:
+    """The stored set-level evaluation result."""
+    return SetEvaluation(
+        id=row.id, request_id=row.request_id, sample_count=row.sample_count, **_metric_fields(row)
     )
 
 
@@ -90,6 +124,7 @@ def result_from_row(row: RequestRow) -> GenerationResult:
         error=row.error,
         timings=row.timings,
         generations=[generation_from_row(g) for g in row.generations],
+        set_evaluations=[set_evaluation_from_row(e) for e in row.set_evaluations],
     )
 
 
@@ -173,6 +208,12 @@ def request_row(request: NewRequest, blob_uri: Callable[[str], str]) -> RequestR
         timings=request.timings,
     )
     row.generations = [_generation_row(request, sample, row, blob_uri) for sample in request.generations]
+    row.set_evaluations = [
+        SetEvaluationRow(
+            sample_count=e.sample_count, **_metric_columns(e.evaluator, e.evaluator_version, e.result)
+        )
+        for e in request.set_evaluations
+    ]
     return row
 
 
@@ -228,15 +269,7 @@ def _evaluation_row(
         )
     return EvaluationRow(
         artifact=artifacts[index] if index is not None else None,
-        evaluator=evaluation.evaluator,
-        evaluator_version=evaluation.evaluator_version,
-        metric=result.metric,
-        score=result.score,
-        value=result.value,
-        passed=result.passed,
-        reason=result.reason,
-        details=result.details,
-        error=result.error,
+        **_metric_columns(evaluation.evaluator, evaluation.evaluator_version, result),
     )
 
 

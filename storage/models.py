@@ -94,6 +94,9 @@ class RequestRow(Base):
     generations: Mapped[list[GenerationRow]] = relationship(
         back_populates="request", order_by="GenerationRow.index", passive_deletes=True
     )
+    set_evaluations: Mapped[list[SetEvaluationRow]] = relationship(
+        back_populates="request", order_by="SetEvaluationRow.id", passive_deletes=True
+    )
 
 
 class GenerationRow(Base):
@@ -159,7 +162,21 @@ class ArtifactRow(Base):
     )
 
 
-class EvaluationRow(Base):
+class MetricColumns:
+    """The columns of one evaluator result (``aigc.core.schemas.EvalResult``)."""
+
+    evaluator: Mapped[str] = mapped_column(sa.String(64))
+    evaluator_version: Mapped[str] = mapped_column(sa.String(32))
+    metric: Mapped[str] = mapped_column(sa.String(96))
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    value: Mapped[float | None] = mapped_column(sa.Float)
+    passed: Mapped[bool | None]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    details: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class EvaluationRow(MetricColumns, Base):
     """One metric an evaluator reported for a sample (or one of its artifacts)."""
 
     __tablename__ = "evaluations"
@@ -171,18 +188,21 @@ class EvaluationRow(Base):
     artifact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
     )
-    evaluator: Mapped[str] = mapped_column(sa.String(64))
-    evaluator_version: Mapped[str] = mapped_column(sa.String(32))
-    metric: Mapped[str] = mapped_column(sa.String(96))
-    score: Mapped[float | None] = mapped_column(sa.Float)
-    value: Mapped[float | None] = mapped_column(sa.Float)
-    passed: Mapped[bool | None]
-    reason: Mapped[str] = mapped_column(sa.Text)
-    details: Mapped[dict[str, Any]]
-    error: Mapped[str | None] = mapped_column(sa.Text)
 
     generation: Mapped[GenerationRow] = relationship(back_populates="evaluations")
     artifact: Mapped[ArtifactRow | None] = relationship()
+
+
+class SetEvaluationRow(MetricColumns, Base):
+    """One metric a set-level evaluator reported over all of a request's matching artifacts."""
+
+    __tablename__ = "set_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    sample_count: Mapped[int]
+
+    request: Mapped[RequestRow] = relationship(back_populates="set_evaluations")
 
 
 class FeedbackRow(Base):

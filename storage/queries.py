@@ -13,13 +13,14 @@ from aigc.storage.models import ArtifactRow, FeedbackRow, GenerationRow, ModelRo
 
 
 def request_with_generations(request_id: int) -> sa.Select[RequestRow]:
-    """The request, its generations and their artifacts and evaluations."""
+    """The request, its set-level evaluations, its generations and their artifacts and evaluations."""
     return (
         sa.select(RequestRow)
         .where(RequestRow.id == request_id)
         .options(
             selectinload(RequestRow.generations).selectinload(GenerationRow.artifacts),
             selectinload(RequestRow.generations).selectinload(GenerationRow.evaluations),
+            selectinload(RequestRow.set_evaluations),
         )
     )
 

@@ -20,6 +20,16 @@ class NewEvaluation:
 
 
 @dataclass(frozen=True)
+class NewSetEvaluation:
+    """A set-level evaluator result over ``sample_count`` artifacts of the request."""
+
+    evaluator: str
+    evaluator_version: str
+    result: EvalResult
+    sample_count: int
+
+
+@dataclass(frozen=True)
 class NewGeneration:
     """One sample to store. ``key`` is its deterministic generation key (see ``aigc.core.keys``)."""
 
@@ -54,3 +64,4 @@ class NewRequest:
     timings: dict[str, float]
     metadata: dict[str, str] = field(default_factory=dict)
     generations: list[NewGeneration] = field(default_factory=list)
+    set_evaluations: list[NewSetEvaluation] = field(default_factory=list)

@@ -65,7 +65,18 @@ def result_summary(result: GenerationResult) -> str:
         f"request #{result.request_id} {status_text(result.status)}: {accepted}/{len(result.generations)} "
         f"accepted in {total_ms:.0f} ms"
     )
+    for e in result.set_evaluations:
+        shown = (
+            f"[red]error: {e.error}[/]"
+            if e.error
+            else f"{_number(e.value)} (score {score_text(e.score)}) {e.reason}"
+        )
+        line += f"\nset {e.evaluator}/{e.metric} over {e.sample_count}: {shown}"
     return line + (f"\n[red]{result.error}[/]" if result.error else "")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 def generation_detail(g: Generation) -> Table:

@@ -109,6 +109,24 @@ class BrokenEvaluator:
         return [[EvalResult(metric="nan", score=math.nan)] for _ in items]
 
 
+class DistinctTextsEvaluator:
+    """Set-level: the share of distinct texts in a request."""
+
+    def evaluate_set(self, items: Sequence[EvalItem], options: Any) -> list[EvalResult]:
+        texts = [item.artifact.text for item in items]
+        share = len(set(texts)) / len(texts)
+        return [
+            EvalResult(
+                metric="distinct_texts", score=share, value=share, reason=f"{len(set(texts))} distinct"
+            )
+        ]
+
+
+class RaisingSetEvaluator:
+    def evaluate_set(self, items: Sequence[EvalItem], options: Any) -> list[EvalResult]:
+        raise ZeroDivisionError("no features")
+
+
 def _text_generator(name: str, factory: Callable[[Any], Any]) -> GeneratorSpec:
     return GeneratorSpec(
         name=name,
@@ -148,6 +166,21 @@ class DoublesPlugin:
                 media_types=("text/plain",),
             )
         )
+        for name, factory in (
+            ("distinct", lambda runtime: DistinctTextsEvaluator()),
+            ("set-raise", lambda runtime: RaisingSetEvaluator()),
+            ("set-without-evaluate-set", lambda runtime: LengthEvaluator()),
+        ):
+            register(
+                EvaluatorSpec(
+                    name=name,
+                    version="0.1",
+                    options=Options,
+                    factory=factory,
+                    media_types=("text/plain",),
+                    scope="set",
+                )
+            )
         for mode in ("raise", "hang", "nan"):
             register(
                 EvaluatorSpec(

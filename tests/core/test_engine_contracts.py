@@ -193,3 +193,28 @@ def test_a_request_the_plugin_finds_invalid_is_an_error_and_stores_nothing(
             engine.generate({"generator": "text-transformer", "prompt": "word " * 400, "seed": 1})
         assert engine.store.count_generations() == 0
         assert engine.registry.errors == []
+
+
+def test_set_level_evaluators_score_the_request_as_a_whole(engine: Engine) -> None:
+    length = {"name": "length", "options": {"target": 5}}
+    result = engine.generate({"generator": "echo", "n": 4, "seed": 3, "evaluators": ["distinct", length]})
+    [distinct] = result.set_evaluations
+    assert (distinct.evaluator, distinct.metric, distinct.value, distinct.sample_count) == (
+        "distinct",
+        "distinct_texts",
+        1.0,
+        4,
+    )
+    assert all(
+        g.status == "accepted" and [e.metric for e in g.evaluations] == ["length"] for g in result.generations
+    )
+    assert engine.store.get_result(result.request_id).set_evaluations == [distinct]
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"), [("set-raise", "no features"), ("set-without-evaluate-set", "SetEvaluator")]
+)
+def test_broken_set_evaluator_is_a_recorded_error(engine: Engine, name: str, fragment: str) -> None:
+    result = engine.generate({"generator": "echo", "n": 2, "seed": 3, "evaluators": [name]})
+    [failed] = result.set_evaluations
+    assert result.status == "completed" and failed.error and fragment in failed.error

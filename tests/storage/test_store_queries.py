@@ -100,7 +100,7 @@ def test_related_rows_load_in_a_fixed_number_of_queries(store: Store) -> None:
     assert len(listed) == 20 and len(many) == len(few) == 3  # generations, artifacts, evaluations
     with counted_statements(store) as one_request:
         store.get_result(1)
-    assert len(one_request) == 4  # + the request
+    assert len(one_request) == 5  # + the request and its set-level evaluations
 
 
 def test_export_streams_every_generation_with_artifacts_evaluations_and_feedback(

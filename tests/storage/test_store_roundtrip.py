@@ -10,7 +10,7 @@ import pytest
 from aigc.core.errors import BlobIntegrityError, NotFoundError
 from aigc.core.schemas import MAX_SEED, EvalResult
 from aigc.core.specs import ArtifactData
-from aigc.storage.records import NewEvaluation
+from aigc.storage.records import NewEvaluation, NewSetEvaluation
 from aigc.storage.store import Store
 from tests.storage.factories import new_generation, new_request, png_like
 
@@ -134,3 +134,19 @@ def test_missing_blob_fails_read_artifact(store: Store) -> None:
 def test_missing_records_raise_not_found_naming_the_id(store: Store, method: str, what: str) -> None:
     with pytest.raises(NotFoundError, match=f"{what} 424242 not found"):
         getattr(store, method)(424242)
+
+
+def test_set_level_evaluations_are_stored_per_request(store: Store) -> None:
+    fid = EvalResult(metric="fid", value=12.5, reason="against 360 held-out digits", details={"real": 360})
+    saved = store.save(
+        new_request(3, set_evaluations=[NewSetEvaluation("image-fid", "1.0", fid, sample_count=3)])
+    )
+    [stored] = saved.set_evaluations
+    assert (stored.evaluator, stored.metric, stored.value, stored.sample_count) == (
+        "image-fid",
+        "fid",
+        12.5,
+        3,
+    )
+    assert stored.request_id == saved.request_id and stored.details == {"real": 360}
+    assert store.get_result(saved.request_id).set_evaluations == [stored]
