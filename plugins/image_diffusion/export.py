@@ -1,0 +1,110 @@
+"""Export the trained UNet: ``python -m aigc.plugins.image_diffusion.export``.
+
+Loads ``checkpoint.pt``, writes ``unet.onnx`` (inputs ``x`` [batch, 1, 8, 8] float32, ``t``
+[batch] int64 and ``label`` [batch] int64 with 10 = null; output ``eps``; dynamic batch), checks
+it against torch at batch 1, 16 and 64 and writes ``manifest.json``. Then, if the
+``image-class-match`` classifier is installed, generates digits per label through the plugin
+itself and records how many the classifier recognises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+
+from aigc.core.export import check_parity, export_onnx, update_training, write_manifest
+from aigc.plugins.image_diffusion import ONNX_FILE, VERSION
+from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
+from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+NAME = "image-diffusion"
+CHECKPOINT_FILE = "checkpoint.pt"
+PARITY_TOLERANCE = 1e-4
+RECOGNITION_SAMPLES_PER_LABEL = 100
+RECOGNITION_SETTINGS = (
+    {"steps": 25, "guidance_scale": 0.25},
+    {"steps": 25, "guidance_scale": 0.0},
+    {"steps": 25, "guidance_scale": 1.0},
+    {"steps": 5, "guidance_scale": 0.25},
+)
+
+
+def load_unet(folder: Path = PLUGIN_DIR) -> tuple[ConditionalUnet, dict[str, object]]:
+    """The UNet (EMA weights) in eval mode from ``folder/checkpoint.pt``, and its training record."""
+    checkpoint = torch.load(folder / CHECKPOINT_FILE, weights_only=True)
+    model = ConditionalUnet(UnetConfig(**checkpoint["config"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint["training"]
+
+
+def example_feeds(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random noisy images, timesteps and labels (null label included) as the graph's feeds."""
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.standard_normal((batch, 1, 8, 8), dtype=np.float32),
+        "t": rng.integers(0, NUM_TRAIN_TIMESTEPS, batch, dtype=np.int64),
+        "label": rng.integers(0, 11, batch, dtype=np.int64),
+    }
+
+
+def measure_recognition(folder: Path) -> list[dict[str, object]]:
+    """Recognition by ``image-class-match`` for each of ``RECOGNITION_SETTINGS``."""
+    from aigc.core.runtime import ModelRuntime
+    from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
+    from aigc.plugins.image_diffusion.options import DiffusionOptions
+    from aigc.plugins.image_metrics.recognition import recognition_rate
+
+    generator = ImageDiffusionGenerator(ModelRuntime().session(folder, ONNX_FILE))
+    figures = []
+    for setting in RECOGNITION_SETTINGS:
+        rate = recognition_rate(
+            generator,
+            lambda label, s=setting: DiffusionOptions(label=label, scale=1, **s),
+            NAME,
+            RECOGNITION_SAMPLES_PER_LABEL,
+        )
+        figures.append({**rate, **setting})
+    return figures
+
+
+def export(folder: Path, command: str, console: Console) -> dict[str, object]:
+    """Export, check parity, write the manifest and add the recognition rate; returns the figures."""
+    model, training = load_unet(folder)
+    path = export_onnx(model, example_feeds(4), folder / ONNX_FILE, ["eps"])
+    parity = check_parity(model, path, example_feeds, tolerance=PARITY_TOLERANCE)
+    training = {**training, "export_command": command, "parity_max_abs": parity}
+    write_manifest(folder, NAME, VERSION, [ONNX_FILE, CHECKPOINT_FILE], training=training)
+    console.print(f"{path} ({path.stat().st_size:,} bytes); max |torch - onnx| {parity}")
+    figures: dict[str, object] = {"parity_max_abs": parity}
+    try:
+        recognition = measure_recognition(folder)
+    except Exception as error:  # the classifier plugin is optional for this step
+        console.print(f"[yellow]recognition rate not measured: {error}[/]")
+        return figures
+    update_training(folder, {"class_match": recognition})
+    for entry in recognition:
+        console.print(
+            f"steps {entry['steps']}, guidance {entry['guidance_scale']}: "
+            f"classifier recognises {entry['accuracy']:.2%}"
+        )
+    figures["class_match"] = recognition
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--folder", type=Path, default=PLUGIN_DIR, help="holds checkpoint.pt; gets the ONNX file"
+    )
+    command = " ".join(["python -m aigc.plugins.image_diffusion.export", *sys.argv[1:]])
+    export(parser.parse_args().folder, command, Console())
+
+
+if __name__ == "__main__":
+    main()

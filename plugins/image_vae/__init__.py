@@ -1,0 +1,56 @@
+"""``image-vae``: 8x8 handwritten digits from a conditional VAE's decoder, PNGs per sample.
+
+Registered through the ``aigc`` entry point like any third-party plugin. Importing this
+package needs only pydantic and pluggy; ONNX Runtime is loaded when the generator is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import GeneratorSpec
+from aigc.plugins.image_vae.options import VaeOptions
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Generator
+
+MODEL_DIR = Path(__file__).resolve().parent
+DECODER_FILE = "decoder.onnx"
+ENCODER_FILE = "encoder.onnx"
+VERSION = "1.0.0"
+
+
+def build_generator(runtime: ModelRuntime) -> Generator:
+    """Load ``decoder.onnx`` through the runtime (sha256-checked) and wrap it."""
+    from aigc.plugins.image_vae.generator import ImageVaeGenerator
+
+    return ImageVaeGenerator(runtime.session(MODEL_DIR, DECODER_FILE))
+
+
+@hookimpl
+def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+    """Register the ``image-vae`` generator."""
+    register(
+        GeneratorSpec(
+            name="image-vae",
+            modality="image",
+            version=VERSION,
+            options=VaeOptions,
+            factory=build_generator,
+            media_types=("image/png",),
+            model_dir=MODEL_DIR,
+            description=(
+                "Handwritten digits 0-9 (8x8, upscaled) from a conditional VAE trained on "
+                "scikit-learn's digits; options: label, temperature, mode (sample/interpolate), "
+                "seed_b, steps, scale"
+            ),
+            examples=(
+                {"options": {"label": 3}, "n": 4},
+                {"options": {"label": 5, "mode": "interpolate", "steps": 8}, "n": 1},
+            ),
+        )
+    )

@@ -1,0 +1,225 @@
+"""The image-diffusion plugin, end to end with its committed model files: real runtime, no mocks."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydantic import ValidationError
+
+from aigc.core.runtime import ModelRuntime
+from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
+from aigc.plugins import image_class_match, image_diffusion
+from aigc.plugins.image_class_match.options import ClassMatchOptions
+from aigc.plugins.image_diffusion.options import DiffusionOptions
+from aigc.plugins.image_diffusion.schedule import (
+    NUM_TRAIN_TIMESTEPS,
+    cosine_alpha_bar,
+    ddim_step,
+    ddim_timesteps,
+)
+
+# Chance is 0.1; the committed model's measured rates are in its manifest (training.class_match).
+MIN_RECOGNITION = 0.8
+FEW_STEPS = 10  # keeps the tests quick; the default is 25
+
+
+def registered_generator() -> GeneratorSpec:
+    specs: list[GeneratorSpec] = []
+    image_diffusion.aigc_register_generators(register=specs.append)
+    (spec,) = specs
+    return spec
+
+
+@pytest.fixture(scope="module")
+def spec() -> GeneratorSpec:
+    return registered_generator()
+
+
+@pytest.fixture(scope="module")
+def runtime() -> ModelRuntime:
+    return ModelRuntime(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def generator(spec: GeneratorSpec, runtime: ModelRuntime):
+    return spec.factory(runtime)
+
+
+def generate(generator, seeds: list[int], **options) -> list[bytes]:
+    options.setdefault("steps", FEW_STEPS)
+    outputs = generator.generate([GeneratorInput()] * len(seeds), DiffusionOptions(**options), seeds)
+    return [out[0].data for out in outputs]
+
+
+def test_registers_an_image_generator_with_its_model_folder(spec: GeneratorSpec) -> None:
+    assert (spec.name, spec.modality, spec.version) == ("image-diffusion", "image", "1.0.0")
+    assert spec.media_types == ("image/png",)
+    assert spec.options is DiffusionOptions
+    assert (spec.model_dir / "manifest.json").is_file()
+    for example in spec.examples:
+        DiffusionOptions(**example["options"])
+
+
+def test_generator_reports_the_unet_sha256_from_the_manifest(generator, spec: GeneratorSpec) -> None:
+    from aigc.core.manifest import load_manifest
+
+    assert generator.model_sha256 == load_manifest(spec.model_dir).files["unet.onnx"].sha256
+
+
+def test_unet_onnx_matches_the_torch_checkpoint_at_batch_1_16_64(
+    spec: GeneratorSpec, runtime: ModelRuntime
+) -> None:
+    torch = pytest.importorskip("torch")
+    from aigc.plugins.image_diffusion.export import example_feeds, load_unet
+
+    model, _ = load_unet(spec.model_dir)
+    session = runtime.session(spec.model_dir, "unet.onnx")
+    for batch in (1, 16, 64):
+        feeds = example_feeds(batch, seed=batch)
+        with torch.no_grad():
+            expected = model(*(torch.from_numpy(feeds[name]) for name in ("x", "t", "label"))).numpy()
+        got = session.run(feeds)["eps"]
+        assert got.shape == (batch, 1, 8, 8)
+        assert np.max(np.abs(got - expected)) < 1e-4, f"batch {batch}"
+
+
+def test_cosine_schedule_decreases_from_almost_one_to_almost_zero() -> None:
+    alpha_bar = cosine_alpha_bar()
+    assert alpha_bar.shape == (NUM_TRAIN_TIMESTEPS,)
+    assert np.all(np.diff(alpha_bar) < 0)
+    assert alpha_bar[0] > 0.999 and alpha_bar[-1] < 1e-4
+
+
+def test_ddim_timesteps_run_from_the_last_to_the_first() -> None:
+    for steps in (5, 25, 250):
+        timesteps = ddim_timesteps(steps)
+        assert len(timesteps) == steps
+        assert (timesteps[0], timesteps[-1]) == (NUM_TRAIN_TIMESTEPS - 1, 0)
+        assert np.all(np.diff(timesteps) < 0)
+
+
+def test_ddim_step_with_the_true_noise_recovers_the_clean_image() -> None:
+    rng = np.random.default_rng(0)
+    clean, noise = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.standard_normal((4, 1, 8, 8))
+    a, previous = 0.3, 0.7
+    noisy = np.sqrt(a) * clean + np.sqrt(1 - a) * noise
+    x_previous, x0 = ddim_step(noisy, noise, a, previous)
+    np.testing.assert_allclose(x0, clean, atol=1e-12)
+    np.testing.assert_allclose(
+        x_previous, np.sqrt(previous) * clean + np.sqrt(1 - previous) * noise, atol=1e-12
+    )
+
+
+def test_one_png_per_input_with_label_and_size_metadata(generator) -> None:
+    outputs = generator.generate([GeneratorInput()] * 3, DiffusionOptions(label=4, steps=5), [1, 2, 3])
+    assert len(outputs) == 3
+    for (artifact,) in outputs:
+        assert artifact.media_type == "image/png"
+        assert dict(artifact.metadata) == {"label": 4, "width": 64, "height": 64}
+        with Image.open(io.BytesIO(artifact.data)) as image:
+            assert (image.format, image.mode, image.size) == ("PNG", "L", (64, 64))
+
+
+def test_same_seed_and_options_give_byte_identical_pngs(spec: GeneratorSpec) -> None:
+    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, guidance_scale=2.0)
+    # A second runtime builds a fresh session: nothing cached carries the result over.
+    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, guidance_scale=2.0)
+    assert first == second
+    assert first[0] != first[1]
+
+
+def test_a_batch_equals_the_same_samples_one_by_one(generator) -> None:
+    seeds = list(range(100, 132))
+    batched = generate(generator, seeds)
+    assert batched == [generate(generator, [seed])[0] for seed in seeds]
+
+
+def test_guidance_runs_both_halves_in_one_session_call_per_step(generator, monkeypatch) -> None:
+    calls: list[dict[str, np.ndarray]] = []
+    run = generator.session.run
+
+    def recording_run(feeds, outputs=None):
+        calls.append(feeds)
+        return run(feeds, outputs)
+
+    monkeypatch.setattr(generator.session, "run", recording_run)
+    generate(generator, [1, 2, 3], label=5, steps=7, guidance_scale=2.0)
+    assert len(calls) == 7
+    assert all(len(feeds["x"]) == 6 for feeds in calls)
+    assert list(calls[0]["label"]) == [5, 5, 5, 10, 10, 10]
+    calls.clear()
+    generate(generator, [1, 2, 3], label=5, steps=7, guidance_scale=0.0)
+    assert len(calls) == 7 and all(len(feeds["x"]) == 3 for feeds in calls)
+
+
+def test_guidance_scale_changes_the_outputs(generator) -> None:
+    seeds = list(range(8))
+    unguided = generate(generator, seeds, label=2, guidance_scale=0.0)
+    guided = generate(generator, seeds, label=2, guidance_scale=3.0)
+    assert sum(a != b for a, b in zip(unguided, guided, strict=True)) >= 6
+
+
+def test_steps_change_the_outputs(generator) -> None:
+    assert generate(generator, [4], label=1, steps=5) != generate(generator, [4], label=1, steps=50)
+
+
+def test_random_label_comes_from_the_seed(generator) -> None:
+    options = DiffusionOptions(steps=5)
+    outputs = generator.generate([GeneratorInput()] * 40, options, list(range(40)))
+    labels = [out[0].metadata["label"] for out in outputs]
+    assert len(set(labels)) >= 5
+    again = generator.generate([GeneratorInput()] * 40, options, list(range(40)))
+    assert labels == [out[0].metadata["label"] for out in again]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("label", 10),
+        ("label", -1),
+        ("steps", 4),
+        ("steps", 251),
+        ("guidance_scale", -0.5),
+        ("guidance_scale", 10.5),
+        ("scale", 0),
+        ("scale", 33),
+    ],
+)
+def test_out_of_range_options_are_rejected_naming_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as raised:
+        DiffusionOptions(**{field: value})
+    assert [error["loc"] for error in raised.value.errors()] == [(field,)]
+
+
+def test_unknown_options_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="temperature"):
+        DiffusionOptions(temperature=1.0)
+
+
+def test_generated_digits_are_recognised_by_the_classifier(generator, runtime: ModelRuntime) -> None:
+    evaluators: list[EvaluatorSpec] = []
+    image_class_match.aigc_register_evaluators(register=evaluators.append)
+    evaluator = evaluators[0].factory(runtime)
+    items = []
+    for label in range(10):
+        options = DiffusionOptions(label=label, steps=FEW_STEPS)
+        seeds = list(range(1000 * label + 500, 1000 * label + 510))
+        for (artifact,) in generator.generate([GeneratorInput()] * 10, options, seeds):
+            items.append(EvalItem(artifact, None, "image-diffusion", options.model_dump()))
+    results = evaluator.evaluate(items, ClassMatchOptions())
+    accuracy = np.mean([result.passed for (result,) in results])
+    assert accuracy >= MIN_RECOGNITION
+
+
+def test_importing_the_generator_does_not_import_torch() -> None:
+    code = (
+        "import sys, aigc.plugins.image_diffusion.generator, aigc.plugins.image_diffusion; "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
