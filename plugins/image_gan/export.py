@@ -47,32 +47,18 @@ def example_feeds(batch: int, z_dim: int, seed: int = 0) -> dict[str, np.ndarray
 def recognition_rate(folder: Path, truncation: float) -> dict[str, object]:
     """Share of generated digits that the ``image-class-match`` classifier reads as requested."""
     from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import EvalItem, GeneratorInput
-    from aigc.plugins.image_class_match import build_evaluator
-    from aigc.plugins.image_class_match.options import ClassMatchOptions
     from aigc.plugins.image_gan.generator import ImageGanGenerator
     from aigc.plugins.image_gan.options import GanOptions
+    from aigc.plugins.image_metrics.recognition import recognition_rate as measure
 
-    runtime = ModelRuntime()
-    generator = ImageGanGenerator(runtime.session(folder, ONNX_FILE))
-    evaluator = build_evaluator(runtime)
-    passed = total = 0
-    for label in range(10):
-        options = GanOptions(label=label, truncation=truncation, scale=1)
-        seeds = list(range(label * 1000, label * 1000 + RECOGNITION_SAMPLES_PER_LABEL))
-        outputs = generator.generate([GeneratorInput()] * len(seeds), options, seeds)
-        items = [EvalItem(out[0], None, NAME, options.model_dump()) for out in outputs]
-        results = evaluator.evaluate(items, ClassMatchOptions(threshold=0.0))
-        passed += sum(bool(r[0].passed) for r in results)
-        total += len(results)
-    classifier = evaluator.session.model
-    return {
-        "accuracy": round(passed / total, 4),
-        "samples": total,
-        "truncation": truncation,
-        "seeds": f"label*1000 + 0..{RECOGNITION_SAMPLES_PER_LABEL - 1}",
-        "classifier": f"{classifier.name} {classifier.version}, {classifier.file} sha256 {classifier.sha256}",
-    }
+    generator = ImageGanGenerator(ModelRuntime().session(folder, ONNX_FILE))
+    rate = measure(
+        generator,
+        lambda label: GanOptions(label=label, truncation=truncation, scale=1),
+        NAME,
+        RECOGNITION_SAMPLES_PER_LABEL,
+    )
+    return rate | {"truncation": truncation}
 
 
 def export(folder: Path, command: str, console: Console) -> dict[str, object]:

@@ -20,20 +20,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aigc.core.training import training_progress, update_ema
 from aigc.plugins.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
 from aigc.plugins.image_gan.model import Discriminator, GanConfig, Generator
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 SEED = 7
-
-
-@torch.no_grad()
-def update_ema(ema: Generator, live: Generator, decay: float) -> None:
-    """``ema = decay * ema + (1 - decay) * live`` for every parameter."""
-    for ema_param, param in zip(ema.parameters(), live.parameters(), strict=True):
-        ema_param.lerp_(param, 1.0 - decay)
 
 
 @torch.no_grad()
@@ -68,8 +61,7 @@ def train(
     d_opt = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.0, 0.9))
 
     started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TextColumn("{task.fields[status]}"), console=console) as progress:
+    with training_progress(console) as progress:
         task = progress.add_task("image-gan", total=steps, status="")
         for step in range(1, steps + 1):
             rows = torch.randint(0, len(images), (batch_size,), generator=generator)
