@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,9 +10,8 @@ from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
-from aigc.plugins import image_class_match, image_diffusion
-from aigc.plugins.image_class_match.options import ClassMatchOptions
+from aigc.core.specs import GeneratorInput, GeneratorSpec
+from aigc.plugins import image_diffusion
 from aigc.plugins.image_diffusion.options import DiffusionOptions
 from aigc.plugins.image_diffusion.schedule import (
     NUM_TRAIN_TIMESTEPS,
@@ -22,22 +19,16 @@ from aigc.plugins.image_diffusion.schedule import (
     ddim_step,
     ddim_timesteps,
 )
+from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
 
 # Chance is 0.1; the committed model's measured rates are in its manifest (training.class_match).
 MIN_RECOGNITION = 0.8
 FEW_STEPS = 10  # keeps the tests quick; the default is 25
 
 
-def registered_generator() -> GeneratorSpec:
-    specs: list[GeneratorSpec] = []
-    image_diffusion.aigc_register_generators(register=specs.append)
-    (spec,) = specs
-    return spec
-
-
 @pytest.fixture(scope="module")
 def spec() -> GeneratorSpec:
-    return registered_generator()
+    return registered_generator(image_diffusion)
 
 
 @pytest.fixture(scope="module")
@@ -202,24 +193,15 @@ def test_unknown_options_are_rejected() -> None:
 
 
 def test_generated_digits_are_recognised_by_the_classifier(generator, runtime: ModelRuntime) -> None:
-    evaluators: list[EvaluatorSpec] = []
-    image_class_match.aigc_register_evaluators(register=evaluators.append)
-    evaluator = evaluators[0].factory(runtime)
-    items = []
-    for label in range(10):
-        options = DiffusionOptions(label=label, steps=FEW_STEPS)
-        seeds = list(range(1000 * label + 500, 1000 * label + 510))
-        for (artifact,) in generator.generate([GeneratorInput()] * 10, options, seeds):
-            items.append(EvalItem(artifact, None, "image-diffusion", options.model_dump()))
-    results = evaluator.evaluate(items, ClassMatchOptions())
-    accuracy = np.mean([result.passed for (result,) in results])
+    accuracy = classifier_accuracy(
+        generator,
+        runtime,
+        lambda label: DiffusionOptions(label=label, steps=FEW_STEPS),
+        "image-diffusion",
+        per_label=10,
+    )
     assert accuracy >= MIN_RECOGNITION
 
 
 def test_importing_the_generator_does_not_import_torch() -> None:
-    code = (
-        "import sys, aigc.plugins.image_diffusion.generator, aigc.plugins.image_diffusion; "
-        "print('torch' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert not imports_torch("aigc.plugins.image_diffusion.generator", "aigc.plugins.image_diffusion")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,10 +10,10 @@ from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
-from aigc.plugins import image_class_match, image_gan
-from aigc.plugins.image_class_match.options import ClassMatchOptions
+from aigc.core.specs import GeneratorInput, GeneratorSpec
+from aigc.plugins import image_gan
 from aigc.plugins.image_gan.options import GanOptions
+from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
 
 # Measured on the committed model at the default truncation (2.0): 200/200 of this test's
 # digits and 99.8% of 3,000 in the manifest. With p = 0.998, 10 or more failures out of 200
@@ -23,16 +21,9 @@ from aigc.plugins.image_gan.options import GanOptions
 MIN_RECOGNITION = 0.95
 
 
-def registered_generator() -> GeneratorSpec:
-    specs: list[GeneratorSpec] = []
-    image_gan.aigc_register_generators(register=specs.append)
-    (spec,) = specs
-    return spec
-
-
 @pytest.fixture(scope="module")
 def spec() -> GeneratorSpec:
-    return registered_generator()
+    return registered_generator(image_gan)
 
 
 @pytest.fixture(scope="module")
@@ -179,23 +170,11 @@ def test_unknown_options_are_rejected() -> None:
 
 
 def test_generated_digits_are_recognised_by_the_classifier(generator, runtime: ModelRuntime) -> None:
-    evaluators: list[EvaluatorSpec] = []
-    image_class_match.aigc_register_evaluators(register=evaluators.append)
-    evaluator = evaluators[0].factory(runtime)
-    items = []
-    for label in range(10):
-        options = GanOptions(label=label)
-        seeds = list(range(1000 * label + 500, 1000 * label + 520))
-        for (artifact,) in generator.generate([GeneratorInput()] * 20, options, seeds):
-            items.append(EvalItem(artifact, None, "image-gan", options.model_dump()))
-    results = evaluator.evaluate(items, ClassMatchOptions())
-    accuracy = np.mean([result.passed for (result,) in results])
+    accuracy = classifier_accuracy(
+        generator, runtime, lambda label: GanOptions(label=label), "image-gan", per_label=20
+    )
     assert accuracy >= MIN_RECOGNITION
 
 
 def test_importing_the_generator_does_not_import_torch() -> None:
-    code = (
-        "import sys, aigc.plugins.image_gan.generator, aigc.plugins.image_gan; print('torch' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert not imports_torch("aigc.plugins.image_gan.generator", "aigc.plugins.image_gan")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,26 +10,19 @@ from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
-from aigc.plugins import image_class_match, image_vae
-from aigc.plugins.image_class_match.options import ClassMatchOptions
+from aigc.core.specs import GeneratorInput, GeneratorSpec
+from aigc.plugins import image_vae
 from aigc.plugins.image_vae.generator import slerp
 from aigc.plugins.image_vae.options import VaeOptions
+from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
 
 # Chance is 0.1; the committed model's measured rate is in its manifest (training.class_match).
 MIN_RECOGNITION = 0.9
 
 
-def registered_generator() -> GeneratorSpec:
-    specs: list[GeneratorSpec] = []
-    image_vae.aigc_register_generators(register=specs.append)
-    (spec,) = specs
-    return spec
-
-
 @pytest.fixture(scope="module")
 def spec() -> GeneratorSpec:
-    return registered_generator()
+    return registered_generator(image_vae)
 
 
 @pytest.fixture(scope="module")
@@ -208,23 +199,11 @@ def test_unknown_options_are_rejected() -> None:
 
 
 def test_generated_digits_are_recognised_by_the_classifier(generator, runtime: ModelRuntime) -> None:
-    evaluators: list[EvaluatorSpec] = []
-    image_class_match.aigc_register_evaluators(register=evaluators.append)
-    evaluator = evaluators[0].factory(runtime)
-    items = []
-    for label in range(10):
-        options = VaeOptions(label=label)
-        seeds = list(range(1000 * label + 500, 1000 * label + 520))
-        for (artifact,) in generator.generate([GeneratorInput()] * 20, options, seeds):
-            items.append(EvalItem(artifact, None, "image-vae", options.model_dump()))
-    results = evaluator.evaluate(items, ClassMatchOptions())
-    accuracy = np.mean([result.passed for (result,) in results])
+    accuracy = classifier_accuracy(
+        generator, runtime, lambda label: VaeOptions(label=label), "image-vae", per_label=20
+    )
     assert accuracy >= MIN_RECOGNITION
 
 
 def test_importing_the_generator_does_not_import_torch() -> None:
-    code = (
-        "import sys, aigc.plugins.image_vae.generator, aigc.plugins.image_vae; print('torch' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert not imports_torch("aigc.plugins.image_vae.generator", "aigc.plugins.image_vae")
