@@ -1,24 +1,10 @@
 """Compare the image model families on the 8x8 digits: GAN, VAE and diffusion (several step counts).
 
     python benchmarks/model_families.py [--per-label 36] [--diffusion-steps 5 10 25 50] [--guidance 0 0.25 1]
-        [--threads 2] [--skip-speed]
+        [--threads 2] [--skip-speed] [--output docs/model-families.md]
 
-Quality, on the committed models and the committed ``image-class-match`` classifier:
-
-- accuracy: share of labelled samples (``--per-label`` per digit, seeds ``label*1000 + i``) whose
-  top class is the requested label;
-- FID and KID on the classifier's 128-d ``features`` (``plugins/image_metrics/metrics.py``). The
-  held-out split (360 digits) is cut into two class-stratified halves A and B of 180; the reference
-  line is real-vs-real FID(A, B); a model's FID is the mean of FID(G1, A) and FID(G2, B), where G1
-  and G2 are halves of its 360 labelled samples, so every FID compares 180 with 180 (FID is biased
-  by the sample size: only equal sizes are comparable). KID likewise, 50 subsets of 100 rows;
-- diversity: mean pairwise feature distance within each class (averaged over classes), and the
-  share of classes predicted among 100 samples generated without a label.
-
-Speed: images/s through the plugin's ``generate`` (PNGs at scale 8, as the engine calls it) and
-through torch eager (the networks only, on ready-made tensors; for diffusion every DDIM step, with
-the guided batch doubled) at batch 1 and 64, one process, ``--threads`` threads for both. Each
-figure is the median of 7 timed repetitions of at least 0.2 s. Model size: the served ONNX files.
+Writes ``docs/model-families.md`` (what each column measures is explained at its top, see
+``PREAMBLE``) and one picture grid per family next to it, in ``docs/model-families/``.
 """
 
 from __future__ import annotations
@@ -29,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -171,56 +158,51 @@ def build_families(diffusion_steps: list[int], guidance_scales: list[float]) -> 
     return families
 
 
-def classify_pngs(evaluator: Any, outputs: list[list[Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities, features) of the first artifact of each sample."""
-    from aigc.core.images import decode_png
+def generated_features(space: Any, outputs: list[list[Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """(scaled features, predicted classes) of the first artifact of each sample."""
+    from aigc.core.specs import EvalItem
 
-    images = np.stack([decode_png(out[0].data, shape=(8, 8)) for out in outputs])
-    return evaluator.classify(images)
-
-
-def stratified_halves(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices of two halves with (as near as possible) the same count of each class."""
-    first, second = [], []
-    for label in np.unique(labels):
-        rows = rng.permutation(np.flatnonzero(labels == label))
-        first.extend(rows[: len(rows) // 2])
-        second.extend(rows[len(rows) // 2 :])
-    return np.array(first[: len(labels) // 2]), np.array(second[: len(labels) // 2])
+    return space.features([EvalItem(out[0], None, "benchmark", {}) for out in outputs])
 
 
-def quality(
-    family: Family | None, evaluator: Any, real: np.ndarray, real_labels: np.ndarray, per_label: int
-) -> dict[str, float]:
+def labelled_outputs(family: Family, per_label: int, **options: Any) -> list[list[Any]]:
+    """``per_label`` samples of each digit, seeds ``label*1000 + i``, labels in order."""
+    from aigc.core.specs import GeneratorInput
+
+    outputs = []
+    for label in range(10):
+        seeds = [label * 1000 + i for i in range(per_label)]
+        outputs += family.generator.generate(
+            [GeneratorInput()] * len(seeds), family.options(label=label, **options), seeds
+        )
+    return outputs
+
+
+def quality(family: Family | None, space: Any, per_label: int) -> dict[str, float]:
     """Accuracy, FID, KID and diversity of a family (``None``: the real-vs-real reference)."""
     from aigc.core.specs import GeneratorInput
+    from aigc.plugins.image_metrics.evaluators import stratified_halves
     from aigc.plugins.image_metrics.metrics import diversity, frechet_distance, kernel_inception_distance
 
     rng = np.random.default_rng(0)
-    half_a, half_b = stratified_halves(real_labels, np.random.default_rng(1))
+    real, real_labels = space.reference, space.reference_labels
+    half_a, half_b = stratified_halves(real_labels)
     if family is None:
-        first, second, labels, accuracy = real[half_a], real[half_b], real_labels, float("nan")
+        labels, accuracy = real_labels, float("nan")
         generated, coverage = real, diversity(real, real_labels).class_coverage
-        pairs = [(first, second)]
+        pairs = [(real[half_a], real[half_b])]
     else:
         labels = np.repeat(np.arange(10), per_label)
-        seeds = [label * 1000 + i for label in range(10) for i in range(per_label)]
-        outputs = []
-        for label in range(10):
-            chunk = seeds[label * per_label : (label + 1) * per_label]
-            outputs += family.generator.generate(
-                [GeneratorInput()] * len(chunk), family.options(label=label), chunk
-            )
-        probabilities, generated = classify_pngs(evaluator, outputs)
-        accuracy = float(np.mean(probabilities.argmax(axis=1) == labels))
-        gen_a, gen_b = stratified_halves(labels, np.random.default_rng(2))
+        generated, predicted = generated_features(space, labelled_outputs(family, per_label))
+        accuracy = float(np.mean(predicted == labels))
+        gen_a, gen_b = stratified_halves(labels, seed=2)
         pairs = [(generated[gen_a], real[half_a]), (generated[gen_b], real[half_b])]
         free_seeds = list(range(500_000, 500_000 + UNLABELLED_SAMPLES))
         free = family.generator.generate(
             [GeneratorInput()] * UNLABELLED_SAMPLES, family.options(), free_seeds
         )
-        free_probabilities, free_features = classify_pngs(evaluator, free)
-        coverage = diversity(free_features, free_probabilities.argmax(axis=1)).class_coverage
+        free_features, free_predicted = generated_features(space, free)
+        coverage = diversity(free_features, free_predicted).class_coverage
     fid = float(np.mean([frechet_distance(a, b) for a, b in pairs]))
     kid = float(
         np.mean([kernel_inception_distance(a, b, KID_SUBSETS, KID_SUBSET_SIZE, rng).mean for a, b in pairs])
@@ -258,51 +240,140 @@ def speed(family: Family, threads: int) -> dict[str, float]:
     return figures
 
 
+GRID_COLUMNS = 10
+GRID_SCALE = 4
+
+
+def write_grid(family: Family, path: Path) -> None:
+    """One row per label of the family's first ``GRID_COLUMNS`` labelled samples (the scored ones)."""
+    from aigc.core.cli.showcase import contact_sheet
+
+    outputs = labelled_outputs(family, GRID_COLUMNS, scale=GRID_SCALE)
+    rows = [[out[0].data for out in outputs[k * GRID_COLUMNS : (k + 1) * GRID_COLUMNS]] for k in range(10)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(rows).save(path, format="PNG", optimize=True)
+
+
+def slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() or c == "." else " " for c in name.lower()).split())
+
+
+def machine() -> str:
+    import platform
+
+    import onnxruntime
+    import torch
+
+    return (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python "
+        f"{platform.python_version()}, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}"
+    )
+
+
+def render_row(name: str, family: Family | None, q: dict[str, float], s: dict[str, float] | None) -> str:
+    accuracy = "—" if np.isnan(q["accuracy"]) else f"{q['accuracy']:.1%}"
+    line = (
+        f"| {name} | {accuracy} | {q['fid']:.3f} | {q['kid']:.4f} | "
+        f"{q['within_class_distance']:.2f} | {q['coverage']:.0%} |"
+    )
+    if s is None:
+        return line + " — | — | — | — | — |"
+    assert family is not None
+    return line + (
+        f" {s['aigc_1']:,.0f} | {s['aigc_64']:,.0f} | {s.get('torch_1', 0):,.0f} | "
+        f"{s.get('torch_64', 0):,.0f} | {family.onnx_bytes / 1e6:.2f} MB |"
+    )
+
+
+PREAMBLE = """# Image model families: GAN, VAE and diffusion on the same digits
+
+Written by `{command}` on {machine}; do not edit by hand.
+
+All three generators are trained on the same train split of scikit-learn's 8x8 digits and judged
+by the same evaluators, the ones a request can name (`image-class-match`, `image-fid`,
+`image-kid`, `image-diversity`), on the classifier's 128-d features scaled by the real digits'
+RMS (see `plugins/image_metrics/evaluators.py`):
+
+- **accuracy**: share of {labelled} labelled samples ({per_label} per digit, seeds `label*1000 + i`)
+  that the classifier reads as the requested digit (chance: 10%);
+- **FID** and **KID** (50 subsets of 100): the 360 held-out real digits are cut into two
+  class-stratified halves A and B; a family's figure is the mean of (its first 180 samples vs A)
+  and (its other 180 vs B). The first row, real A vs real B, is the line a perfect generator
+  reaches. FID depends on the sample size, so only figures at the same size compare;
+- **within-class distance**: mean pairwise feature distance among samples of one digit, averaged
+  over digits (variety; the real digits' own spread is the reference);
+- **classes (no label)**: share of the 10 digits predicted among {unlabelled} samples drawn without a
+  label (mode collapse shows here);
+- **images/s**: through the plugin's `generate` (PNG-encoded, as the engine calls it) and through
+  torch eager (the networks only, on ready tensors; every DDIM step, the guided half included) at
+  batch 1 and 64, {threads} threads each, median of 7 repetitions of at least 0.2 s, all in one
+  process; **ONNX size**: the served graph.
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-label", type=int, default=36, help="labelled samples per digit (even)")
     parser.add_argument("--diffusion-steps", type=int, nargs="+", default=[5, 10, 25, 50])
     parser.add_argument("--guidance", type=float, nargs="+", default=[0.0, 0.25, 1.0])
+    parser.add_argument("--grid-guidance", type=float, default=0.25, help="diffusion guidance of the grids")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--output", type=Path, default=Path("docs/model-families.md"))
     args = parser.parse_args()
     os.environ["AIGC_THREADS"] = str(args.threads)
     import torch
 
     torch.set_num_threads(args.threads)
 
+    from rich.progress import track
+
     from aigc.core.runtime import ModelRuntime
-    from aigc.plugins.datasets.digits import load_digits_split
-    from aigc.plugins.image_class_match import build_evaluator
+    from aigc.plugins.image_metrics import feature_space
 
-    evaluator = build_evaluator(ModelRuntime(device="cpu"))
-    split = load_digits_split()
-    _, real = evaluator.classify(split.held_out_images)
+    space = feature_space(ModelRuntime(device="cpu"))
     families = build_families(args.diffusion_steps, args.guidance)
-
-    header = "| model | accuracy | FID | KID | within-class dist. | classes (no label) |"
-    speed_header = " aigc img/s b1 | b64 | torch img/s b1 | b64 | ONNX bytes |"
-    print(header + ("" if args.skip_speed else speed_header))
-    print("|---" * (6 if args.skip_speed else 11) + "|")
     rows: list[tuple[str, Family | None]] = [("real held-out A vs B (reference)", None)]
     rows += [(f.name, f) for f in families]
-    for name, family in rows:
-        q = quality(family, evaluator, real, split.held_out_labels, args.per_label)
-        accuracy = "—" if np.isnan(q["accuracy"]) else f"{q['accuracy']:.2%}"
-        line = (
-            f"| {name} | {accuracy} | {q['fid']:.2f} | {q['kid']:.4f} | "
-            f"{q['within_class_distance']:.2f} | {q['coverage']:.0%} |"
-        )
-        if not args.skip_speed:
-            if family is None:
-                line += " — | — | — | — | — |"
-            else:
-                s = speed(family, args.threads)
-                line += (
-                    f" {s['aigc_1']:,.0f} | {s['aigc_64']:,.0f} | {s.get('torch_1', 0):,.0f} | "
-                    f"{s.get('torch_64', 0):,.0f} | {family.onnx_bytes:,} |"
-                )
-        print(line, flush=True)
+    lines = [
+        "| model | accuracy | FID | KID | within-class dist. | classes (no label) |"
+        + ("" if args.skip_speed else " aigc img/s b1 | b64 | torch img/s b1 | b64 | ONNX size |"),
+        "|---" + "|---:" * (5 if args.skip_speed else 10) + "|",
+    ]
+    for name, family in track(rows, description="measuring"):
+        q = quality(family, space, args.per_label)
+        s = None if args.skip_speed or family is None else speed(family, args.threads)
+        line = render_row(name, family, q, s)
+        lines.append(line.rsplit(" — | — | — | — | — |", 1)[0] if args.skip_speed else line)
+        print(lines[-1], flush=True)
+    grid_dir = args.output.with_suffix("")
+    grids = [
+        f
+        for f in families
+        if not f.name.startswith("diffusion") or f"guidance {args.grid_guidance:g})" in f.name
+    ]
+    pictures = []
+    for family in track(grids, description="grids"):
+        path = grid_dir / f"{slug(family.name)}.png"
+        write_grid(family, path)
+        pictures.append(f"### {family.name}\n\n![{family.name}]({grid_dir.name}/{path.name})\n")
+    command = "python benchmarks/model_families.py" + (" --skip-speed" if args.skip_speed else "")
+    preamble = PREAMBLE.format(
+        command=command,
+        machine=machine(),
+        labelled=10 * args.per_label,
+        per_label=args.per_label,
+        unlabelled=UNLABELLED_SAMPLES,
+        threads=args.threads,
+    )
+    grid_intro = (
+        f"## Samples\n\nOne row per digit 0-9, the first {GRID_COLUMNS} scored samples of each "
+        f"(seeds `label*1000 + 0..{GRID_COLUMNS - 1}`); diffusion at guidance {args.grid_guidance:g}.\n"
+    )
+    args.output.write_text(
+        preamble + "\n## Figures\n\n" + "\n".join(lines) + "\n\n" + grid_intro + "\n" + "\n".join(pictures)
+    )
+    print(f"wrote {args.output} and {len(pictures)} grids in {grid_dir}")
 
 
 if __name__ == "__main__":

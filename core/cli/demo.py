@@ -19,12 +19,15 @@ from aigc.core.schemas import GenerationResult
 
 
 def demo_requests(registry: PluginRegistry, seed: int, samples: int | None) -> list[dict[str, Any]]:
-    """One request per generator example, with every evaluator that accepts the generator's output."""
+    """One request per generator example, with every item-level evaluator that accepts the
+    generator's output (set-level ones need larger sets than the examples draw)."""
     requests: list[dict[str, Any]] = []
     empty: dict[str, Any] = {}
     for spec in registry.generators.values():
         evaluators = [
-            e.name for e in registry.evaluators.values() if set(e.media_types) & set(spec.media_types)
+            e.name
+            for e in registry.evaluators.values()
+            if e.scope == "item" and set(e.media_types) & set(spec.media_types)
         ]
         for example in spec.examples or (empty,):
             request = {"n": 4, **example, "generator": spec.name, "seed": seed, "evaluators": evaluators}

@@ -1,6 +1,99 @@
-"""Set-level image measures: recognition rate, FID, KID and diversity on the digit classifier's features.
+"""``image-fid``, ``image-kid`` and ``image-diversity``: set-level measures of generated digits.
 
-``metrics.py`` holds the maths (numpy and scipy only); ``recognition.py`` measures how often
-the ``image-class-match`` classifier reads generated digits as the requested label, which every
-image generator's export step records in its manifest. No evaluator is registered yet.
+Set-scope evaluators (``EvaluatorSpec(scope="set")``): the engine hands each one all PNGs of a
+request at once and stores one result per metric for the request. They measure on the
+``image-class-match`` classifier's features against the real digits shipped in this folder
+(``reference.py``). ``metrics.py`` holds the maths (numpy and scipy only); ``recognition.py``
+measures how often the classifier reads generated digits as the requested label, which every
+image generator's export step records in its manifest. Importing this package needs only
+pydantic and pluggy.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import EvaluatorSpec, SetEvaluator
+from aigc.plugins.image_metrics.options import DiversityOptions, FidOptions, KidOptions
+from aigc.plugins.image_metrics.reference import MODEL_DIR
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.plugins.image_metrics.evaluators import DigitFeatureSpace
+
+VERSION = "1.0.0"
+
+
+def feature_space(runtime: ModelRuntime) -> DigitFeatureSpace:
+    """The classifier (sha256-checked) and the reference digits (sha256-checked), ready to compare."""
+    from aigc.plugins.image_class_match import build_evaluator
+    from aigc.plugins.image_class_match.evaluator import ClassMatchEvaluator
+    from aigc.plugins.image_metrics.evaluators import DigitFeatureSpace
+    from aigc.plugins.image_metrics.reference import load_reference
+
+    classifier = build_evaluator(runtime)
+    assert isinstance(classifier, ClassMatchEvaluator)
+    return DigitFeatureSpace(classifier, load_reference())
+
+
+def build_fid(runtime: ModelRuntime) -> SetEvaluator:
+    """The ``image-fid`` evaluator."""
+    from aigc.plugins.image_metrics.evaluators import FidEvaluator
+
+    return FidEvaluator(feature_space(runtime))
+
+
+def build_kid(runtime: ModelRuntime) -> SetEvaluator:
+    """The ``image-kid`` evaluator."""
+    from aigc.plugins.image_metrics.evaluators import KidEvaluator
+
+    return KidEvaluator(feature_space(runtime))
+
+
+def build_diversity(runtime: ModelRuntime) -> SetEvaluator:
+    """The ``image-diversity`` evaluator."""
+    from aigc.plugins.image_metrics.evaluators import DiversityEvaluator
+
+    return DiversityEvaluator(feature_space(runtime))
+
+
+EVALUATORS = (
+    (
+        "image-fid",
+        FidOptions,
+        build_fid,
+        "Fréchet distance between a request's digits and real held-out digits, on classifier features",
+    ),
+    (
+        "image-kid",
+        KidOptions,
+        build_kid,
+        "kernel inception distance (unbiased MMD², cubic kernel) between a request's digits and real ones",
+    ),
+    (
+        "image-diversity",
+        DiversityOptions,
+        build_diversity,
+        "mean pairwise feature distance of a request's digits relative to real ones, and class coverage",
+    ),
+)
+
+
+@hookimpl
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
+    """Register the three set-level image evaluators."""
+    for name, options, factory, description in EVALUATORS:
+        register(
+            EvaluatorSpec(
+                name=name,
+                version=VERSION,
+                options=options,
+                factory=factory,
+                media_types=("image/png",),
+                model_dir=MODEL_DIR,
+                description=description,
+                scope="set",
+            )
+        )
