@@ -8,12 +8,17 @@ BOX filter averages those blocks, so a nearest-upscaled image comes back exactly
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 
 import numpy as np
 from PIL import Image
 
 MAX_SCALE = 64
+MAX_INPUT_PIXELS = 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DATA_URL_PREFIX = "data:image/png;base64,"
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -61,3 +66,28 @@ def decode_png(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarray:
         height, width = shape
         image = image.resize((width, height), Image.Resampling.BOX)
     return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+
+
+def png_from_base64(text: str) -> bytes:
+    """The PNG bytes of base64 text (a ``data:image/png;base64,`` URL prefix is allowed).
+
+    For image inputs in options: raises ``ValueError`` saying what is wrong when the text is not
+    base64, not a PNG, or larger than ``MAX_INPUT_PIXELS``, so validation errors can name the field.
+    """
+    payload = text.removeprefix(DATA_URL_PREFIX)
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "must be base64-encoded PNG bytes (optionally a data:image/png;base64, URL)"
+        ) from None
+    if not data.startswith(PNG_SIGNATURE):
+        raise ValueError("must be a PNG image (the decoded bytes do not start with the PNG signature)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (OSError, Image.DecompressionBombError) as error:
+        raise ValueError(f"is not a readable PNG ({error})") from None
+    if width * height > MAX_INPUT_PIXELS:
+        raise ValueError(f"is {width}x{height} pixels; at most {MAX_INPUT_PIXELS:,} pixels are accepted")
+    return data

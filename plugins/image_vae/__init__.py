@@ -25,10 +25,12 @@ VERSION = "1.0.0"
 
 
 def build_generator(runtime: ModelRuntime) -> Generator:
-    """Load ``decoder.onnx`` through the runtime (sha256-checked) and wrap it."""
+    """Load ``decoder.onnx`` and ``encoder.onnx`` through the runtime (sha256-checked) and wrap them."""
     from aigc.plugins.image_vae.generator import ImageVaeGenerator
 
-    return ImageVaeGenerator(runtime.session(MODEL_DIR, DECODER_FILE))
+    return ImageVaeGenerator(
+        runtime.session(MODEL_DIR, DECODER_FILE), runtime.session(MODEL_DIR, ENCODER_FILE)
+    )
 
 
 @hookimpl
@@ -45,8 +47,8 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
             model_dir=MODEL_DIR,
             description=(
                 "Handwritten digits 0-9 (8x8, upscaled) from a conditional VAE trained on "
-                "scikit-learn's digits; options: label, temperature, mode (sample/interpolate), "
-                "seed_b, steps, scale"
+                "scikit-learn's digits; options: label, temperature, mode (sample/interpolate/vary), "
+                "seed_b, steps, image, scale"
             ),
             examples=(
                 {"options": {"label": 3}, "n": 4},

@@ -4,8 +4,11 @@ Sample ``i`` takes everything random from ``numpy.random.default_rng(seeds[i])``
 this order: one label draw (used when no label is requested, drawn either way so that the latent
 does not depend on the label option), the latent ``z``, and in ``interpolate`` mode without
 ``seed_b`` the end latent. With ``seed_b`` the end latent is the latent that seed would give.
-Latents are scaled by the temperature. So a seed fixes a sample whatever else is in the batch,
-and the same seed with another label or temperature keeps the latent's direction ("style").
+Latents are scaled by the temperature. In ``vary`` mode the encoder gives the posterior
+``N(mu, sigma^2)`` of the input image and label, and sample ``i`` is
+``mu + temperature * sigma * z_i`` with the same unit latent ``z_i``: temperature 0 decodes the
+posterior mean, the VAE's reconstruction of the input. So a seed fixes a sample whatever else is in
+the batch, and the same seed with another label or temperature keeps the latent's direction ("style").
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import encode_png
+from aigc.core.images import decode_png, encode_png, png_from_base64
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.image_vae.options import NUM_LABELS, VaeOptions
 
 MEDIA_TYPE = "image/png"
+IMAGE_SIZE = 8
 
 
 def slerp(a: np.ndarray, b: np.ndarray, fractions: np.ndarray) -> np.ndarray:
@@ -39,12 +43,24 @@ def slerp(a: np.ndarray, b: np.ndarray, fractions: np.ndarray) -> np.ndarray:
 
 
 class ImageVaeGenerator:
-    """Conditional VAE digits from ``decoder.onnx`` (inputs ``z``, ``label``; output ``image``)."""
+    """Conditional VAE digits from ``decoder.onnx`` (inputs ``z``, ``label``; output ``image``), and
+    variations of an input digit through ``encoder.onnx`` (inputs ``image``, ``label``; outputs ``mu``,
+    ``logvar``)."""
 
-    def __init__(self, session: ModelSession) -> None:
+    def __init__(self, session: ModelSession, encoder: ModelSession) -> None:
         self.session = session
+        self.encoder = encoder
         self.model_sha256: str | None = session.sha256
         self.z_dim = int(session.session.get_inputs()[0].shape[1])
+
+    def posterior(self, options: VaeOptions) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation ``[z_dim]`` of ``q(z | image, label)`` for the vary mode's input."""
+        assert options.image is not None and options.label is not None  # the options validator checks
+        image = decode_png(png_from_base64(options.image), shape=(IMAGE_SIZE, IMAGE_SIZE))
+        outputs = self.encoder.run(
+            {"image": image[None, None], "label": np.array([options.label], dtype=np.int64)}
+        )
+        return outputs["mu"][0].astype(np.float64), np.exp(0.5 * outputs["logvar"][0].astype(np.float64))
 
     def latent_for(self, seed: int) -> tuple[int, np.ndarray, np.random.Generator]:
         """The label draw and unit-temperature latent of ``seed``, and the stream they came from."""
@@ -59,10 +75,13 @@ class ImageVaeGenerator:
         z = np.empty((len(seeds), points, self.z_dim), dtype=np.float32)
         labels = np.empty(len(seeds), dtype=np.int64)
         end_b = self.latent_for(options.seed_b)[1] if options.seed_b is not None else None
+        mu, sigma = self.posterior(options) if options.mode == "vary" else (None, None)
         for i, seed in enumerate(seeds):
             drawn, start, rng = self.latent_for(seed)
             labels[i] = drawn if options.label is None else options.label
-            if options.mode == "interpolate":
+            if mu is not None and sigma is not None:
+                z[i, 0] = mu + options.temperature * sigma * start
+            elif options.mode == "interpolate":
                 end = end_b if end_b is not None else rng.standard_normal(self.z_dim)
                 z[i] = options.temperature * slerp(start, end, fractions)
             else:

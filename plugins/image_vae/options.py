@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from aigc.core.specs import Options
 
 NUM_LABELS = 10
 MAX_SEED = 2**53
+MAX_IMAGE_CHARS = 400_000  # base64 of a PNG: far more than any digit needs
 
 
 class VaeOptions(Options):
-    """What to draw, how far from the latent mean, and whether to walk between two latents."""
+    """What to draw, how far from the latent mean, and whether to walk between two latents or
+    vary an input image."""
 
     label: int | None = Field(
         None,
@@ -30,11 +32,20 @@ class VaeOptions(Options):
             "digit per label; higher gives more varied and less typical digits"
         ),
     )
-    mode: Literal["sample", "interpolate"] = Field(
+    mode: Literal["sample", "interpolate", "vary"] = Field(
         "sample",
         description=(
             "sample: one PNG per sample; interpolate: `steps` PNGs per sample along the great circle "
-            "from the sample's latent to a second latent (from `seed_b`, else the sample's own seed)"
+            "from the sample's latent to a second latent (from `seed_b`, else the sample's own seed); "
+            "vary: one PNG per sample near `image`, drawn from the encoder's posterior for it"
+        ),
+    )
+    image: str | None = Field(
+        None,
+        max_length=MAX_IMAGE_CHARS,
+        description=(
+            "vary only: the digit to vary, a base64 PNG (a data:image/png;base64, URL is fine), light "
+            "strokes on a dark background like the outputs; reduced to 8x8 by averaging. Needs `label`"
         ),
     )
     seed_b: int | None = Field(
@@ -47,3 +58,22 @@ class VaeOptions(Options):
         8, ge=2, le=32, description="interpolate only: images along the path, both ends included"
     )
     scale: int = Field(8, ge=1, le=32, description="PNG pixels per source pixel (8 gives 64x64 from 8x8)")
+
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_png(cls, image: str | None) -> str | None:
+        if image is not None:
+            from aigc.core.images import png_from_base64  # Pillow only when an image is given
+
+            png_from_base64(image)
+        return image
+
+    @model_validator(mode="after")
+    def _image_only_when_varying(self) -> VaeOptions:
+        if self.mode == "vary" and (self.image is None or self.label is None):
+            raise ValueError(
+                "mode 'vary' needs both `image` (the digit to vary) and `label` (which digit it is)"
+            )
+        if self.mode != "vary" and self.image is not None:
+            raise ValueError(f"`image` is only used in mode 'vary', not in mode {self.mode!r}")
+        return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -9,9 +10,11 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from aigc.core.images import decode_png, encode_png
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import GeneratorInput, GeneratorSpec
 from aigc.plugins import image_vae
+from aigc.plugins.image_metrics.reference import load_reference
 from aigc.plugins.image_vae.generator import slerp
 from aigc.plugins.image_vae.options import VaeOptions
 from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
@@ -183,6 +186,8 @@ def test_slerp_keeps_the_ends_and_the_norm_of_equal_norm_latents() -> None:
         ("steps", 33),
         ("seed_b", -1),
         ("mode", "variation"),
+        ("image", "not base64!"),
+        ("image", base64.b64encode(b"GIF89a not a png").decode()),
         ("scale", 0),
         ("scale", 33),
     ],
@@ -191,6 +196,54 @@ def test_out_of_range_options_are_rejected_naming_the_field(field: str, value: o
     with pytest.raises(ValidationError) as raised:
         VaeOptions(**{field: value})
     assert [error["loc"] for error in raised.value.errors()] == [(field,)]
+
+
+def real_digit(label: int, index: int = 0) -> tuple[np.ndarray, str]:
+    """A held-out digit (never trained on) and its PNG as base64, as a user would send it."""
+    reference = load_reference()
+    image = reference.images[np.flatnonzero(reference.labels == label)[index]]
+    return image, base64.b64encode(encode_png(image, scale=8)).decode()
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return decode_png(png, shape=(8, 8))
+
+
+def test_vary_at_temperature_zero_reconstructs_the_input_digit(generator) -> None:
+    image, encoded = real_digit(5)
+    (reconstruction,) = generate(generator, [1], mode="vary", image=encoded, label=5, temperature=0.0)
+    prior_samples = generate(generator, list(range(20)), label=5)
+    error = np.abs(pixels(reconstruction) - image).mean()
+    assert error < 0.12
+    assert error < 0.6 * np.mean([np.abs(pixels(p) - image).mean() for p in prior_samples])
+
+
+def test_variations_differ_by_seed_and_stay_nearer_the_input_than_prior_samples(generator) -> None:
+    image, encoded = real_digit(2, index=3)
+    seeds = list(range(12))
+    variations = generate(generator, seeds, mode="vary", image=encoded, label=2)
+    prior = generate(generator, seeds, label=2)
+    assert len(set(variations)) == len(seeds)
+    distance = [np.abs(pixels(v) - image).mean() for v in variations]
+    assert np.mean(distance) < np.mean([np.abs(pixels(p) - image).mean() for p in prior])
+
+
+def test_a_vary_batch_equals_its_samples_one_by_one(generator) -> None:
+    _, encoded = real_digit(8)
+    seeds = [4, 9, 2**40]
+    batch = generate(generator, seeds, mode="vary", image=encoded, label=8)
+    assert batch == [generate(generator, [seed], mode="vary", image=encoded, label=8)[0] for seed in seeds]
+
+
+def test_vary_accepts_a_data_url_and_needs_a_label_and_an_image() -> None:
+    _, encoded = real_digit(1)
+    assert VaeOptions(mode="vary", label=1, image="data:image/png;base64," + encoded).image
+    with pytest.raises(ValidationError, match="needs both `image`"):
+        VaeOptions(mode="vary", image=encoded)
+    with pytest.raises(ValidationError, match="needs both `image`"):
+        VaeOptions(mode="vary", label=1)
+    with pytest.raises(ValidationError, match="only used in mode 'vary'"):
+        VaeOptions(label=1, image=encoded)
 
 
 def test_unknown_options_are_rejected() -> None:
