@@ -65,7 +65,10 @@ def measure_recognition(folder: Path) -> list[dict[str, object]]:
     from aigc.plugins.image_vae.generator import ImageVaeGenerator
     from aigc.plugins.image_vae.options import VaeOptions
 
-    generator = ImageVaeGenerator(ModelRuntime().session(folder, DECODER_FILE))
+    runtime = ModelRuntime()
+    generator = ImageVaeGenerator(
+        runtime.session(folder, DECODER_FILE), runtime.session(folder, ENCODER_FILE)
+    )
     figures = []
     for temperature in RECOGNITION_TEMPERATURES:
         rate = recognition_rate(
