@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli.render import generation_detail, generations_table
+from aigc.core.cli.render import generation_detail, generations_table, result_summary
 from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.schemas import FeedbackInput
@@ -53,6 +53,24 @@ def show_result(
         print_json(generation.model_dump(mode="json"))
     else:
         console.print(generation_detail(generation))
+
+
+@results_app.command("request")
+def show_request(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="request id (`request #N` in `aigc generate`)")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One request: its samples, and the set-level evaluations of all of them together."""
+    try:
+        result = state(ctx).engine.store.get_result(request_id)
+    except NotFoundError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        console.print(generations_table(result.generations))
+        console.print(result_summary(result))
 
 
 def feedback(

@@ -88,6 +88,15 @@ def test_results_list_and_show(aigc: Aigc, generated: dict[str, Any]) -> None:
     assert "image-gan@" in aigc.run("results", "show", str(first["id"])).stdout
 
 
+def test_results_request_shows_the_set_level_evaluations(aigc: Aigc) -> None:
+    stored = aigc.json("generate", "image-gan", "-n", "24", "--seed", "2", "-e", "image-fid", "--json")
+    shown = aigc.json("results", "request", str(stored["request_id"]))
+    assert shown["set_evaluations"] == stored["set_evaluations"]
+    assert [e["metric"] for e in shown["set_evaluations"]] == ["fid"]
+    text = aigc.run("results", "request", str(stored["request_id"])).stdout
+    assert "set image-fid/fid over 24" in text and "real-vs-real" in text
+
+
 def test_missing_result_is_a_clear_error(aigc: Aigc) -> None:
     done = aigc.run("results", "show", "999999", expect=1)
     assert "999999" in done.stderr
