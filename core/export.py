@@ -12,6 +12,8 @@ torch and onnx are imported inside the functions, so importing this module needs
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,7 @@ from aigc.core.manifest import Manifest, ModelFile, TensorSpec, load_manifest, s
 
 if TYPE_CHECKING:
     import torch
+    from rich.console import Console
 
 DEFAULT_OPSET = 18
 BATCH_DIM = "batch"
@@ -256,3 +259,19 @@ def load_parameters_from_onnx(module: torch.nn.Module, path: Path) -> torch.nn.M
             raise ExportError(f"{path.name} has no initializer for parameter {name!r}")
     module.load_state_dict(state)
     return module
+
+
+def export_command_line(
+    module: str, export: Callable[[Path, str, Console], object], default_folder: Path, description: str
+) -> None:
+    """The command line every ``python -m <plugin>.export`` shares: ``--folder`` (default: the
+    plugin's own folder) holds ``checkpoint.pt`` and gets the ONNX files; the command as typed is
+    recorded in the manifest."""
+    from rich.console import Console
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--folder", type=Path, default=default_folder, help="holds checkpoint.pt; gets the ONNX files"
+    )
+    command = " ".join([f"python -m {module}", *sys.argv[1:]])
+    export(parser.parse_args().folder, command, Console())

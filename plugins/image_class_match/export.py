@@ -6,15 +6,13 @@ batch), checks it against torch at batch 1, 16 and 64, and writes ``manifest.jso
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_onnx, write_manifest
+from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
 from aigc.plugins.image_class_match import ONNX_FILE, VERSION
 from aigc.plugins.image_class_match.model import ClassifierConfig, DigitClassifier
 
@@ -59,12 +57,7 @@ def export(folder: Path, command: str, console: Console) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--folder", type=Path, default=PLUGIN_DIR, help="holds checkpoint.pt; gets the ONNX file"
-    )
-    command = " ".join(["python -m aigc.plugins.image_class_match.export", *sys.argv[1:]])
-    export(parser.parse_args().folder, command, Console())
+    export_command_line("aigc.plugins.image_class_match.export", export, PLUGIN_DIR, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

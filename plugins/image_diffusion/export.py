@@ -9,18 +9,20 @@ itself and records how many the classifier recognises.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_onnx, update_training, write_manifest
+from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
+from aigc.core.runtime import ModelRuntime
 from aigc.plugins.image_diffusion import ONNX_FILE, VERSION
+from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
 from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
+from aigc.plugins.image_diffusion.options import DiffusionOptions
 from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS
+from aigc.plugins.image_metrics.recognition import record_recognition
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 NAME = "image-diffusion"
@@ -53,26 +55,6 @@ def example_feeds(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def measure_recognition(folder: Path) -> list[dict[str, object]]:
-    """Recognition by ``image-class-match`` for each of ``RECOGNITION_SETTINGS``."""
-    from aigc.core.runtime import ModelRuntime
-    from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
-    from aigc.plugins.image_diffusion.options import DiffusionOptions
-    from aigc.plugins.image_metrics.recognition import recognition_rate
-
-    generator = ImageDiffusionGenerator(ModelRuntime().session(folder, ONNX_FILE))
-    figures = []
-    for setting in RECOGNITION_SETTINGS:
-        rate = recognition_rate(
-            generator,
-            lambda label, s=setting: DiffusionOptions(label=label, scale=1, **s),
-            NAME,
-            RECOGNITION_SAMPLES_PER_LABEL,
-        )
-        figures.append({**rate, **setting})
-    return figures
-
-
 def export(folder: Path, command: str, console: Console) -> dict[str, object]:
     """Export, check parity, write the manifest and add the recognition rate; returns the figures."""
     model, training = load_unet(folder)
@@ -81,29 +63,20 @@ def export(folder: Path, command: str, console: Console) -> dict[str, object]:
     training = {**training, "export_command": command, "parity_max_abs": parity}
     write_manifest(folder, NAME, VERSION, [ONNX_FILE, CHECKPOINT_FILE], training=training)
     console.print(f"{path} ({path.stat().st_size:,} bytes); max |torch - onnx| {parity}")
-    figures: dict[str, object] = {"parity_max_abs": parity}
-    try:
-        recognition = measure_recognition(folder)
-    except Exception as error:  # the classifier plugin is optional for this step
-        console.print(f"[yellow]recognition rate not measured: {error}[/]")
-        return figures
-    update_training(folder, {"class_match": recognition})
-    for entry in recognition:
-        console.print(
-            f"steps {entry['steps']}, guidance {entry['guidance_scale']}: "
-            f"classifier recognises {entry['accuracy']:.2%}"
-        )
-    figures["class_match"] = recognition
-    return figures
+    recognition = record_recognition(
+        folder,
+        lambda: ImageDiffusionGenerator(ModelRuntime().session(folder, ONNX_FILE)),
+        RECOGNITION_SETTINGS,
+        lambda label, setting: DiffusionOptions(label=label, scale=1, **setting),
+        NAME,
+        RECOGNITION_SAMPLES_PER_LABEL,
+        console,
+    )
+    return {"parity_max_abs": parity, "class_match": recognition}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--folder", type=Path, default=PLUGIN_DIR, help="holds checkpoint.pt; gets the ONNX file"
-    )
-    command = " ".join(["python -m aigc.plugins.image_diffusion.export", *sys.argv[1:]])
-    export(parser.parse_args().folder, command, Console())
+    export_command_line("aigc.plugins.image_diffusion.export", export, PLUGIN_DIR, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -10,17 +10,19 @@ through the plugin itself and records how many the classifier recognises.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_onnx, update_training, write_manifest
+from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
+from aigc.core.runtime import ModelRuntime
+from aigc.plugins.image_metrics.recognition import record_recognition
 from aigc.plugins.image_vae import DECODER_FILE, ENCODER_FILE, VERSION
+from aigc.plugins.image_vae.generator import ImageVaeGenerator
 from aigc.plugins.image_vae.model import Decoder, Encoder, VaeConfig
+from aigc.plugins.image_vae.options import VaeOptions
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 NAME = "image-vae"
@@ -58,29 +60,6 @@ def encoder_feeds(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def measure_recognition(folder: Path) -> list[dict[str, object]]:
-    """Recognition by ``image-class-match`` at each of ``RECOGNITION_TEMPERATURES``."""
-    from aigc.core.runtime import ModelRuntime
-    from aigc.plugins.image_metrics.recognition import recognition_rate
-    from aigc.plugins.image_vae.generator import ImageVaeGenerator
-    from aigc.plugins.image_vae.options import VaeOptions
-
-    runtime = ModelRuntime()
-    generator = ImageVaeGenerator(
-        runtime.session(folder, DECODER_FILE), runtime.session(folder, ENCODER_FILE)
-    )
-    figures = []
-    for temperature in RECOGNITION_TEMPERATURES:
-        rate = recognition_rate(
-            generator,
-            lambda label, t=temperature: VaeOptions(label=label, temperature=t, scale=1),
-            NAME,
-            RECOGNITION_SAMPLES_PER_LABEL,
-        )
-        figures.append({**rate, "temperature": temperature})
-    return figures
-
-
 def export(folder: Path, command: str, console: Console) -> dict[str, object]:
     """Export both graphs, check parity, write the manifest and add the recognition rate."""
     encoder, decoder, training = load_vae(folder)
@@ -98,26 +77,23 @@ def export(folder: Path, command: str, console: Console) -> dict[str, object]:
     for path in (decoder_path, encoder_path):
         console.print(f"{path} ({path.stat().st_size:,} bytes)")
     console.print(f"max |torch - onnx| {parity}")
-    figures: dict[str, object] = {"parity_max_abs": parity}
-    try:
-        recognition = measure_recognition(folder)
-    except Exception as error:  # the classifier plugin is optional for this step
-        console.print(f"[yellow]recognition rate not measured: {error}[/]")
-        return figures
-    update_training(folder, {"class_match": recognition})
-    for entry in recognition:
-        console.print(f"temperature {entry['temperature']}: classifier recognises {entry['accuracy']:.2%}")
-    figures["class_match"] = recognition
-    return figures
+    runtime = ModelRuntime()
+    recognition = record_recognition(
+        folder,
+        lambda: ImageVaeGenerator(
+            runtime.session(folder, DECODER_FILE), runtime.session(folder, ENCODER_FILE)
+        ),
+        [{"temperature": temperature} for temperature in RECOGNITION_TEMPERATURES],
+        lambda label, setting: VaeOptions(label=label, scale=1, **setting),
+        NAME,
+        RECOGNITION_SAMPLES_PER_LABEL,
+        console,
+    )
+    return {"parity_max_abs": parity, "class_match": recognition}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--folder", type=Path, default=PLUGIN_DIR, help="holds checkpoint.pt; gets the ONNX files"
-    )
-    command = " ".join(["python -m aigc.plugins.image_vae.export", *sys.argv[1:]])
-    export(parser.parse_args().folder, command, Console())
+    export_command_line("aigc.plugins.image_vae.export", export, PLUGIN_DIR, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
