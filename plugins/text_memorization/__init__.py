@@ -1,0 +1,53 @@
+"""``text-memorization``: how much generated text repeats the ``text-transformer`` training corpus.
+
+The corpus is represented by ``ngram_index.npz``, fingerprints of its word 8-grams built at
+training time (``python -m aigc.plugins.text_memorization.build_index``; see README.md) and
+sha256-checked against ``manifest.json`` before loading. Importing this package needs only pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.text_memorization.options import MemorizationOptions
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Evaluator
+
+INDEX_DIR = Path(__file__).resolve().parent
+INDEX_FILE = "ngram_index.npz"
+VERSION = "1.0.0"
+
+
+def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+    """Load the n-gram index after checking it against the manifest."""
+    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.plugins.text_memorization.evaluator import MemorizationEvaluator
+    from aigc.plugins.text_metrics.ngram_index import NgramIndex
+
+    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
+    return MemorizationEvaluator(NgramIndex.load(index_dir / INDEX_FILE))
+
+
+@hookimpl
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
+    """Register the ``text-memorization`` evaluator."""
+    register(
+        EvaluatorSpec(
+            name="text-memorization",
+            version=VERSION,
+            options=MemorizationOptions,
+            factory=build_evaluator,
+            media_types=("text/plain",),
+            model_dir=INDEX_DIR,
+            description=(
+                "share of the text's word 8-grams found in the text-transformer training corpus, and the "
+                "longest verbatim run (tokens); fails at max_span (default 50) tokens"
+            ),
+        )
+    )
