@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from aigc.core.hookspecs import hookimpl
 from aigc.core.specs import EvaluatorSpec
 from aigc.plugins.text_diversity.options import DiversityOptions, RepetitionOptions
+from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
     from aigc.core.runtime import ModelRuntime
@@ -38,27 +39,12 @@ def build_repetition(runtime: ModelRuntime) -> Evaluator:
 @hookimpl
 def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
     """Register ``text-diversity`` (set scope) and ``text-repetition`` (item scope)."""
-    register(
-        EvaluatorSpec(
-            name="text-diversity",
-            version=VERSION,
-            options=DiversityOptions,
-            factory=build_diversity,
-            media_types=("text/plain",),
-            scope="set",
-            description=(
-                "set-level: distinct-1 and distinct-2 (unique / total word n-grams over all texts) and "
-                "self-BLEU-4 (mean BLEU of each text against the others; score = 1 - self-BLEU)"
-            ),
-        )
+    diversity = (
+        "set-level: distinct-1 and distinct-2 (unique / total word n-grams over all texts) and "
+        "self-BLEU-4 (mean BLEU of each text against the others; score = 1 - self-BLEU)"
     )
     register(
-        EvaluatorSpec(
-            name="text-repetition",
-            version=VERSION,
-            options=RepetitionOptions,
-            factory=build_repetition,
-            media_types=("text/plain",),
-            description="share of a text's word n-grams (n = 3) that repeat an earlier one; score = 1 - rate",
-        )
+        text_evaluator("text-diversity", VERSION, DiversityOptions, build_diversity, diversity, scope="set")
     )
+    repetition = "share of a text's word n-grams (n = 3) that repeat an earlier one; score = 1 - rate"
+    register(text_evaluator("text-repetition", VERSION, RepetitionOptions, build_repetition, repetition))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aigc.core.schemas import EvalResult
 from aigc.core.specs import EvalItem
@@ -11,8 +12,14 @@ from aigc.plugins.text_metrics.diversity import distinct_n, repetition_rate, sel
 from aigc.plugins.text_metrics.tokens import words
 
 
-def _no_tokens(metric: str) -> EvalResult:
-    return EvalResult(metric=metric, error="no word tokens to measure")
+def _lower_is_better(
+    metric: str, value: float, limit: float | None, reason: str, details: dict[str, Any]
+) -> EvalResult:
+    """A result whose score is 1 - value and which passes at most ``limit`` (no verdict without one)."""
+    passed = None if limit is None else value <= limit
+    return EvalResult(
+        metric=metric, score=1.0 - value, value=value, passed=passed, reason=reason, details=details
+    )
 
 
 class DiversityEvaluator:
@@ -25,7 +32,7 @@ class DiversityEvaluator:
             value = distinct_n(texts, n)
             total = sum(max(0, len(t) - n + 1) for t in texts)
             results.append(
-                _no_tokens(f"distinct_{n}")
+                EvalResult(metric=f"distinct_{n}", error="no word n-grams to measure")
                 if value is None
                 else EvalResult(
                     metric=f"distinct_{n}",
@@ -39,17 +46,9 @@ class DiversityEvaluator:
         if bleu is None:
             results.append(EvalResult(metric="self_bleu", error="self-BLEU needs two texts with tokens"))
         else:
-            passed = None if options.max_self_bleu is None else bleu <= options.max_self_bleu
-            results.append(
-                EvalResult(
-                    metric="self_bleu",
-                    score=1.0 - bleu,
-                    value=bleu,
-                    passed=passed,
-                    reason=f"self-BLEU-4 {bleu:.3f} over {scored} of {len(texts)} texts",
-                    details={"hypotheses": scored, "seed": options.seed},
-                )
-            )
+            reason = f"self-BLEU-4 {bleu:.3f} over {scored} of {len(texts)} texts"
+            details = {"hypotheses": scored, "seed": options.seed}
+            results.append(_lower_is_better("self_bleu", bleu, options.max_self_bleu, reason, details))
         return results
 
 
@@ -60,21 +59,12 @@ class RepetitionEvaluator:
         results = []
         for item in items:
             tokens = words(item.artifact.text or "")
-            rate = repetition_rate(tokens, options.n)
-            if rate is None:
-                results.append([_no_tokens("repetition")])
+            if not tokens:
+                results.append([EvalResult(metric="repetition", error="no word tokens to measure")])
                 continue
-            passed = None if options.max_rate is None else rate <= options.max_rate
-            results.append(
-                [
-                    EvalResult(
-                        metric="repetition",
-                        score=1.0 - rate,
-                        value=rate,
-                        passed=passed,
-                        reason=f"{rate:.3f} of {len(tokens) - options.n + 1} {options.n}-grams repeat",
-                        details={"n": options.n, "tokens": len(tokens)},
-                    )
-                ]
-            )
+            rate = repetition_rate(tokens, options.n) or 0.0  # fewer than n tokens repeat nothing
+            ngrams = max(0, len(tokens) - options.n + 1)
+            reason = f"{rate:.3f} of {ngrams} {options.n}-grams repeat"
+            details = {"n": options.n, "tokens": len(tokens)}
+            results.append([_lower_is_better("repetition", rate, options.max_rate, reason, details)])
         return results

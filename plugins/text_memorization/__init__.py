@@ -1,12 +1,14 @@
 """``text-memorization``: how much generated text repeats the ``text-transformer`` training corpus.
 
 The corpus is represented by ``ngram_index.npz``, fingerprints of its word 8-grams built at
-training time (``python -m aigc.plugins.text_memorization.build_index``; see README.md) and
-sha256-checked against ``manifest.json`` before loading. Importing this package needs only pydantic.
+training time (``python -m aigc.plugins.text_memorization.build_index``; see
+``plugins/text_metrics/README.md``) and sha256-checked against ``manifest.json`` before loading.
+Importing this package needs only pydantic.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 from aigc.core.hookspecs import hookimpl
 from aigc.core.specs import EvaluatorSpec
 from aigc.plugins.text_memorization.options import MemorizationOptions
+from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
     from aigc.core.runtime import ModelRuntime
@@ -37,17 +40,9 @@ def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evalu
 @hookimpl
 def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
     """Register the ``text-memorization`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="text-memorization",
-            version=VERSION,
-            options=MemorizationOptions,
-            factory=build_evaluator,
-            media_types=("text/plain",),
-            model_dir=INDEX_DIR,
-            description=(
-                "share of the text's word 8-grams found in the text-transformer training corpus, and the "
-                "longest verbatim run (tokens); fails at max_span (default 50) tokens"
-            ),
-        )
+    description = (
+        "share of the text's word 8-grams found in the text-transformer training corpus, and the "
+        "longest verbatim run (tokens); fails at max_span (default 50) tokens"
     )
+    spec = text_evaluator("text-memorization", VERSION, MemorizationOptions, build_evaluator, description)
+    register(dataclasses.replace(spec, model_dir=INDEX_DIR))

@@ -23,9 +23,8 @@ class MemorizationEvaluator:
         for item in items:
             tokens = words(item.artifact.text or "")
             overlap = self.index.overlap(tokens)
-            if overlap.ngrams == 0:
-                error = f"fewer than {self.index.n} word tokens: nothing to compare"
-                results.append([EvalResult(metric="ngram_overlap", error=error)])
+            if not tokens:
+                results.append([EvalResult(metric="ngram_overlap", error="no word tokens to compare")])
                 continue
             share_ok = None if options.max_share is None else overlap.share <= options.max_share
             span = overlap.longest_span

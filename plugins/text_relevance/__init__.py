@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aigc.core.hookspecs import hookimpl
 from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.text_metrics.registration import text_evaluator
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 if TYPE_CHECKING:
@@ -77,16 +78,8 @@ def build_evaluator(runtime: ModelRuntime, folder: Path | None = None) -> Evalua
 @hookimpl
 def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
     """Register the ``text-relevance`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="text-relevance",
-            version=VERSION,
-            options=RelevanceOptions,
-            factory=build_evaluator,
-            media_types=("text/plain",),
-            description=(
-                "cosine similarity of all-MiniLM-L6-v2 embeddings of prompt and text (value, -1..1); "
-                f"score = (cosine + 1) / 2; needs the relevance extra once: {INSTALL_HINT}"
-            ),
-        )
+    description = (
+        "cosine similarity of all-MiniLM-L6-v2 embeddings of prompt and text (value, -1..1); "
+        f"score = (cosine + 1) / 2; needs the relevance extra once: {INSTALL_HINT}"
     )
+    register(text_evaluator("text-relevance", VERSION, RelevanceOptions, build_evaluator, description))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from aigc.core.hookspecs import hookimpl
 from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.text_metrics.registration import text_evaluator
 from aigc.plugins.text_safety.options import SafetyOptions
 
 if TYPE_CHECKING:
@@ -32,16 +33,8 @@ def build_evaluator(runtime: ModelRuntime) -> Evaluator:
 @hookimpl
 def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
     """Register the ``text-safety`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="text-safety",
-            version=VERSION,
-            options=SafetyOptions,
-            factory=build_evaluator,
-            media_types=("text/plain",),
-            description=(
-                "must-not checks: profanity, personal data (e-mail, phone, card numbers, IBAN, IP) and a "
-                "deny-list; value = matches, passed = none found; optional redaction"
-            ),
-        )
+    description = (
+        "must-not checks: profanity, personal data (e-mail, phone, card numbers, IBAN, IP) and a "
+        "deny-list; value = matches, passed = none found; optional redaction"
     )
+    register(text_evaluator("text-safety", VERSION, SafetyOptions, build_evaluator, description))

@@ -67,18 +67,15 @@ def _statuses(result: Any) -> list[str]:
     return [g.status for g in result.generations]
 
 
+def _best_of_8(n: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """Three echo candidates per output from seed 8, scored by length: texts of seeds 8 and 9 have 15
+    characters, of seeds 10-13 18, so the score grows with the seed."""
+    evaluators = [{"name": "length", "options": {"target": 100}}]
+    return {"generator": "echo", "n": n, "best_of": 3, "seed": 8, "evaluators": evaluators, "policy": policy}
+
+
 def test_best_of_keeps_the_highest_scoring_candidate_and_stores_all(gate: Engine) -> None:
-    # Echo texts of seeds 8 and 9 have 15 characters, of seeds 10-13 18: the length score grows.
-    result = gate.generate(
-        {
-            "generator": "echo",
-            "n": 2,
-            "best_of": 3,
-            "seed": 8,
-            "evaluators": [{"name": "length", "options": {"target": 100}}],
-            "policy": {"require_passed": False},
-        }
-    )
+    result = gate.generate(_best_of_8(2, {"require_passed": False}))
     assert result.best_of == 3 and len(result.generations) == 6
     assert [g.seed for g in result.generations] == [8, 9, 10, 11, 12, 13]
     assert _statuses(result) == ["rejected", "rejected", "accepted", "accepted", "rejected", "rejected"]
@@ -88,16 +85,8 @@ def test_best_of_keeps_the_highest_scoring_candidate_and_stores_all(gate: Engine
 
 
 def test_best_of_keeps_the_best_candidate_that_passes(gate: Engine) -> None:
-    result = gate.generate(
-        {
-            "generator": "echo",
-            "n": 1,
-            "best_of": 3,
-            "seed": 8,
-            "evaluators": [{"name": "length", "options": {"target": 100}}],
-            "policy": {"require_passed": False, "thresholds": {"length": {"max": 16, "on": "value"}}},
-        }
-    )
+    threshold = {"length": {"max": 16, "on": "value"}}
+    result = gate.generate(_best_of_8(1, {"require_passed": False, "thresholds": threshold}))
     assert _statuses(result) == ["accepted", "rejected", "rejected"]
     assert result.generations[2].reasons == ["length: value 18 > max 16"]
 

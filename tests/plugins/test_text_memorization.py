@@ -61,7 +61,10 @@ def test_fresh_text_is_not_flagged(evaluator) -> None:  # type: ignore[no-untype
 def test_the_limits_are_options(evaluator) -> None:  # type: ignore[no-untyped-def]
     assert _results(evaluator, COPIED, max_span=100)["verbatim_span"].passed is True
     assert _results(evaluator, COPIED, max_share=0.5)["ngram_overlap"].passed is False
-    assert _results(evaluator, "too short")["ngram_overlap"].error
+    short = _results(evaluator, "In the beginning God")  # fewer tokens than an 8-gram: nothing copied
+    assert (short["ngram_overlap"].value, short["verbatim_span"].value) == (0.0, 0)
+    assert short["verbatim_span"].passed is True
+    assert _results(evaluator, "...")["ngram_overlap"].error == "no word tokens to compare"
 
 
 def test_the_index_matches_its_manifest_and_corpus() -> None:
