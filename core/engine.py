@@ -11,11 +11,11 @@ from typing import Any
 
 from aigc.core.config import Settings
 from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
-from aigc.core.evaluation import evaluate_samples
+from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json, generation_key
 from aigc.core.plugins import PluginRegistry
-from aigc.core.policy import ScoredResult, decide
+from aigc.core.policy import ScoredResult, decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.runtime import ModelRuntime
@@ -199,6 +199,8 @@ class Engine:
         prepared = self.prepare(request)
         if prepared.request.n != 1:
             raise invalid("n", prepared.request.n, "streaming produces one sample; use n=1")
+        if prepared.request.best_of != 1:
+            raise invalid("best_of", prepared.request.best_of, "streaming produces one sample; use best_of=1")
         timings = {"validate_ms": _ms(started)}
         try:
             generator = self._load_for(prepared, timings)
@@ -275,6 +277,7 @@ class Engine:
         )
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings
+        samples = apply_replacements(samples, evaluations)
         generations = self._decide(prepared, samples, evaluations, keys, timings)
         return self._store(prepared, model_sha256, timings, started, generations, set_evaluations)
 
@@ -288,11 +291,17 @@ class Engine:
     ) -> list[NewGeneration]:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
+        decisions = keep_best(
+            [
+                decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
+                for evals in evaluations
+            ],
+            prepared.request.best_of,
+        )
         generations = []
-        for index, (artifacts, evals, seed, key) in enumerate(
-            zip(samples, evaluations, prepared.seeds, keys, strict=True)
+        for index, (artifacts, evals, seed, key, decision) in enumerate(
+            zip(samples, evaluations, prepared.seeds, keys, decisions, strict=True)
         ):
-            decision = decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
             generations.append(
                 NewGeneration(
                     index=index,
@@ -328,6 +337,7 @@ class Engine:
             prompt=request.prompt,
             options=prepared.options_json,
             n=request.n,
+            best_of=request.best_of,
             seed=prepared.seed,
             evaluators=[
                 {"name": e.spec.name, "version": e.spec.version, "options": e.options.model_dump(mode="json")}

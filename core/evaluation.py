@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
@@ -13,6 +13,7 @@ from aigc.core.isolation import call_with_timeout
 from aigc.core.preparation import PreparedEvaluator, PreparedRequest
 from aigc.core.schemas import EvalResult
 from aigc.core.specs import ArtifactData, EvalItem, Evaluator, EvaluatorSpec, SetEvaluator
+from aigc.storage.blobs import sha256_hex
 from aigc.storage.records import NewEvaluation, NewSetEvaluation
 
 LoadEvaluator = Callable[[EvaluatorSpec], Evaluator | SetEvaluator]
@@ -41,19 +42,30 @@ def _validated(results: object, name: str) -> list[EvalResult]:
         raise AigcError(f"evaluator {name!r} returned {type(results).__name__}, not a list of results")
     try:
         return [
-            EvalResult.model_validate(r.model_dump() if isinstance(r, EvalResult) else r) for r in results
+            EvalResult.model_validate(
+                r.model_dump() | {"replacement": r.replacement} if isinstance(r, EvalResult) else r
+            )
+            for r in results
         ]
     except (TypeError, ValidationError) as error:
         raise AigcError(f"evaluator {name!r} returned a malformed result: {error}") from error
 
 
-def _checked(raw: object, expected: int, name: str) -> list[list[EvalResult]]:
-    if not isinstance(raw, list) or len(raw) != expected:
+def _checked(raw: object, targets: Sequence[_Target], name: str) -> list[list[EvalResult]]:
+    if not isinstance(raw, list) or len(raw) != len(targets):
         raise AigcError(
             f"evaluator {name!r} returned {type(raw).__name__} of length "
-            f"{len(raw) if isinstance(raw, list) else '-'}; expected a list of {expected} result lists"
+            f"{len(raw) if isinstance(raw, list) else '-'}; expected a list of {len(targets)} result lists"
         )
-    return [_validated(results, name) for results in raw]
+    checked = [_validated(results, name) for results in raw]
+    for target, results in zip(targets, checked, strict=True):
+        expected = target.item.artifact.media_type
+        for result in results:
+            if result.replacement is not None and result.replacement.media_type != expected:
+                raise AigcError(
+                    f"evaluator {name!r} replaced a {expected} artifact with {result.replacement.media_type}"
+                )
+    return checked
 
 
 def _failure(spec: EvaluatorSpec, error: AigcError) -> EvalResult:
@@ -71,7 +83,7 @@ def _run_items(
         raw = call_with_timeout(
             f"evaluator {spec.name}", timeout_s, lambda: evaluator.evaluate(items, prepared.options)
         )
-        return _checked(raw, len(targets), spec.name)
+        return _checked(raw, targets, spec.name)
     except AigcError as error:
         return [[_failure(spec, error)] for _ in targets]
 
@@ -87,7 +99,10 @@ def _run_set(
         raw = call_with_timeout(
             f"evaluator {spec.name}", timeout_s, lambda: evaluator.evaluate_set(items, prepared.options)
         )
-        return _validated(raw, spec.name)
+        results = _validated(raw, spec.name)
+        if any(r.replacement is not None for r in results):
+            raise AigcError(f"set-level evaluator {spec.name!r} cannot replace artifacts")
+        return results
     except AigcError as error:
         return [_failure(spec, error)]
 
@@ -118,3 +133,30 @@ def evaluate_samples(
                 )
         timings[f"evaluate:{spec.name}"] = (time.perf_counter() - started) * 1000
     return per_sample, per_set, timings
+
+
+def apply_replacements(
+    samples: Sequence[list[ArtifactData]], evaluations: Sequence[list[NewEvaluation]]
+) -> list[list[ArtifactData]]:
+    """The samples with each artifact an evaluator replaced swapped for its replacement.
+
+    The first replacement in evaluator order wins; the new artifact's metadata records the
+    evaluator, metric, reason and the sha256 of the artifact it replaced.
+    """
+    replaced = [list(artifacts) for artifacts in samples]
+    for artifacts, sample_evaluations in zip(replaced, evaluations, strict=True):
+        done: set[int] = set()
+        for evaluation in sample_evaluations:
+            new, index = evaluation.result.replacement, evaluation.artifact_index
+            if new is None or index is None or index in done:
+                continue
+            original = artifacts[index]
+            record = {
+                "evaluator": evaluation.evaluator,
+                "metric": evaluation.result.metric,
+                "reason": evaluation.result.reason,
+                "original_sha256": sha256_hex(original.payload),
+            }
+            artifacts[index] = replace(new, metadata={**new.metadata, "replaced_by": record})
+            done.add(index)
+    return replaced

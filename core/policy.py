@@ -81,6 +81,28 @@ def decide(policy: AcceptancePolicy | None, results: Sequence[ScoredResult]) -> 
         reasons.extend(_threshold_failures(key, threshold, results))
     score = _weighted_score(policy, results, reasons)
     if policy.min_score is not None and (score is None or score < policy.min_score):
-        shown = "none" if score is None else f"{score:.4g}"
-        reasons.append(f"overall score {shown} < min_score {policy.min_score:g}")
+        reasons.append(f"overall score {_shown(score)} < min_score {policy.min_score:g}")
     return Decision(accepted=not reasons, score=score, reasons=reasons)
+
+
+def keep_best(decisions: Sequence[Decision], best_of: int) -> list[Decision]:
+    """Decisions of ``best_of`` consecutive candidates per output, with only the best accepted one of
+    each group left accepted (highest score; the first on ties or without scores); the other
+    accepted candidates become rejected, saying which candidate won."""
+    kept = list(decisions)
+    for start in range(0, len(kept), best_of):
+        group = range(start, min(start + best_of, len(kept)))
+        accepted = [i for i in group if kept[i].accepted]
+        if not accepted:
+            continue
+        best = max(accepted, key=lambda i: (kept[i].score if kept[i].score is not None else -1.0, -i))
+        for i in accepted:
+            if i != best:
+                kept_score = _shown(kept[best].score)
+                reason = f"best_of: candidate {best - start} of this output was kept (score {kept_score})"
+                kept[i] = Decision(accepted=False, score=kept[i].score, reasons=[reason])
+    return kept
+
+
+def _shown(score: float | None) -> str:
+    return "none" if score is None else f"{score:.4g}"

@@ -37,7 +37,8 @@ class PreparedRequest:
 
     @property
     def seeds(self) -> list[int]:
-        return [self.seed + i for i in range(self.request.n)]
+        """One seed per sample: ``n * best_of`` of them, candidates of an output side by side."""
+        return [self.seed + i for i in range(self.request.n * self.request.best_of)]
 
 
 def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aigc.core.specs import NAME_PATTERN
+from aigc.core.specs import NAME_PATTERN, ArtifactData
 
 MAX_SAMPLES = 256
+MAX_BEST_OF = 16
 MAX_SEED = 2**53  # seeds survive a round trip through JSON and JavaScript exactly
 MAX_PROMPT_CHARS = 20_000
 
@@ -65,18 +66,32 @@ class AcceptancePolicy(_Strict):
 
 
 class GenerationRequest(_Strict):
-    """One call of a generator: ``n`` samples, sample ``i`` seeded with ``seed + i``."""
+    """One call of a generator: ``n`` samples, sample ``i`` seeded with ``seed + i``.
+
+    With ``best_of`` = k, each of the ``n`` outputs is chosen among k candidates (``n * k``
+    samples, all stored): the accepted candidate with the highest score is kept and the other
+    candidates are marked rejected.
+    """
 
     generator: Name
     prompt: str | None = Field(None, max_length=MAX_PROMPT_CHARS)
     options: dict[str, Any] = Field(default_factory=dict, max_length=64)
     n: int = Field(1, ge=1, le=MAX_SAMPLES)
+    best_of: int = Field(1, ge=1, le=MAX_BEST_OF, description="candidates generated per output")
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     evaluators: list[EvaluatorRef] = Field(default_factory=list, max_length=16)
     policy: AcceptancePolicy | None = None
     metadata: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(
         default_factory=dict, max_length=32
     )
+
+    @model_validator(mode="after")
+    def _candidates_within_limit(self) -> GenerationRequest:
+        if self.n * self.best_of > MAX_SAMPLES:
+            raise ValueError(
+                f"n * best_of must not exceed {MAX_SAMPLES} samples, got {self.n} * {self.best_of}"
+            )
+        return self
 
     @field_validator("evaluators", mode="before")
     @classmethod
@@ -91,6 +106,9 @@ class EvalResult(_Strict):
 
     ``score`` is normalised to [0, 1] where higher is better; ``value`` is the raw measurement.
     ``error`` is set instead when the evaluator failed on this artifact.
+    ``replacement`` (item scope only, same media type) is stored instead of the evaluated
+    artifact, for example the text with personal data redacted; the result itself, with its
+    reason, is stored as usual, and the artifact's metadata names the evaluator that replaced it.
     """
 
     metric: Annotated[str, Field(min_length=1, max_length=96)]
@@ -100,6 +118,7 @@ class EvalResult(_Strict):
     reason: str = Field("", max_length=4000)
     details: dict[str, Any] = Field(default_factory=dict)
     error: str | None = Field(None, max_length=4000)
+    replacement: ArtifactData | None = Field(None, exclude=True, repr=False)
 
     @field_validator("details")
     @classmethod
@@ -177,6 +196,7 @@ class GenerationResult(BaseModel):
     status: RequestStatus
     error: str | None
     timings: dict[str, float]
+    best_of: int = 1
     generations: list[Generation]
     set_evaluations: list[SetEvaluation] = Field(default_factory=list)
 

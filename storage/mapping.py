@@ -123,6 +123,7 @@ def result_from_row(row: RequestRow) -> GenerationResult:
         status=row.status,  # a CHECK constraint keeps it in range
         error=row.error,
         timings=row.timings,
+        best_of=row.best_of,
         generations=[generation_from_row(g) for g in row.generations],
         set_evaluations=[set_evaluation_from_row(e) for e in row.set_evaluations],
     )
@@ -175,6 +176,7 @@ def export_record(row: GenerationRow) -> dict[str, Any]:
     record["request"] = {
         "id": row.request.id,
         "n": row.request.n,
+        "best_of": row.request.best_of,
         "seed": row.request.seed,
         "evaluators": row.request.evaluators,
         "policy": row.request.policy,
@@ -199,6 +201,7 @@ def request_row(request: NewRequest, blob_uri: Callable[[str], str]) -> RequestR
         prompt=request.prompt,
         options=request.options,
         n=request.n,
+        best_of=request.best_of,
         seed=request.seed,
         evaluators=request.evaluators,
         policy=request.policy,

@@ -83,6 +83,8 @@ class RequestRow(Base):
     prompt: Mapped[str | None] = mapped_column(sa.Text)
     options: Mapped[dict[str, Any]]
     n: Mapped[int]
+    # Candidates per output: the request has n * best_of generations (see GenerationRequest).
+    best_of: Mapped[int] = mapped_column(default=1, server_default="1")
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     evaluators: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     policy: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))

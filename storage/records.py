@@ -63,5 +63,6 @@ class NewRequest:
     error: str | None
     timings: dict[str, float]
     metadata: dict[str, str] = field(default_factory=dict)
+    best_of: int = 1
     generations: list[NewGeneration] = field(default_factory=list)
     set_evaluations: list[NewSetEvaluation] = field(default_factory=list)

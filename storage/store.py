@@ -24,6 +24,7 @@ from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, Gen
 from aigc.storage import queries
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
+from aigc.storage.dataset import DEFAULT_MIN_RATING, dataset_examples
 from aigc.storage.mapping import (
     artifact_from_row,
     export_record,
@@ -262,6 +263,21 @@ class Store:
             if len(rows) < EXPORT_PAGE_SIZE:
                 return
             after_id = rows[-1].id
+
+    def export_dataset(
+        self,
+        *,
+        generator: str | None = None,
+        min_rating: float = DEFAULT_MIN_RATING,
+        require_rating: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Fine-tuning examples (``{"prompt", "completion", ...}``, see ``aigc.storage.dataset``) from
+        accepted text generations, oldest first, leaving out those rated below ``min_rating`` (on
+        [0, 1]) and, if ``require_rating``, those nobody rated."""
+        if not 0 <= min_rating <= 1:
+            raise ValueError(f"min_rating must be between 0 and 1, got {min_rating}")
+        records = self.export_records(status="accepted", generator=generator)
+        return dataset_examples(records, min_rating, require_rating)
 
 
 def _check_page(limit: int, offset: int) -> None:

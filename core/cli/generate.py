@@ -25,6 +25,9 @@ def generate(
         list[str] | None, typer.Option("-o", "--option", help="generator option key=value (JSON values)")
     ] = None,
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 1,
+    best_of: Annotated[
+        int, typer.Option(help="candidates per sample: keep the best accepted one, store all")
+    ] = 1,
     seed: Annotated[int | None, typer.Option(help="seed of the first sample; sample i uses seed+i")] = None,
     evaluate: Annotated[
         list[str] | None, typer.Option("--evaluate", "-e", help="evaluator to run (repeatable)")
@@ -41,6 +44,7 @@ def generate(
         "prompt": prompt,
         "options": parse_pairs(option),
         "n": n,
+        "best_of": best_of,
         "seed": seed,
         "evaluators": evaluate or [],
         "policy": parse_json_or_file(policy, "--policy"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +15,7 @@ from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.schemas import FeedbackInput
 from aigc.core.validation import validate_model
+from aigc.storage.dataset import DEFAULT_MIN_RATING
 
 results_app = typer.Typer(help="List and inspect stored generations.", no_args_is_help=True)
 RATINGS = {"up": 1, "down": -1, "+1": 1, "-1": -1}
@@ -109,17 +111,42 @@ def export(
     ] = None,
     status: Annotated[str | None, typer.Option(help="only accepted, rejected or failed")] = None,
     generator: Annotated[str | None, typer.Option(help="only this generator")] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(help="write a fine-tuning dataset here instead: accepted, well-rated prompt/completion"),
+    ] = None,
+    min_rating: Annotated[
+        float, typer.Option(min=0, max=1, help="with --dataset: lowest mean rating kept (0 down .. 1 up)")
+    ] = DEFAULT_MIN_RATING,
+    require_rating: Annotated[
+        bool, typer.Option(help="with --dataset: leave out texts nobody rated")
+    ] = False,
 ) -> None:
-    """Write stored generations with their metadata as JSON Lines."""
-    records = state(ctx).engine.store.export_records(status=status, generator=generator)
-    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    """Write stored generations with their metadata as JSON Lines, or (--dataset) fine-tuning examples."""
+    store = state(ctx).engine.store
+    if dataset is not None and (output is not None or status is not None):
+        raise fail(
+            "--dataset writes accepted generations to its own path; drop --output and --status", code=2
+        )
+    if dataset is not None:
+        examples = store.export_dataset(
+            generator=generator, min_rating=min_rating, require_rating=require_rating
+        )
+        console.print(f"{_write_jsonl(examples, dataset)} examples written to {dataset}")
+        return
+    count = _write_jsonl(store.export_records(status=status, generator=generator), output)
+    if output:
+        console.print(f"{count} generations written to {output}")
+
+
+def _write_jsonl(records: Iterable[dict[str, Any]], path: Path | None) -> int:
+    handle = path.open("w", encoding="utf-8") if path else sys.stdout
     count = 0
     try:
         for record in records:
             handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
             count += 1
     finally:
-        if output:
+        if path:
             handle.close()
-    if output:
-        console.print(f"{count} generations written to {output}")
+    return count

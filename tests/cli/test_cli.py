@@ -125,6 +125,29 @@ def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Pa
     assert records[generated["generations"][0]["id"]]["request"]["seed"] == 5
 
 
+def test_export_dataset_writes_accepted_rated_texts(aigc: Aigc, tmp_path: Path) -> None:
+    result = aigc.json(
+        "generate", "text-transformer", "In the beginning", "-n", "2", "--seed", "3", "-o", "max_new_tokens=8"
+    )
+    first, second = (g["artifacts"][0] for g in result["generations"])
+    aigc.run("feedback", str(first["id"]), "--rating", "up")
+    aigc.run("feedback", str(second["id"]), "--rating", "down")
+    target = tmp_path / "dataset.jsonl"
+    out = aigc.run(
+        "export", "--dataset", str(target), "--generator", "text-transformer", "--require-rating"
+    ).stdout
+    assert "1 examples written" in out
+    [example] = map(json.loads, target.read_text().splitlines())
+    assert (example["prompt"], example["completion"], example["rating"]) == (
+        "In the beginning",
+        first["text"],
+        1.0,
+    )
+    assert (
+        "--dataset" in aigc.run("export", "--dataset", str(target), "--status", "rejected", expect=2).stderr
+    )
+
+
 def test_models_lists_verified_files_and_providers_seen(aigc: Aigc, generated: dict[str, Any]) -> None:
     rows = {(r["plugin"], r["file"]): r for r in aigc.json("models")}
     gan = rows[("image-gan", "generator.onnx")]

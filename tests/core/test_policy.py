@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aigc.core.policy import ScoredResult, decide
+from aigc.core.policy import Decision, ScoredResult, decide, keep_best
 from aigc.core.schemas import AcceptancePolicy, EvalResult
 
 
@@ -76,3 +76,15 @@ def test_min_score() -> None:
     assert decide(policy, [result("a", "x", 0.6)]).accepted
     assert decide(policy, [result("a", "x", 0.4)]).reasons == ["overall score 0.4 < min_score 0.5"]
     assert decide(policy, []).reasons == ["overall score none < min_score 0.5"]
+
+
+def test_keep_best_leaves_one_accepted_candidate_per_output() -> None:
+    rejected = Decision(False, 0.99, ["too long"])
+    candidates = [Decision(True, s, []) for s in (0.2, 0.9)] + [rejected]
+    candidates += [Decision(True, s, []) for s in (None, 0.5, 0.5, 0.1)]
+    kept = keep_best(candidates, best_of=3)
+    assert [d.accepted for d in kept] == [False, True, False, False, True, False, True]
+    assert kept[0].reasons == ["best_of: candidate 1 of this output was kept (score 0.9)"]
+    assert kept[2] == rejected  # a rejected candidate keeps its own reasons, however high its score
+    assert kept[3].reasons == kept[5].reasons == ["best_of: candidate 1 of this output was kept (score 0.5)"]
+    assert kept[6] == Decision(True, 0.1, [])  # the last output's only candidate

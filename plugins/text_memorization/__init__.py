@@ -1,0 +1,48 @@
+"""``text-memorization``: how much generated text repeats the ``text-transformer`` training corpus.
+
+The corpus is represented by ``ngram_index.npz``, fingerprints of its word 8-grams built at
+training time (``python -m aigc.plugins.text_memorization.build_index``; see
+``plugins/text_metrics/README.md``) and sha256-checked against ``manifest.json`` before loading.
+Importing this package needs only pydantic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.text_memorization.options import MemorizationOptions
+from aigc.plugins.text_metrics.registration import text_evaluator
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Evaluator
+
+INDEX_DIR = Path(__file__).resolve().parent
+INDEX_FILE = "ngram_index.npz"
+VERSION = "1.0.0"
+
+
+def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+    """Load the n-gram index after checking it against the manifest."""
+    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.plugins.text_memorization.evaluator import MemorizationEvaluator
+    from aigc.plugins.text_metrics.ngram_index import NgramIndex
+
+    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
+    return MemorizationEvaluator(NgramIndex.load(index_dir / INDEX_FILE))
+
+
+@hookimpl
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
+    """Register the ``text-memorization`` evaluator."""
+    description = (
+        "share of the text's word 8-grams found in the text-transformer training corpus, and the "
+        "longest verbatim run (tokens); fails at max_span (default 50) tokens"
+    )
+    spec = text_evaluator("text-memorization", VERSION, MemorizationOptions, build_evaluator, description)
+    register(dataclasses.replace(spec, model_dir=INDEX_DIR))

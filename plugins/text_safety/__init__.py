@@ -1,0 +1,40 @@
+"""``text-safety``: profanity (a maintained list, through simple obfuscations), personal data
+(e-mail, phone, Luhn-valid card numbers, mod-97-valid IBANs, IP addresses) and a deny-list.
+
+Every result lists the matched spans (character offsets and kind, never the matched text). With
+``redact``, the stored artifact is the text with each match replaced by ``[KIND]``. Importing
+this package needs only pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.text_metrics.registration import text_evaluator
+from aigc.plugins.text_safety.options import SafetyOptions
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Evaluator
+
+VERSION = "1.0.0"
+
+
+def build_evaluator(runtime: ModelRuntime) -> Evaluator:
+    """The safety evaluator (no model; the word list is read on first use)."""
+    from aigc.plugins.text_safety.evaluator import SafetyEvaluator
+
+    return SafetyEvaluator()
+
+
+@hookimpl
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
+    """Register the ``text-safety`` evaluator."""
+    description = (
+        "must-not checks: profanity, personal data (e-mail, phone, card numbers, IBAN, IP) and a "
+        "deny-list; value = matches, passed = none found; optional redaction"
+    )
+    register(text_evaluator("text-safety", VERSION, SafetyOptions, build_evaluator, description))
