@@ -12,17 +12,18 @@ pydantic and pluggy.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aigc.core.hookspecs import hookimpl
 from aigc.core.specs import EvaluatorSpec, SetEvaluator
 from aigc.plugins.image_metrics.options import DiversityOptions, FidOptions, KidOptions
-from aigc.plugins.image_metrics.reference import MODEL_DIR
 
 if TYPE_CHECKING:
     from aigc.core.runtime import ModelRuntime
     from aigc.plugins.image_metrics.evaluators import DigitFeatureSpace
 
+MODEL_DIR = Path(__file__).resolve().parent  # the reference digits and their manifest
 VERSION = "1.0.0"
 
 
