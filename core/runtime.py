@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from aigc.core.errors import DeviceUnavailableError
-from aigc.core.manifest import load_manifest, verify_file
+from aigc.core.manifest import Manifest, load_manifest, verify_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -194,13 +194,14 @@ class ModelRuntime:
             )
         return [CPU]
 
-    def session(self, model_dir: Path, file: str) -> ModelSession:
-        """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``."""
+    def session(self, model_dir: Path, file: str, manifest: Manifest | None = None) -> ModelSession:
+        """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``
+        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models)."""
         model_dir = Path(model_dir)
-        manifest = load_manifest(model_dir)
+        manifest = manifest or load_manifest(model_dir)
         sha256 = verify_file(model_dir, file, manifest)
         for extra in manifest.files:
-            if extra.startswith(file + "."):
+            if extra.startswith(file + ".") or extra == file + "_data":  # optimum names it model.onnx_data
                 verify_file(model_dir, extra, manifest)  # external weights (model.onnx.data) too
         path = model_dir / file
         key = (path.resolve(), sha256)

@@ -10,40 +10,9 @@ from pydantic import BaseModel
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
+from aigc.core.option_docs import describe_options
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
-
-LIMIT_KEYS = (
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "enum",
-)
-
-
-def describe_options(options: type[BaseModel]) -> list[dict[str, Any]]:
-    """Each option's name, type, default, limits and description, from its JSON schema."""
-    schema = options.model_json_schema()
-    described = []
-    for name, prop in schema.get("properties", {}).items():
-        variants = prop.get("anyOf", [prop])  # an optional field is anyOf [its type, null]
-        limits = {k: v[k] for v in variants for k in LIMIT_KEYS if k in v}
-        kinds = [v.get("type", "") for v in variants]
-        described.append(
-            {
-                "name": name,
-                "type": "|".join(k for k in kinds if k) or "any",
-                "default": prop.get("default"),
-                "limits": limits,
-                "description": prop.get("description", ""),
-            }
-        )
-    return described
 
 
 def _option_lines(options: type[BaseModel]) -> str:
