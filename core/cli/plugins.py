@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -133,11 +134,34 @@ def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[s
     return rows
 
 
+def registered_model_rows(models_file: Path, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
+    """Every file of every model registered by path, checked against its sha256 at registration."""
+    from aigc.core.registered_models import load_registered
+
+    rows = []
+    for name, model in load_registered(models_file).items():
+        problems = model.verify()
+        for file, entry in model.manifest.files.items():
+            providers = seen.get((file, entry.sha256), [])
+            owner = f"{name} (registered)"
+            rows.append(
+                ModelFileRow(
+                    owner, file, entry.sha256, entry.size, problems[file] is None, problems[file], providers
+                )
+            )
+    return rows
+
+
 def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Model files of the installed plugins: sha256 checked against the manifest, providers seen."""
+    """Model files of the installed plugins and of models registered by path (`aigc models add`):
+    sha256 checked against the manifest, providers seen."""
+    if ctx.invoked_subcommand is not None:
+        return
     cli = state(ctx)
     seen = {(m.file, m.sha256): list(m.providers) for m in cli.engine.store.list_models()}
-    rows = model_file_rows(cli.registry, seen)
+    rows = model_file_rows(cli.registry, seen) + registered_model_rows(
+        cli.settings.resolved_models_file, seen
+    )
     if as_json:
         print_json([asdict(r) for r in rows])
         return
