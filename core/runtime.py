@@ -10,8 +10,11 @@ threads may spin for a few tens of milliseconds after a run, measured at about 4
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,6 +109,26 @@ def cuda_works(model_path: Path) -> bool:
     finally:
         ort.set_default_logger_severity(_ORT_WARNING)
     return _cuda_works
+
+
+def provider_works(provider: str) -> bool:
+    """Whether a session on a tiny in-memory model really runs on ``provider`` (quietly)."""
+    from aigc.core.probe_model import identity_model
+
+    ort = _ort()
+    ort.set_default_logger_severity(_ORT_FATAL)
+    try:
+        # ORT prints its fallback notice to stdout and warns; the answer is get_providers() alone.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            options = _session_options(ort, None if _thread_pool_mode == "shared" else 1)
+            providers = [provider] if provider == CPU else [provider, CPU]
+            session = ort.InferenceSession(identity_model(), options, providers=providers)
+        return bool(session.get_providers()[0] == provider)
+    except Exception:
+        return False
+    finally:
+        ort.set_default_logger_severity(_ORT_WARNING)
 
 
 @dataclass(frozen=True)

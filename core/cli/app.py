@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, generate, models, plugins, results
+from aigc.core.cli import demo, doctor, generate, models, plugins, results
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -46,6 +46,7 @@ app.add_typer(models.models_app, name="models")
 app.command("feedback")(results.feedback)
 app.command("export")(results.export)
 app.command("demo")(demo.demo)
+app.command("doctor")(doctor.doctor)
 app.add_typer(results.results_app, name="results")
 
 

@@ -35,6 +35,7 @@ def add(
         print_json(model.model_dump(mode="json"))
         return
     console.print(
-        f"registered [bold]{model.name}[/] ({model.format}, {len(model.manifest.files)} files) in {models_file}\n"
+        f"registered [bold]{model.name}[/] ({model.format}, {len(model.manifest.files)} files) "
+        f"in {models_file}\n"
         f'use it: aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}'
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
+from aigc.core.model_files import model_file_rows, registered_model_rows
 from aigc.core.option_docs import describe_options
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -85,71 +85,6 @@ def plugins(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")]
     if failures:
         rows = ((f["plugin"], f["stage"], f["error"]) for f in failures)
         console.print(simple_table("[red]plugins that failed to load[/]", ("plugin", "stage", "error"), rows))
-
-
-@dataclass(frozen=True)
-class ModelFileRow:
-    """One model file of an installed plugin, as ``aigc models`` shows it."""
-
-    plugin: str
-    file: str
-    sha256: str
-    size: int
-    verified: bool
-    problem: str | None
-    providers: list[str]
-
-
-def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
-    """Every file in every installed plugin's manifest, checked against its sha256."""
-    from aigc.core.manifest import load_manifest, verify_manifest
-
-    rows = []
-    specs: list[GeneratorSpec | EvaluatorSpec] = [
-        *registry.generators.values(),
-        *registry.evaluators.values(),
-    ]
-    for spec in specs:
-        if spec.model_dir is None:
-            continue
-        try:
-            manifest = load_manifest(spec.model_dir)
-            problems = verify_manifest(spec.model_dir)
-        except Exception as error:
-            rows.append(ModelFileRow(spec.name, str(spec.model_dir), "", 0, False, str(error), []))
-            continue
-        for file, entry in manifest.files.items():
-            providers = seen.get((file, entry.sha256), [])
-            rows.append(
-                ModelFileRow(
-                    spec.name,
-                    file,
-                    entry.sha256,
-                    entry.size,
-                    problems[file] is None,
-                    problems[file],
-                    providers,
-                )
-            )
-    return rows
-
-
-def registered_model_rows(models_file: Path, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
-    """Every file of every model registered by path, checked against its sha256 at registration."""
-    from aigc.core.registered_models import load_registered
-
-    rows = []
-    for name, model in load_registered(models_file).items():
-        problems = model.verify()
-        for file, entry in model.manifest.files.items():
-            providers = seen.get((file, entry.sha256), [])
-            owner = f"{name} (registered)"
-            rows.append(
-                ModelFileRow(
-                    owner, file, entry.sha256, entry.size, problems[file] is None, problems[file], providers
-                )
-            )
-    return rows
 
 
 def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
