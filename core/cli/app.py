@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, doctor, generate, models, plugins, results
+from aigc.core.cli import demo, doctor, generate, models, plugin, plugins, results
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -48,6 +48,7 @@ app.command("export")(results.export)
 app.command("demo")(demo.demo)
 app.command("doctor")(doctor.doctor)
 app.add_typer(results.results_app, name="results")
+app.add_typer(plugin.plugin_app, name="plugin")
 
 
 def main() -> None:

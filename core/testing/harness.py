@@ -10,7 +10,7 @@ from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
 from aigc.core.plugins import PluginRegistry
 from aigc.core.preparation import validate_options
-from aigc.core.schemas import GenerationRequest, GenerationResult
+from aigc.core.schemas import GenerationResult
 from aigc.core.specs import ArtifactData, EvalItem, EvaluatorSpec, Generator, GeneratorInput, GeneratorSpec
 
 DEFAULT_PROMPT = "The quick brown fox jumps over the lazy dog."
@@ -71,7 +71,7 @@ class GeneratorHarness:
 
     def generate(self, **overrides: Any) -> GenerationResult:
         """A stored request through the engine."""
-        return self.engine.generate(GenerationRequest.model_validate(self.example(**overrides)))
+        return self.engine.generate(self.example(**overrides))
 
     def refusal(self, **overrides: Any) -> InvalidRequestError | None:
         """The ``InvalidRequestError`` a request raises, or None when it runs."""
@@ -110,8 +110,14 @@ class EvaluatorHarness:
         candidates = [self.generator] if self.generator else sorted(self.engine.registry.generators)
         for name in candidates:
             spec = self.engine.registry.generators.get(name or "")
-            if spec is not None and accepted & set(spec.media_types):
-                return GeneratorHarness(self.engine, spec.name)
+            if spec is None or not accepted & set(spec.media_types):
+                continue
+            harness = GeneratorHarness(self.engine, spec.name)
+            try:
+                harness.options  # noqa: B018  # a generator needing configuration (no example) cannot serve
+            except InvalidRequestError:
+                continue
+            return harness
         return None
 
     def sample_items(self, count: int = 3) -> list[EvalItem]:
