@@ -132,7 +132,9 @@ def test_a_model_changed_after_registration_is_refused(
     monkeypatch.setenv("AIGC_MODELS", str(models_file))
     with (folder / "model.onnx").open("ab") as handle:
         handle.write(b"\0")
-    result = aigc_engine.generate({"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "tampered"}})
+    result = aigc_engine.generate(
+        {"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "tampered"}}
+    )
     assert result.status == "failed"
     assert "model.onnx has sha256" in (result.error or "")
 
@@ -145,7 +147,9 @@ def test_registering_a_folder_without_the_exported_files_names_them(tmp_path: Pa
     assert "config.json, tokenizer.json" in str(raised.value)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("onnxruntime_genai") is not None, reason="onnxruntime-genai installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime_genai") is not None, reason="onnxruntime-genai installed"
+)
 def test_an_onnxruntime_genai_folder_without_the_package_fails_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aigc_engine: Engine
 ) -> None:
@@ -156,6 +160,8 @@ def test_an_onnxruntime_genai_folder_without_the_package_fails_naming_it(
     models_file = tmp_path / "genai.json"
     assert register_model(models_file, folder, "genai").format == "onnxruntime-genai"
     monkeypatch.setenv("AIGC_MODELS", str(models_file))
-    result = aigc_engine.generate({"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "genai"}})
+    result = aigc_engine.generate(
+        {"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "genai"}}
+    )
     assert result.status == "failed"
     assert "needs the optional package onnxruntime-genai, which is not installed" in (result.error or "")
