@@ -17,12 +17,16 @@ DEFAULT_PROMPT = "The quick brown fox jumps over the lazy dog."
 DEFAULT_SEED = 1234
 
 
-def _missing(kind: str, name: str, registry: PluginRegistry) -> LookupError:
-    known = ", ".join(sorted(getattr(registry, f"{kind}s"))) or "none"
+def _registered(registry: PluginRegistry, kind: str, name: str) -> Any:
+    """The spec of generator or evaluator ``name``, or a ``LookupError`` saying what is installed."""
+    specs = registry.generators if kind == "generator" else registry.evaluators
+    spec = specs.get(name)
+    if spec is not None:
+        return spec
     failed = "; ".join(f"{e.plugin} ({e.stage}): {e.message}" for e in registry.errors)
-    return LookupError(
-        f"{kind} {name!r} is not registered (installed: {known}). Is its package installed "
-        f"(pip install -e .) and its entry point in the 'aigc' group?"
+    raise LookupError(
+        f"{kind} {name!r} is not registered (installed: {', '.join(sorted(specs)) or 'none'}). Is its "
+        f"package installed (pip install -e .) and its entry point in the 'aigc' group?"
         + (f" Plugins that failed to load: {failed}" if failed else "")
     )
 
@@ -38,9 +42,7 @@ class GeneratorHarness:
 
     @property
     def spec(self) -> GeneratorSpec:
-        spec = self.engine.registry.generators.get(self.name)
-        if spec is None:
-            raise _missing("generator", self.name, self.engine.registry)
+        spec: GeneratorSpec = _registered(self.engine.registry, "generator", self.name)
         return spec
 
     def example(self, **overrides: Any) -> dict[str, Any]:
@@ -95,9 +97,7 @@ class EvaluatorHarness:
 
     @property
     def spec(self) -> EvaluatorSpec:
-        spec = self.engine.registry.evaluators.get(self.name)
-        if spec is None:
-            raise _missing("evaluator", self.name, self.engine.registry)
+        spec: EvaluatorSpec = _registered(self.engine.registry, "evaluator", self.name)
         return spec
 
     @property
