@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -30,9 +31,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     for name, kind in (("acme-words", "generator"), ("acme-length", "evaluator")):
         run(sys.executable, "-m", "aigc.core.cli", "plugin", "new", name, "--kind", kind, "--dir", str(root))
     site = root / "site"
+    # Building with the environment's own setuptools is fast and offline; without it pip fetches one.
+    isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
     run(
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
-        str(site), str(root / "aigc-acme-words"), str(root / "aigc-acme-length"),
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *isolation, "--target", str(site),
+        str(root / "aigc-acme-words"), str(root / "aigc-acme-length"),
     )  # fmt: skip
     env = os.environ | {"PYTHONPATH": str(site), "AIGC_HOME": str(root / "home")}
     env.pop("AIGC_LOAD_PLUGINS", None)
