@@ -15,6 +15,7 @@ from aigc.core.errors import PluginLoadError
 from aigc.core.manifest import verify_manifest
 from aigc.core.registered_models import GENAI_CONFIG, RegisteredModel
 from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.plugins.onnx_causal_lm.model import TOKENIZER_FILE
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
 
 MEDIA_TYPE = "text/plain"
@@ -45,15 +46,21 @@ class GenaiModel:
         }
         if problems:
             raise PluginLoadError(f"model {model.name!r} changed since it was registered: {problems}")
+        from tokenizers import Tokenizer
+
         self.genai = genai
         self.model = genai.Model(str(model.path))
-        self.tokenizer = genai.Tokenizer(self.model)
+        # tokenizer.json through `tokenizers`, as for optimum folders: onnxruntime-genai's own tokenizer
+        # skips the special tokens (Llama's <s>) of folders saved by transformers 5.
+        self.tokenizer = Tokenizer.from_file(str(model.path / TOKENIZER_FILE))
         self.model_sha256: str | None = model.manifest.files["model.onnx"].sha256
-        config = json.loads((model.path / GENAI_CONFIG).read_text())
-        self.context_length = int(config["model"]["context_length"])
+        config = json.loads((model.path / GENAI_CONFIG).read_text())["model"]
+        self.context_length = int(config["context_length"])
+        eos = config.get("eos_token_id")
+        self.eos_token_ids = set(eos if isinstance(eos, list) else [eos])
 
     def _one(self, prompt: str, options: CausalLMOptions, seed: int) -> ArtifactData:
-        prompt_ids = self.tokenizer.encode(prompt)
+        prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=True).ids
         params = self.genai.GeneratorParams(self.model)
         params.set_search_options(
             max_length=min(len(prompt_ids) + options.max_new_tokens, self.context_length),
@@ -68,9 +75,12 @@ class GenaiModel:
         generator.append_tokens(prompt_ids)
         while not generator.is_done():
             generator.generate_next_token()
-        new_ids = list(generator.get_sequence(0))[len(prompt_ids) :]
+        new_ids = [int(t) for t in generator.get_sequence(0)[len(prompt_ids) :]]
+        if new_ids and new_ids[-1] in self.eos_token_ids:
+            new_ids.pop()
         metadata = {"prompt_tokens": len(prompt_ids), "new_tokens": len(new_ids)}
-        return ArtifactData(MEDIA_TYPE, text=self.tokenizer.decode(new_ids), metadata=metadata)
+        text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+        return ArtifactData(MEDIA_TYPE, text=text, metadata=metadata)
 
     def generate(
         self, inputs: Sequence[GeneratorInput], options: CausalLMOptions, seeds: Sequence[int]
