@@ -2,7 +2,9 @@
 
 The fixtures (tests/fixtures/causal_lm/, made by tests/fixtures/make_causal_lm.py) carry the greedy
 token ids of transformers' own ``generate`` on the same random models: aigc's decode loop on the
-exported ONNX graph must reproduce them exactly, alone and in a left-padded batch.
+exported ONNX graph must reproduce them exactly, alone and in a left-padded batch. Where torch and
+transformers are installed, the random models are also rebuilt from the script's seed and compared live
+(transformers 4.57 and 5.23 build identical weights from it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from aigc.core.decoding import DecodeBatch, SamplingParams
@@ -165,3 +168,27 @@ def test_an_onnxruntime_genai_folder_without_the_package_fails_naming_it(
     )
     assert result.status == "failed"
     assert "needs the optional package onnxruntime-genai, which is not installed" in (result.error or "")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_logits_and_greedy_output_equal_live_transformers(
+    generator: OnnxCausalLMGenerator, family: str
+) -> None:
+    """With transformers and torch installed (the bench and train extras), rebuild the random model from
+    the fixture script's seed and compare with it live: prompt logits and greedy tokens."""
+    pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    from tests.fixtures.make_causal_lm import build, expected_ids
+
+    torch_model, tokenizer = build(family)
+    model = generator.model(family)
+    for case in expected_ids(torch_model, tokenizer):
+        ids = np.asarray([case["prompt_ids"]], dtype=np.int64)
+        with torch.no_grad():
+            reference = torch_model(torch.from_numpy(ids)).logits.numpy()
+        positions = np.arange(ids.shape[1], dtype=np.int64)[None]
+        logits, _ = model.model.forward(ids, np.ones_like(ids), positions, model.model.empty_cache(1))
+        np.testing.assert_allclose(logits, reference, atol=1e-4)
+        steps = expected(family)["max_new_tokens"]
+        batch = DecodeBatch(model.model, [case["prompt_ids"]], [0], SamplingParams(temperature=0), steps)
+        assert batch.run()[0].token_ids == case["new_ids"]
