@@ -8,15 +8,19 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 DEFAULT_DATA_DIR = "aigc-data"
+MODELS_FILE = "models.json"
 
 
 class Settings(BaseModel):
     """Engine settings. ``from_env`` reads ``AIGC_HOME``, ``AIGC_DATABASE_URL``, ``AIGC_BLOB_URL``,
-    ``AIGC_GENERATOR_TIMEOUT`` and ``AIGC_EVALUATOR_TIMEOUT``."""
+    ``AIGC_MODELS``, ``AIGC_GENERATOR_TIMEOUT`` and ``AIGC_EVALUATOR_TIMEOUT``."""
 
     data_dir: Path = Field(Path(DEFAULT_DATA_DIR), description="folder for the SQLite database and blobs")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir")
     blob_url: str | None = Field(None, description="fsspec URL or folder for artifact blobs")
+    models_file: Path | None = Field(
+        None, description="registered model folders; default: data_dir/models.json"
+    )
     generator_timeout_s: float = Field(600.0, gt=0, le=86_400, description="limit for one generator call")
     evaluator_timeout_s: float = Field(300.0, gt=0, le=86_400, description="limit for one evaluator call")
 
@@ -27,6 +31,7 @@ class Settings(BaseModel):
             "data_dir": os.environ.get("AIGC_HOME"),
             "database_url": os.environ.get("AIGC_DATABASE_URL"),
             "blob_url": os.environ.get("AIGC_BLOB_URL"),
+            "models_file": os.environ.get("AIGC_MODELS"),
             "generator_timeout_s": os.environ.get("AIGC_GENERATOR_TIMEOUT"),
             "evaluator_timeout_s": os.environ.get("AIGC_EVALUATOR_TIMEOUT"),
         }
@@ -40,3 +45,7 @@ class Settings(BaseModel):
     @property
     def resolved_blob_url(self) -> str:
         return self.blob_url or str(self.data_dir / "blobs")
+
+    @property
+    def resolved_models_file(self) -> Path:
+        return self.models_file or self.data_dir / MODELS_FILE

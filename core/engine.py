@@ -39,6 +39,13 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
+def model_sha256_of(generator: Generator, options: Any) -> str | None:
+    """The sha256 of the model that served ``options``: ``model_sha256_for(options)`` for generators
+    that serve several models (chosen by an option), else their ``model_sha256``."""
+    per_options = getattr(generator, "model_sha256_for", None)
+    return per_options(options) if callable(per_options) else generator.model_sha256
+
+
 def _checked_batch(raw: object, expected: int, name: str) -> list[list[ArtifactData]]:
     """The generator's output if it has one non-empty list of ``ArtifactData`` per input."""
     if (
@@ -186,7 +193,7 @@ class Engine:
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
-        return self._finish(prepared, generator.model_sha256, samples, timings, started)
+        return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
 
     def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
         """Run one single-sample request of a streaming generator, yielding text deltas as they come.
@@ -229,7 +236,7 @@ class Engine:
             samples = _checked_batch([[artifact]], 1, prepared.spec.name)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
-        return self._finish(prepared, generator.model_sha256, samples, timings, started)
+        return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
 
     def _load_for(self, prepared: PreparedRequest, timings: dict[str, float]) -> Generator:
         load_started = time.perf_counter()

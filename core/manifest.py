@@ -100,14 +100,16 @@ def verify_file(folder: Path, name: str, manifest: Manifest) -> str:
     if actual != entry.sha256:
         raise ModelIntegrityError(
             f"{path} has sha256 {actual}, but the manifest records {entry.sha256}: "
-            "the file was modified or corrupted; reinstall the plugin or re-export the model"
+            "the file was modified or corrupted; reinstall the plugin or re-export the model "
+            "(a model registered by path: check the folder, then register it again)"
         )
     return actual
 
 
-def verify_manifest(folder: Path) -> dict[str, str | None]:
-    """Check every file of a model folder: ``{file: None if intact else problem}``."""
-    manifest = load_manifest(folder)
+def verify_manifest(folder: Path, manifest: Manifest | None = None) -> dict[str, str | None]:
+    """Check every file of a model folder against its ``manifest.json`` (or ``manifest``):
+    ``{file: None if intact else problem}``."""
+    manifest = manifest or load_manifest(folder)
     problems: dict[str, str | None] = {}
     for name in manifest.files:
         try:

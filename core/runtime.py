@@ -10,14 +10,17 @@ threads may spin for a few tens of milliseconds after a run, measured at about 4
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from aigc.core.errors import DeviceUnavailableError
-from aigc.core.manifest import load_manifest, verify_file
+from aigc.core.manifest import Manifest, load_manifest, verify_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,6 +111,26 @@ def cuda_works(model_path: Path) -> bool:
     return _cuda_works
 
 
+def provider_works(provider: str) -> bool:
+    """Whether a session on a tiny in-memory model really runs on ``provider`` (quietly)."""
+    from aigc.core.probe_model import identity_model
+
+    ort = _ort()
+    ort.set_default_logger_severity(_ORT_FATAL)
+    try:
+        # ORT prints its fallback notice to stdout and warns; the answer is get_providers() alone.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            options = _session_options(ort, None if _thread_pool_mode == "shared" else 1)
+            providers = [provider] if provider == CPU else [provider, CPU]
+            session = ort.InferenceSession(identity_model(), options, providers=providers)
+        return bool(session.get_providers()[0] == provider)
+    except Exception:
+        return False
+    finally:
+        ort.set_default_logger_severity(_ORT_WARNING)
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A model file the runtime has loaded, as recorded in the ``models`` table."""
@@ -194,13 +217,14 @@ class ModelRuntime:
             )
         return [CPU]
 
-    def session(self, model_dir: Path, file: str) -> ModelSession:
-        """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``."""
+    def session(self, model_dir: Path, file: str, manifest: Manifest | None = None) -> ModelSession:
+        """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``
+        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models)."""
         model_dir = Path(model_dir)
-        manifest = load_manifest(model_dir)
+        manifest = manifest or load_manifest(model_dir)
         sha256 = verify_file(model_dir, file, manifest)
         for extra in manifest.files:
-            if extra.startswith(file + "."):
+            if extra.startswith(file + ".") or extra == file + "_data":  # optimum names it model.onnx_data
                 verify_file(model_dir, extra, manifest)  # external weights (model.onnx.data) too
         path = model_dir / file
         key = (path.resolve(), sha256)

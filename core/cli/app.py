@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, generate, plugins, results
+from aigc.core.cli import demo, doctor, generate, models, plugin, plugins, results
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -42,11 +42,13 @@ def root(
 
 app.command("generate")(generate.generate)
 app.command("plugins")(plugins.plugins)
-app.command("models")(plugins.models)
+app.add_typer(models.models_app, name="models")
 app.command("feedback")(results.feedback)
 app.command("export")(results.export)
 app.command("demo")(demo.demo)
+app.command("doctor")(doctor.doctor)
 app.add_typer(results.results_app, name="results")
+app.add_typer(plugin.plugin_app, name="plugin")
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ def demo_requests(registry: PluginRegistry, seed: int, samples: int | None) -> l
     requests: list[dict[str, Any]] = []
     empty: dict[str, Any] = {}
     for spec in registry.generators.values():
+        if not spec.examples and spec.prompt == "required":
+            continue  # nothing to show without configuration (e.g. onnx-causal-lm before `aigc models add`)
         evaluators = [
             e.name
             for e in registry.evaluators.values()

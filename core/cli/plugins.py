@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -10,40 +10,10 @@ from pydantic import BaseModel
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
+from aigc.core.model_files import model_file_rows, registered_model_rows
+from aigc.core.option_docs import describe_options
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
-
-LIMIT_KEYS = (
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "enum",
-)
-
-
-def describe_options(options: type[BaseModel]) -> list[dict[str, Any]]:
-    """Each option's name, type, default, limits and description, from its JSON schema."""
-    schema = options.model_json_schema()
-    described = []
-    for name, prop in schema.get("properties", {}).items():
-        variants = prop.get("anyOf", [prop])  # an optional field is anyOf [its type, null]
-        limits = {k: v[k] for v in variants for k in LIMIT_KEYS if k in v}
-        kinds = [v.get("type", "") for v in variants]
-        described.append(
-            {
-                "name": name,
-                "type": "|".join(k for k in kinds if k) or "any",
-                "default": prop.get("default"),
-                "limits": limits,
-                "description": prop.get("description", ""),
-            }
-        )
-    return described
 
 
 def _option_lines(options: type[BaseModel]) -> str:
@@ -117,58 +87,16 @@ def plugins(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")]
         console.print(simple_table("[red]plugins that failed to load[/]", ("plugin", "stage", "error"), rows))
 
 
-@dataclass(frozen=True)
-class ModelFileRow:
-    """One model file of an installed plugin, as ``aigc models`` shows it."""
-
-    plugin: str
-    file: str
-    sha256: str
-    size: int
-    verified: bool
-    problem: str | None
-    providers: list[str]
-
-
-def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
-    """Every file in every installed plugin's manifest, checked against its sha256."""
-    from aigc.core.manifest import load_manifest, verify_manifest
-
-    rows = []
-    specs: list[GeneratorSpec | EvaluatorSpec] = [
-        *registry.generators.values(),
-        *registry.evaluators.values(),
-    ]
-    for spec in specs:
-        if spec.model_dir is None:
-            continue
-        try:
-            manifest = load_manifest(spec.model_dir)
-            problems = verify_manifest(spec.model_dir)
-        except Exception as error:
-            rows.append(ModelFileRow(spec.name, str(spec.model_dir), "", 0, False, str(error), []))
-            continue
-        for file, entry in manifest.files.items():
-            providers = seen.get((file, entry.sha256), [])
-            rows.append(
-                ModelFileRow(
-                    spec.name,
-                    file,
-                    entry.sha256,
-                    entry.size,
-                    problems[file] is None,
-                    problems[file],
-                    providers,
-                )
-            )
-    return rows
-
-
 def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Model files of the installed plugins: sha256 checked against the manifest, providers seen."""
+    """Model files of the installed plugins and of models registered by path (`aigc models add`):
+    sha256 checked against the manifest, providers seen."""
+    if ctx.invoked_subcommand is not None:
+        return
     cli = state(ctx)
     seen = {(m.file, m.sha256): list(m.providers) for m in cli.engine.store.list_models()}
-    rows = model_file_rows(cli.registry, seen)
+    rows = model_file_rows(cli.registry, seen) + registered_model_rows(
+        cli.settings.resolved_models_file, seen
+    )
     if as_json:
         print_json([asdict(r) for r in rows])
         return

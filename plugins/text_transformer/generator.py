@@ -75,14 +75,18 @@ class TextTransformerGenerator:
         text: str = self.tokenizer.decode(token_ids, skip_special_tokens=True)
         return text
 
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """``<|endoftext|>`` (the model's "a document starts here") and the prompt's token ids."""
+        return [self.eos_token_id, *self.tokenizer.encode(prompt, add_special_tokens=False).ids]
+
     def encode_prompt(self, prompt: str | None, options: TextOptions) -> tuple[list[int], int]:
-        """``<|endoftext|>`` + the prompt's token ids, and how many tokens were dropped to fit.
+        """The prompt's token ids (``prompt_ids``), and how many tokens were dropped to fit.
 
         A prompt with no room for one new token raises ``ContextLengthError`` naming the limit,
         unless ``prompt_overflow == "truncate_left"``, which keeps the newest tokens so that
         prompt + ``max_new_tokens`` fit the context.
         """
-        ids = [self.eos_token_id, *self.tokenizer.encode(prompt or "", add_special_tokens=False).ids]
+        ids = self.prompt_ids(prompt or "")
         if len(ids) < self.context_length:
             return ids, 0
         if options.prompt_overflow == "error":

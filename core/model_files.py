@@ -1,0 +1,72 @@
+"""Every model file aigc knows of (installed plugins' manifests, folders registered by path), checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aigc.core.manifest import load_manifest, verify_manifest
+from aigc.core.plugins import PluginRegistry
+from aigc.core.registered_models import load_registered
+from aigc.core.specs import EvaluatorSpec, GeneratorSpec
+
+
+@dataclass(frozen=True)
+class ModelFileRow:
+    """One model file of an installed plugin or a registered model, as ``aigc models`` shows it."""
+
+    plugin: str
+    file: str
+    sha256: str
+    size: int
+    verified: bool
+    problem: str | None
+    providers: list[str]
+
+
+def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
+    """Every file in every installed plugin's manifest, checked against its sha256."""
+    rows = []
+    specs: list[GeneratorSpec | EvaluatorSpec] = [
+        *registry.generators.values(),
+        *registry.evaluators.values(),
+    ]
+    for spec in specs:
+        if spec.model_dir is None:
+            continue
+        try:
+            manifest = load_manifest(spec.model_dir)
+            problems = verify_manifest(spec.model_dir)
+        except Exception as error:
+            rows.append(ModelFileRow(spec.name, str(spec.model_dir), "", 0, False, str(error), []))
+            continue
+        for file, entry in manifest.files.items():
+            providers = seen.get((file, entry.sha256), [])
+            rows.append(
+                ModelFileRow(
+                    spec.name,
+                    file,
+                    entry.sha256,
+                    entry.size,
+                    problems[file] is None,
+                    problems[file],
+                    providers,
+                )
+            )
+    return rows
+
+
+def registered_model_rows(models_file: Path, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
+    """Every file of every model registered by path, checked against its sha256 at registration."""
+    rows = []
+    for name, model in load_registered(models_file).items():
+        problems = model.verify()
+        for file, entry in model.manifest.files.items():
+            providers = seen.get((file, entry.sha256), [])
+            owner = f"{name} (registered)"
+            rows.append(
+                ModelFileRow(
+                    owner, file, entry.sha256, entry.size, problems[file] is None, problems[file], providers
+                )
+            )
+    return rows

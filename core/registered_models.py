@@ -1,0 +1,139 @@
+"""Model folders a user registered by path (``aigc models add PATH --name N``).
+
+The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
+``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
+as a ``Manifest``; loaders check files against it (``ModelRuntime.session(..., manifest=...)``,
+``verify_file``), so a model changed after registration is refused with ``ModelIntegrityError``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from aigc.core.manifest import Manifest, ModelFile, sha256_file, verify_manifest
+from aigc.core.specs import NAME_PATTERN
+from aigc.core.validation import invalid
+
+ModelFormat = Literal["optimum", "onnxruntime-genai"]
+GENAI_CONFIG = "genai_config.json"
+OPTIMUM_FILES = ("model.onnx", "config.json", "tokenizer.json")
+
+
+class RegisteredModel(BaseModel):
+    """A registered folder: where it is, what produced it, and its files' sha256 at registration."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    path: Path
+    format: ModelFormat
+    registered_at: datetime
+    manifest: Manifest
+
+    def verify(self) -> dict[str, str | None]:
+        """``{file: None if unchanged since registration else problem}`` for every recorded file."""
+        return verify_manifest(self.path, self.manifest)
+
+
+def folder_format(folder: Path) -> ModelFormat:
+    """Which exporter produced ``folder``; ``InvalidRequestError`` (field ``path``) if neither."""
+    if not folder.is_dir():
+        raise invalid("path", str(folder), "is not a folder")
+    if (folder / GENAI_CONFIG).is_file():
+        return "onnxruntime-genai"
+    missing = [name for name in OPTIMUM_FILES if not (folder / name).is_file()]
+    if missing:
+        raise invalid(
+            "path",
+            str(folder),
+            f"lacks {', '.join(missing)}: expected a folder written by `optimum-cli export onnx "
+            f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}) or by onnxruntime-genai's "
+            f"model builder ({GENAI_CONFIG})",
+        )
+    return "optimum"
+
+
+def load_registered(models_file: Path) -> dict[str, RegisteredModel]:
+    """Every registered model (none when the file does not exist)."""
+    if not models_file.is_file():
+        return {}
+    raw = json.loads(models_file.read_text())
+    return {name: RegisteredModel.model_validate(entry) for name, entry in raw.items()}
+
+
+def registered_model(models_file: Path, name: str) -> RegisteredModel:
+    """The registered model ``name``; ``InvalidRequestError`` on ``options.model`` if there is none."""
+    models = load_registered(models_file)
+    if name not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise invalid(
+            "options.model",
+            name,
+            f"no model of that name in {models_file} (registered: {known}); "
+            "register one with `aigc models add PATH --name NAME`",
+        )
+    return models[name]
+
+
+def register_model(models_file: Path, folder: Path, name: str) -> RegisteredModel:
+    """Record ``folder`` as model ``name`` with the sha256 of each of its files.
+
+    Re-registering a name for the same folder re-reads its files (after a deliberate update);
+    a name already used for another folder is refused.
+    """
+    folder = folder.resolve()
+    if not re.match(NAME_PATTERN, name):
+        raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
+    model_format = folder_format(folder)
+    models = load_registered(models_file)
+    existing = models.get(name)
+    if existing is not None and existing.path != folder:
+        raise invalid("name", name, f"already registered for {existing.path}")
+    files = {
+        p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
+    model = RegisteredModel(
+        name=name,
+        path=folder,
+        format=model_format,
+        registered_at=datetime.now(UTC),
+        manifest=Manifest(name=name, version="registered", files=files),
+    )
+    models[name] = model
+    _write(models_file, models)
+    return model
+
+
+def _write(models_file: Path, models: dict[str, RegisteredModel]) -> None:
+    """Replace the file atomically, so a crash leaves the old registry or the new one."""
+    models_file.parent.mkdir(parents=True, exist_ok=True)
+    data = {n: m.model_dump(mode="json") for n, m in sorted(models.items())}
+    handle, temporary = tempfile.mkstemp(dir=models_file.parent, prefix=".models-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=2)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, models_file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "GENAI_CONFIG",
+    "RegisteredModel",
+    "folder_format",
+    "load_registered",
+    "register_model",
+    "registered_model",
+]

@@ -1,0 +1,42 @@
+"""``markov``: continues a prompt with a word-level Markov chain of the Zen of Python.
+
+Importing this module is cheap (pydantic and aigc.core only); ONNX Runtime is loaded by the factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aigc.core import GeneratorSpec, hookimpl
+from aigc_markov.options import MarkovOptions
+
+MODEL_DIR = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+
+
+def build(runtime: Any) -> Any:
+    """Load the chain (``model.onnx``, sha256-checked by the runtime) and its vocabulary."""
+    from aigc_markov.generator import MarkovGenerator
+
+    return MarkovGenerator(runtime.session(MODEL_DIR, "model.onnx"), MODEL_DIR)
+
+
+@hookimpl
+def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+    """Register the ``markov`` generator."""
+    register(
+        GeneratorSpec(
+            name="markov",
+            modality="text",
+            version=VERSION,
+            options=MarkovOptions,
+            factory=build,
+            media_types=("text/plain",),
+            prompt="optional",
+            model_dir=MODEL_DIR,
+            description="a word-level Markov chain of the Zen of Python; options: words, temperature",
+            examples=({"prompt": "Beautiful is", "options": {"words": 16}, "n": 2},),
+        )
+    )

@@ -1,0 +1,46 @@
+"""Every installed generator and evaluator passes aigc's conformance suite (``aigc.testing``).
+
+Parametrised over the registered plugins, so a plugin added later, or a third-party package
+installed into the test environment (docs/examples/aigc-markov in CI), is covered automatically.
+``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aigc.core.engine import Engine
+from aigc.core.plugins import PluginRegistry
+from aigc.core.registered_models import register_model
+from aigc.testing import EVALUATOR_CHECKS, GENERATOR_CHECKS, EvaluatorHarness, GeneratorHarness
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "causal_lm"
+_INSTALLED = PluginRegistry.from_entry_points()
+
+
+def _ids(check: Callable[..., None]) -> str:
+    return check.__name__.removeprefix("check_")
+
+
+@pytest.fixture(autouse=True)
+def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A models file with the GPT-2 fixture, in place before the plugins register (examples use it)."""
+    models_file = tmp_path / "models.json"
+    register_model(models_file, FIXTURES / "gpt2", "tiny-gpt2")
+    monkeypatch.setenv("AIGC_MODELS", str(models_file))
+
+
+@pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=_ids)
+@pytest.mark.parametrize("name", sorted(_INSTALLED.generators))
+def test_generator_conforms(name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine) -> None:
+    check(GeneratorHarness(aigc_engine, name))
+
+
+@pytest.mark.parametrize("check", EVALUATOR_CHECKS, ids=_ids)
+@pytest.mark.parametrize("name", sorted(_INSTALLED.evaluators))
+def test_evaluator_conforms(name: str, check: Callable[[EvaluatorHarness], Any], aigc_engine: Engine) -> None:
+    check(EvaluatorHarness(aigc_engine, name))
