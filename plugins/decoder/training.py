@@ -1,0 +1,156 @@
+"""The seeded CPU training loop for ``Decoder`` models (torch; training only).
+
+AdamW (no weight decay on norms), linear warm-up then cosine decay, gradient clipping at 1,
+bfloat16 autocast on CPU (~3x faster than float32 here), a Rich progress bar, the held-out loss
+every ``eval_every`` steps, a partial checkpoint at each evaluation and an optional wall-clock
+budget. Targets equal to ``IGNORE`` (padding) are not scored.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aigc.plugins.decoder.model import Decoder
+
+CHECKPOINT_FILE = "checkpoint.pt"
+IGNORE = -100  # F.cross_entropy's default ignore_index
+
+Batch = tuple[torch.Tensor, torch.Tensor]  # inputs (batch, seq) and targets (batch, seq), int64
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimiser settings and how long to train."""
+
+    steps: int
+    lr: float
+    warmup: int
+    weight_decay: float
+    eval_every: int
+    max_minutes: float | None = None
+    bf16: bool = True
+
+
+@dataclass
+class FitResult:
+    """What the loop did: steps run, whether the time budget stopped it, losses over time."""
+
+    steps: int = 0
+    stopped_early: bool = False
+    final_train_loss: float = float("nan")
+    train_seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
+    """Linear warm-up to ``peak``, then cosine decay to a tenth of it at ``steps``."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def token_loss(
+    model: Decoder, inputs: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    """Next-token cross-entropy of ``model`` on one batch (``IGNORE`` targets skipped)."""
+    logits, _ = model(inputs)
+    return F.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction
+    )
+
+
+@torch.no_grad()
+def mean_loss(model: Decoder, held: Batch, batch_size: int = 16) -> float:
+    """Mean next-token cross-entropy (nats) over the held-out rows (float32, eval mode)."""
+    model.eval()
+    inputs, targets = held
+    total = 0.0
+    for start in range(0, len(inputs), batch_size):
+        rows = slice(start, start + batch_size)
+        total += float(token_loss(model, inputs[rows], targets[rows], reduction="sum"))
+    model.train()
+    return total / int((targets != IGNORE).sum())
+
+
+def save(out: Path, model: Decoder, record: dict[str, object]) -> None:
+    """Write ``out/checkpoint.pt`` (config, weights, training record) atomically."""
+    tmp = out / (CHECKPOINT_FILE + ".tmp")
+    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), "training": record}, tmp)
+    tmp.replace(out / CHECKPOINT_FILE)
+
+
+def fit(
+    model: Decoder,
+    draw_batch: Callable[[], Batch],
+    held: Batch,
+    schedule: Schedule,
+    out: Path,
+    console: Console,
+) -> FitResult:
+    """Train ``model`` in place on batches from ``draw_batch`` (which owns its seeded generator)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": schedule.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=schedule.lr,
+        betas=(0.9, 0.95),
+        fused=True,  # one kernel for all parameters: the per-tensor loop cost ~15% of a step on CPU
+    )
+    result = FitResult()
+    budget_s = schedule.max_minutes * 60 if schedule.max_minutes else math.inf
+    columns = (
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f} held-out {task.fields[held]:.3f}"),
+        TimeElapsedColumn(),
+    )
+    started = time.perf_counter()
+    with Progress(*columns, console=console, refresh_per_second=1) as progress:
+        task = progress.add_task("train", total=schedule.steps, loss=float("nan"), held=float("nan"))
+        model.train()
+        for step in range(schedule.steps):
+            if time.perf_counter() - started > budget_s:
+                result.stopped_early = True
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, schedule.steps, schedule.lr, schedule.warmup)
+            inputs, targets = draw_batch()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=schedule.bf16):
+                loss = token_loss(model, inputs, targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            result.steps = step + 1
+            result.final_train_loss = float(loss.detach())
+            progress.update(task, advance=1, loss=result.final_train_loss)
+            if (step + 1) % schedule.eval_every == 0 or step + 1 == schedule.steps:
+                held_loss = mean_loss(model, held)
+                result.history.append(
+                    {
+                        "step": step + 1,
+                        "train_loss": result.final_train_loss,
+                        "held_out_loss": held_loss,
+                        "seconds": round(time.perf_counter() - started, 1),
+                    }
+                )
+                progress.update(task, held=held_loss)
+                progress.console.print(
+                    f"step {step + 1}: train {result.final_train_loss:.3f}, held-out {held_loss:.3f} "
+                    f"(perplexity {math.exp(held_loss):.1f})"
+                )
+                progress.console.file.flush()  # visible at once when stdout is a log file
+                save(out, model, {"history": result.history, "partial": True})
+    result.train_seconds = round(time.perf_counter() - started, 1)
+    return result
