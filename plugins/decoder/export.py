@@ -9,11 +9,15 @@ a zero-length past serves the prompt. Weights keep their parameter names
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from rich.console import Console
 
 from aigc.core.errors import ExportError
 from aigc.core.export import (
@@ -109,3 +113,18 @@ def load_checkpoint(path: Path) -> tuple[Decoder, dict[str, Any]]:
     training = dict(checkpoint["training"])
     training.pop("partial", None)
     return decoder.eval(), training
+
+
+def export_main(
+    module: str,
+    checkpoint_dir: Path,
+    folder: Path,
+    export: Callable[[Path, Path, str, Console], object],
+) -> None:
+    """The command line of a plugin's ``export.py``: ``--checkpoint-dir`` and ``--folder``, then
+    ``export(checkpoint_dir, folder, command, console)`` with the command as typed."""
+    parser = argparse.ArgumentParser(description=f"Export the trained decoder: python -m {module}")
+    parser.add_argument("--checkpoint-dir", type=Path, default=checkpoint_dir, help="holds checkpoint.pt")
+    parser.add_argument("--folder", type=Path, default=folder, help="gets model.onnx and the manifest")
+    args = parser.parse_args()
+    export(args.checkpoint_dir, args.folder, " ".join([f"python -m {module}", *sys.argv[1:]]), Console())

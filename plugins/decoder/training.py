@@ -8,6 +8,7 @@ budget. Targets equal to ``IGNORE`` (padding) are not scored.
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aigc.plugins.decoder.model import Decoder
+from aigc.plugins.decoder.model import Decoder, DecoderConfig
 
 CHECKPOINT_FILE = "checkpoint.pt"
 IGNORE = -100  # F.cross_entropy's default ignore_index
@@ -49,6 +50,49 @@ class FitResult:
     final_train_loss: float = float("nan")
     train_seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+
+
+def add_training_arguments(
+    parser: argparse.ArgumentParser, seed: int, threads: int, max_minutes: float, sizes: DecoderConfig
+) -> None:
+    """The command-line options every decoder ``train.py`` shares, with that plugin's defaults."""
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--threads", type=int, default=threads)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument(
+        "--max-minutes", type=float, default=max_minutes, help="stop early after this many minutes"
+    )
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
+    parser.add_argument("--d-model", type=int, default=sizes.d_model)
+    parser.add_argument("--n-layers", type=int, default=sizes.n_layers)
+    parser.add_argument("--n-heads", type=int, default=sizes.n_heads)
+    parser.add_argument("--n-kv-heads", type=int, default=sizes.n_kv_heads)
+    parser.add_argument("--d-ff", type=int, default=sizes.d_ff)
+
+
+def schedule_from_args(args: argparse.Namespace) -> Schedule:
+    """The ``Schedule`` of options added by ``add_training_arguments``."""
+    return Schedule(
+        args.steps, args.lr, args.warmup, args.weight_decay, args.eval_every, args.max_minutes, args.bf16
+    )
+
+
+def model_config(args: argparse.Namespace, vocab_size: int, context_length: int) -> DecoderConfig:
+    """Decoder sizes from ``add_training_arguments`` options plus the plugin's vocabulary and context."""
+    return DecoderConfig(
+        vocab_size=vocab_size,
+        d_model=args.d_model,
+        n_layers=args.n_layers,
+        n_heads=args.n_heads,
+        n_kv_heads=args.n_kv_heads,
+        d_ff=args.d_ff,
+        context_length=context_length,
+    )
 
 
 def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:

@@ -18,17 +18,15 @@ left-padded rows, and greedy generation of 64 tokens must be identical.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from aigc.core.export import write_manifest
-from aigc.plugins.decoder.export import export_decoder, load_checkpoint
+from aigc.plugins.decoder.export import export_decoder, export_main, load_checkpoint
 from aigc.plugins.decoder.export import load_torch_decoder as decoder_from_onnx
 from aigc.plugins.decoder.export import parity as decoder_parity
 from aigc.plugins.decoder.model import Decoder, DecoderConfig
@@ -94,12 +92,7 @@ def export(checkpoint_dir: Path, folder: Path, command: str, console: Console) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint-dir", type=Path, default=DEFAULT_OUT, help="holds checkpoint.pt")
-    parser.add_argument("--folder", type=Path, default=PLUGIN_DIR, help="gets model.onnx and the manifest")
-    args = parser.parse_args()
-    command = " ".join(["python -m aigc.plugins.text_transformer.export", *sys.argv[1:]])
-    export(args.checkpoint_dir, args.folder, command, Console())
+    export_main("aigc.plugins.text_transformer.export", DEFAULT_OUT, PLUGIN_DIR, export)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,16 @@ import torch
 from rich.console import Console
 
 from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.decoder.training import CHECKPOINT_FILE, Batch, Schedule, fit, mean_loss, save
+from aigc.plugins.decoder.training import (
+    CHECKPOINT_FILE,
+    Batch,
+    add_training_arguments,
+    fit,
+    mean_loss,
+    model_config,
+    save,
+    schedule_from_args,
+)
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT as CORPUS_DIR
 from aigc.plugins.text_transformer.corpus import prepare, read_documents
 
@@ -93,15 +102,7 @@ def train(args: argparse.Namespace, command: str, console: Console) -> dict[str,
         f"({time.perf_counter() - started:.0f} s to prepare and tokenize)"
     )
 
-    config = DecoderConfig(
-        vocab_size=args.vocab_size,
-        d_model=args.d_model,
-        n_layers=args.n_layers,
-        n_heads=args.n_heads,
-        n_kv_heads=args.n_kv_heads,
-        d_ff=args.d_ff,
-        context_length=args.context_length,
-    )
+    config = model_config(args, args.vocab_size, args.context_length)
     model = Decoder(config)
     console.print(f"model: {model.num_parameters():,} parameters, {config}")
     held = held_out_windows(held_stream, config.context_length, args.eval_windows)
@@ -116,10 +117,7 @@ def train(args: argparse.Namespace, command: str, console: Console) -> dict[str,
         batch = train_tokens[starts[:, None] + offsets]
         return batch[:, :-1], batch[:, 1:]
 
-    schedule = Schedule(
-        args.steps, args.lr, args.warmup, args.weight_decay, args.eval_every, args.max_minutes, args.bf16
-    )
-    fitted = fit(model, draw_batch, held, schedule, out, console)
+    fitted = fit(model, draw_batch, held, schedule_from_args(args), out, console)
     held_loss = mean_loss(model, held)
     record: dict[str, object] = {
         "command": command,
@@ -154,23 +152,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="gets checkpoint.pt and tokenizer.json")
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="prepared corpus folder")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--eval-every", type=int, default=100)
+    add_training_arguments(parser, SEED, threads=2, max_minutes=44, sizes=defaults)
     parser.add_argument("--eval-windows", type=int, default=64, help="held-out windows per evaluation")
-    parser.add_argument("--max-minutes", type=float, default=44, help="stop early after this many minutes")
-    parser.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     parser.add_argument("--vocab-size", type=int, default=defaults.vocab_size)
-    parser.add_argument("--d-model", type=int, default=defaults.d_model)
-    parser.add_argument("--n-layers", type=int, default=defaults.n_layers)
-    parser.add_argument("--n-heads", type=int, default=defaults.n_heads)
-    parser.add_argument("--n-kv-heads", type=int, default=defaults.n_kv_heads)
-    parser.add_argument("--d-ff", type=int, default=defaults.d_ff)
     parser.add_argument("--context-length", type=int, default=defaults.context_length)
     return parser.parse_args(argv)
 
