@@ -198,3 +198,51 @@ def fit(
                 save(out, model, {"history": result.history, "partial": True})
     result.train_seconds = round(time.perf_counter() - started, 1)
     return result
+
+
+def start_run(args: argparse.Namespace) -> Path:
+    """Seed torch, set its thread count and create the output folder ``args.out``."""
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def finish_run(
+    model: Decoder,
+    held: Batch,
+    fitted: FitResult,
+    args: argparse.Namespace,
+    command: str,
+    extra: dict[str, object],
+    console: Console,
+) -> dict[str, object]:
+    """Measure the held-out loss, save the checkpoint with the training record and return the record.
+
+    The record holds the command, seed, schedule, losses and history, plus the plugin's ``extra``
+    entries (data source, corpus sizes...).
+    """
+    held_loss = mean_loss(model, held)
+    record: dict[str, object] = {
+        "command": command,
+        "seed": args.seed,
+        "threads": args.threads,
+        "steps": fitted.steps,
+        "planned_steps": args.steps,
+        "stopped_early": fitted.stopped_early,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "bf16_autocast": args.bf16,
+        "train_seconds": fitted.train_seconds,
+        "final_train_loss": fitted.final_train_loss,
+        "held_out_loss": held_loss,
+        "held_out_perplexity": math.exp(held_loss),
+        "history": fitted.history,
+        "torch": torch.__version__,
+        **extra,
+    }
+    save(args.out, model, record)
+    path = args.out / CHECKPOINT_FILE
+    console.print(f"held-out loss {held_loss:.3f} (perplexity {math.exp(held_loss):.2f}); wrote {path}")
+    return record

@@ -15,7 +15,6 @@ Steps, all seeded and CPU-only:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -28,11 +27,11 @@ from aigc.plugins.decoder.training import (
     IGNORE,
     Batch,
     add_training_arguments,
+    finish_run,
     fit,
-    mean_loss,
     model_config,
-    save,
     schedule_from_args,
+    start_run,
 )
 from aigc.plugins.music_transformer.chorales import Chorale, prepare, split
 from aigc.plugins.music_transformer.options import MAX_BARS
@@ -94,10 +93,7 @@ def pad_rows(rows: list[np.ndarray], length: int) -> Batch:
 
 def train(args: argparse.Namespace, command: str, console: Console) -> dict[str, object]:
     """Run the whole pipeline; returns the training record stored in the checkpoint."""
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = start_run(args)
     train_set, held_set = split(prepare(console=console))
     augmented = augment(train_set)
     console.print(
@@ -119,30 +115,12 @@ def train(args: argparse.Namespace, command: str, console: Console) -> dict[str,
 
     held = pad_rows([window(c, 0, args.bars) for c in held_set], length)
     fitted = fit(model, draw_batch, held, schedule_from_args(args), out, console)
-    held_loss = mean_loss(model, held)
-    record: dict[str, object] = {
-        "command": command,
-        "seed": args.seed,
-        "threads": args.threads,
+    extra: dict[str, object] = {
         "data_source": "music21 corpus.chorales.Iterator (bundled with music21; offline), 4/4, four parts",
         "chorales": {"train": len(train_set), "train_transposed": len(augmented), "held_out": len(held_set)},
         "held_out_names": [c.name for c in held_set],
-        "steps": fitted.steps,
-        "planned_steps": args.steps,
-        "stopped_early": fitted.stopped_early,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "bf16_autocast": args.bf16,
-        "train_seconds": fitted.train_seconds,
-        "final_train_loss": fitted.final_train_loss,
-        "held_out_loss": held_loss,
-        "held_out_perplexity": math.exp(held_loss),
-        "history": fitted.history,
-        "torch": torch.__version__,
     }
-    save(out, model, record)
-    console.print(f"held-out loss {held_loss:.3f} (perplexity {math.exp(held_loss):.2f}); wrote {out}")
-    return record
+    return finish_run(model, held, fitted, args, command, extra, console)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

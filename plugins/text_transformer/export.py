@@ -30,7 +30,8 @@ from aigc.plugins.decoder.export import export_decoder, export_main, load_checkp
 from aigc.plugins.decoder.export import load_torch_decoder as decoder_from_onnx
 from aigc.plugins.decoder.export import parity as decoder_parity
 from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.text_transformer.train import CHECKPOINT_FILE, DEFAULT_OUT, EOS, TOKENIZER_FILE
+from aigc.plugins.decoder.training import CHECKPOINT_FILE
+from aigc.plugins.text_transformer.train import DEFAULT_OUT, EOS, TOKENIZER_FILE
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 NAME, VERSION = "text-transformer", "1.0.0"

@@ -16,7 +16,6 @@ Steps, all seeded and CPU-only:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -27,14 +26,13 @@ from rich.console import Console
 
 from aigc.plugins.decoder.model import Decoder, DecoderConfig
 from aigc.plugins.decoder.training import (
-    CHECKPOINT_FILE,
     Batch,
     add_training_arguments,
+    finish_run,
     fit,
-    mean_loss,
     model_config,
-    save,
     schedule_from_args,
+    start_run,
 )
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT as CORPUS_DIR
 from aigc.plugins.text_transformer.corpus import prepare, read_documents
@@ -84,10 +82,7 @@ def held_out_windows(stream: np.ndarray, length: int, count: int) -> Batch:
 
 def train(args: argparse.Namespace, command: str, console: Console) -> dict[str, object]:
     """Run the whole pipeline; returns the training record stored in the checkpoint."""
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = start_run(args)
     started = time.perf_counter()
 
     corpus = prepare(args.corpus)
@@ -118,33 +113,13 @@ def train(args: argparse.Namespace, command: str, console: Console) -> dict[str,
         return batch[:, :-1], batch[:, 1:]
 
     fitted = fit(model, draw_batch, held, schedule_from_args(args), out, console)
-    held_loss = mean_loss(model, held)
-    record: dict[str, object] = {
-        "command": command,
-        "seed": args.seed,
-        "threads": args.threads,
-        "steps": fitted.steps,
-        "planned_steps": args.steps,
-        "stopped_early": fitted.stopped_early,
-        "batch_size": args.batch_size,
+    extra: dict[str, object] = {
         "tokens_seen": fitted.steps * args.batch_size * config.context_length,
-        "lr": args.lr,
-        "bf16_autocast": args.bf16,
-        "train_seconds": fitted.train_seconds,
-        "final_train_loss": fitted.final_train_loss,
-        "held_out_loss": held_loss,
-        "held_out_perplexity": math.exp(held_loss),
         "held_out_tokens": int(held[1].numel()),
         "train_tokens": len(train_stream),
-        "history": fitted.history,
         "corpus": corpus,
-        "torch": torch.__version__,
     }
-    save(out, model, record)
-    console.print(
-        f"held-out loss {held_loss:.3f} (perplexity {math.exp(held_loss):.1f}); wrote {out / CHECKPOINT_FILE}"
-    )
-    return record
+    return finish_run(model, held, fitted, args, command, extra, console)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
