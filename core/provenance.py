@@ -1,7 +1,8 @@
 """Provenance written into the artifact files themselves, so a file that leaves aigc says where it came from.
 
-PNG gets ``iTXt`` chunks (UTF-8, uncompressed) inserted before ``IEND``; the bytes are otherwise
-untouched. Media types without an embedding keep their provenance in the database only.
+PNG gets ``iTXt`` chunks (UTF-8, uncompressed) inserted before ``IEND``; MIDI gets text meta
+events (``FF 01``, ``aigc:<name>=<value>``) at the start of its first track. The bytes are
+otherwise untouched. Media types without an embedding keep their provenance in the database only.
 """
 
 from __future__ import annotations
@@ -56,7 +57,67 @@ def read_png_text(data: bytes) -> dict[str, str]:
     return fields
 
 
-STAMPERS: dict[str, Stamper] = {"image/png": stamp_png}
+MIDI_HEADER, MIDI_TRACK = b"MThd", b"MTrk"
+MIDI_TEXT_EVENT = b"\x00\xff\x01"  # delta time 0, meta event, type 1 (text)
+
+
+def _varlen(value: int) -> bytes:
+    """A MIDI variable-length quantity: 7 bits per byte, high bit set on all but the last."""
+    out = [value & 0x7F]
+    while value > 0x7F:
+        value >>= 7
+        out.append(0x80 | (value & 0x7F))
+    return bytes(reversed(out))
+
+
+def _read_varlen(data: bytes, offset: int) -> tuple[int, int]:
+    value = 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, offset
+
+
+def _first_track(data: bytes) -> int:
+    """Offset of the first ``MTrk`` chunk of a Standard MIDI File."""
+    if not data.startswith(MIDI_HEADER):
+        raise ValueError("not a MIDI file")
+    (header_length,) = struct.unpack(">I", data[4:8])
+    offset = 8 + int(header_length)
+    if data[offset : offset + 4] != MIDI_TRACK:
+        raise ValueError("MIDI file has no track chunk after its header")
+    return offset
+
+
+def stamp_midi(data: bytes, fields: Mapping[str, str]) -> bytes:
+    """Insert one text meta event ``aigc:<name>=<value>`` per field at the start of the first track."""
+    track = _first_track(data)
+    events = b""
+    for key, value in fields.items():
+        text = f"{KEY_PREFIX}{key}={value}".encode()
+        events += MIDI_TEXT_EVENT + _varlen(len(text)) + text
+    (length,) = struct.unpack(">I", data[track + 4 : track + 8])
+    body = events + data[track + 8 : track + 8 + length]
+    return data[:track] + MIDI_TRACK + struct.pack(">I", len(body)) + body + data[track + 8 + length :]
+
+
+def read_midi_text(data: bytes) -> dict[str, str]:
+    """The ``aigc:`` text events at the start of a MIDI file's first track, keyed without the prefix."""
+    offset = _first_track(data) + 8
+    fields: dict[str, str] = {}
+    while data[offset : offset + 3] == MIDI_TEXT_EVENT:
+        length, offset = _read_varlen(data, offset + 3)
+        text = data[offset : offset + length].decode()
+        offset += length
+        if text.startswith(KEY_PREFIX):
+            key, _, value = text.removeprefix(KEY_PREFIX).partition("=")
+            fields[key] = value
+    return fields
+
+
+STAMPERS: dict[str, Stamper] = {"image/png": stamp_png, "audio/midi": stamp_midi}
 
 
 def stamp(artifact: ArtifactData, fields: Mapping[str, str]) -> ArtifactData:

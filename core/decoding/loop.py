@@ -18,7 +18,7 @@ leaves no room for one new token is rejected with ``ContextLengthError`` before 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -145,14 +145,23 @@ class DecodeBatch:
         params: SamplingParams,
         max_new_tokens: int,
         min_new_tokens: int = 0,
+        forced: Sequence[Mapping[int, int]] | None = None,
     ) -> None:
-        """``min_new_tokens``: end-of-text cannot be chosen before a row has this many new tokens."""
+        """``min_new_tokens``: end-of-text cannot be chosen before a row has this many new tokens.
+
+        ``forced[row]`` maps output indices to tokens that row must emit there (constrained
+        decoding, e.g. a given melody); the row's generator still draws, so other steps are
+        unchanged by what is forced.
+        """
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+        if forced is not None and len(forced) != len(prompts):
+            raise ValueError(f"{len(prompts)} prompts but {len(forced)} forced-token maps")
         for prompt in prompts:
             model.check_prompt(len(prompt))
         self.model, self.params, self.max_new_tokens = model, params, max_new_tokens
         self.min_new_tokens = min_new_tokens
+        self.forced = forced
         self.results = [RowResult(prompt_tokens=len(p)) for p in prompts]
         self._rngs = [np.random.default_rng(seed) for seed in seeds]
         self._active = np.arange(len(prompts))
@@ -217,6 +226,9 @@ class DecodeBatch:
         seen = self._mark_seen(last.shape[-1]) if self.params.repetition_penalty != 1.0 else None
         rngs = [self._rngs[row] for row in self._active]
         tokens = select_tokens(last, self.params, rngs, seen)
+        if self.forced is not None:
+            for index, row in enumerate(self._active.tolist()):
+                tokens[index] = self.forced[row].get(len(self.results[row].token_ids), tokens[index])
         if self._seen is not None:
             self._seen[self._active, tokens] = True
         events: list[tuple[int, int]] = []

@@ -16,24 +16,30 @@ Steps, all seeded and CPU-only:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aigc.plugins.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.decoder.training import (
+    Batch,
+    add_training_arguments,
+    finish_run,
+    fit,
+    model_config,
+    schedule_from_args,
+    start_run,
+)
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT as CORPUS_DIR
 from aigc.plugins.text_transformer.corpus import prepare, read_documents
-from aigc.plugins.text_transformer.model import Decoder, DecoderConfig
 
 DEFAULT_OUT = Path("build/text_transformer")
 EOS = "<|endoftext|>"
-TOKENIZER_FILE, CHECKPOINT_FILE = "tokenizer.json", "checkpoint.pt"
+TOKENIZER_FILE = "tokenizer.json"
 SEED = 3
 
 
@@ -66,44 +72,17 @@ def encode_stream(tokenizer_path: Path, documents: list[str]) -> np.ndarray:
     return np.concatenate(pieces)
 
 
-def held_out_windows(stream: np.ndarray, length: int, count: int) -> torch.Tensor:
-    """Up to ``count`` non-overlapping windows of ``length + 1`` tokens from the start of ``stream``."""
+def held_out_windows(stream: np.ndarray, length: int, count: int) -> Batch:
+    """Up to ``count`` non-overlapping windows of ``length`` inputs and their next tokens from ``stream``."""
     count = min(count, (len(stream) - 1) // length)
     rows = [stream[i * length : i * length + length + 1] for i in range(count)]
-    return torch.from_numpy(np.stack(rows).astype(np.int64))
-
-
-@torch.no_grad()
-def mean_loss(model: Decoder, windows: torch.Tensor, batch_size: int = 16) -> float:
-    """Mean next-token cross-entropy (nats) over ``windows`` (float32, eval mode)."""
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(windows), batch_size):
-        batch = windows[start : start + batch_size]
-        logits, _ = model(batch[:, :-1])
-        loss = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1), reduction="sum"
-        )
-        total += float(loss)
-        count += batch[:, 1:].numel()
-    model.train()
-    return total / count
-
-
-def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
-    """Linear warm-up to ``peak``, then cosine decay to a tenth of it at ``steps``."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    windows = torch.from_numpy(np.stack(rows).astype(np.int64))
+    return windows[:, :-1], windows[:, 1:]
 
 
 def train(args: argparse.Namespace, command: str, console: Console) -> dict[str, object]:
     """Run the whole pipeline; returns the training record stored in the checkpoint."""
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = start_run(args)
     started = time.perf_counter()
 
     corpus = prepare(args.corpus)
@@ -118,117 +97,29 @@ def train(args: argparse.Namespace, command: str, console: Console) -> dict[str,
         f"({time.perf_counter() - started:.0f} s to prepare and tokenize)"
     )
 
-    config = DecoderConfig(
-        vocab_size=args.vocab_size,
-        d_model=args.d_model,
-        n_layers=args.n_layers,
-        n_heads=args.n_heads,
-        n_kv_heads=args.n_kv_heads,
-        d_ff=args.d_ff,
-        context_length=args.context_length,
-    )
+    config = model_config(args, args.vocab_size, args.context_length)
     model = Decoder(config)
     console.print(f"model: {model.num_parameters():,} parameters, {config}")
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr,
-        betas=(0.9, 0.95),
-        fused=True,  # one kernel for all parameters: the per-tensor loop cost ~15% of a step on CPU
-    )
     held = held_out_windows(held_stream, config.context_length, args.eval_windows)
     generator = torch.Generator().manual_seed(args.seed)
     train_tokens = torch.from_numpy(train_stream.astype(np.int64))
     offsets = torch.arange(config.context_length + 1)
-    history: list[dict[str, float]] = []
-    stopped_early = False
-    loss_value = float("nan")
-    step = 0
-    budget_s = args.max_minutes * 60 if args.max_minutes else math.inf
 
-    columns = (
-        TextColumn("[bold]train"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.3f} held-out {task.fields[held]:.3f}"),
-        TimeElapsedColumn(),
-    )
-    train_started = time.perf_counter()
-    with Progress(*columns, console=console, refresh_per_second=1) as progress:
-        task = progress.add_task("train", total=args.steps, loss=float("nan"), held=float("nan"))
-        model.train()
-        for step in range(args.steps):
-            if time.perf_counter() - train_started > budget_s:
-                stopped_early = True
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
-            starts = torch.randint(
-                0, len(train_tokens) - offsets.numel(), (args.batch_size,), generator=generator
-            )
-            batch = train_tokens[starts[:, None] + offsets]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                logits, _ = model(batch[:, :-1])
-            loss = F.cross_entropy(logits.float().reshape(-1, config.vocab_size), batch[:, 1:].reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            loss_value = float(loss.detach())
-            progress.update(task, advance=1, loss=loss_value)
-            if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
-                held_loss = mean_loss(model, held)
-                history.append(
-                    {
-                        "step": step + 1,
-                        "train_loss": loss_value,
-                        "held_out_loss": held_loss,
-                        "seconds": round(time.perf_counter() - train_started, 1),
-                    }
-                )
-                progress.update(task, held=held_loss)
-                progress.console.print(
-                    f"step {step + 1}: train {loss_value:.3f}, held-out {held_loss:.3f} "
-                    f"(perplexity {math.exp(held_loss):.1f})"
-                )
-                progress.console.file.flush()  # visible at once when stdout is a log file
-                save(out, model, config, {"history": history, "partial": True})
-    steps_done = step + 1 if not stopped_early else step
-    held_loss = mean_loss(model, held)
-    record: dict[str, object] = {
-        "command": command,
-        "seed": args.seed,
-        "threads": args.threads,
-        "steps": steps_done,
-        "planned_steps": args.steps,
-        "stopped_early": stopped_early,
-        "batch_size": args.batch_size,
-        "tokens_seen": steps_done * args.batch_size * config.context_length,
-        "lr": args.lr,
-        "bf16_autocast": args.bf16,
-        "train_seconds": round(time.perf_counter() - train_started, 1),
-        "final_train_loss": loss_value,
-        "held_out_loss": held_loss,
-        "held_out_perplexity": math.exp(held_loss),
-        "held_out_tokens": int(held[:, 1:].numel()),
+    def draw_batch() -> Batch:
+        starts = torch.randint(
+            0, len(train_tokens) - offsets.numel(), (args.batch_size,), generator=generator
+        )
+        batch = train_tokens[starts[:, None] + offsets]
+        return batch[:, :-1], batch[:, 1:]
+
+    fitted = fit(model, draw_batch, held, schedule_from_args(args), out, console)
+    extra: dict[str, object] = {
+        "tokens_seen": fitted.steps * args.batch_size * config.context_length,
+        "held_out_tokens": int(held[1].numel()),
         "train_tokens": len(train_stream),
-        "history": history,
         "corpus": corpus,
-        "torch": torch.__version__,
     }
-    save(out, model, config, record)
-    console.print(
-        f"held-out loss {held_loss:.3f} (perplexity {math.exp(held_loss):.1f}); wrote {out / CHECKPOINT_FILE}"
-    )
-    return record
-
-
-def save(out: Path, model: Decoder, config: DecoderConfig, record: dict[str, object]) -> None:
-    """Write ``out/checkpoint.pt`` atomically (temporary file, then rename)."""
-    tmp = out / (CHECKPOINT_FILE + ".tmp")
-    torch.save({"config": config.to_dict(), "state_dict": model.state_dict(), "training": record}, tmp)
-    tmp.replace(out / CHECKPOINT_FILE)
+    return finish_run(model, held, fitted, args, command, extra, console)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -236,23 +127,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="gets checkpoint.pt and tokenizer.json")
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="prepared corpus folder")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--eval-every", type=int, default=100)
+    add_training_arguments(parser, SEED, threads=2, max_minutes=44, sizes=defaults)
     parser.add_argument("--eval-windows", type=int, default=64, help="held-out windows per evaluation")
-    parser.add_argument("--max-minutes", type=float, default=44, help="stop early after this many minutes")
-    parser.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     parser.add_argument("--vocab-size", type=int, default=defaults.vocab_size)
-    parser.add_argument("--d-model", type=int, default=defaults.d_model)
-    parser.add_argument("--n-layers", type=int, default=defaults.n_layers)
-    parser.add_argument("--n-heads", type=int, default=defaults.n_heads)
-    parser.add_argument("--n-kv-heads", type=int, default=defaults.n_kv_heads)
-    parser.add_argument("--d-ff", type=int, default=defaults.d_ff)
     parser.add_argument("--context-length", type=int, default=defaults.context_length)
     return parser.parse_args(argv)
 

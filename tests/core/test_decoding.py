@@ -251,3 +251,26 @@ def test_min_new_tokens_keeps_end_of_text_from_being_chosen() -> None:
     eos = expected_greedy(prompt, 1)[0]  # the token greedy decoding would choose first
     result = DecodeBatch(stub_model(eos=eos), [prompt], [0], GREEDY, 5, min_new_tokens=3).run()[0]
     assert len(result.token_ids) >= 3 and eos not in result.token_ids[:3]
+
+
+def expected_forced(prompt: list[int], steps: int, forced: dict[int, int]) -> list[int]:
+    tokens, out = list(prompt), []
+    for index in range(steps):
+        nxt = forced.get(index, (sum(t + 1 for t in tokens) + len(tokens) - 1) % VOCAB)
+        out.append(nxt)
+        tokens.append(nxt)
+    return out
+
+
+def test_forced_tokens_are_emitted_where_asked_and_the_model_continues_from_them() -> None:
+    prompts = [[3], [1, 2]]
+    forced = [{0: 9, 3: 4}, {}]
+    results = DecodeBatch(stub_model(), prompts, [0, 1], GREEDY, 6, forced=forced).run()
+    assert results[0].token_ids == expected_forced([3], 6, forced[0])
+    assert results[0].token_ids != expected_greedy([3], 6)
+    assert results[1].token_ids == expected_greedy([1, 2], 6)
+
+
+def test_forced_token_maps_must_match_the_rows() -> None:
+    with pytest.raises(ValueError, match="2 prompts but 1 forced-token maps"):
+        DecodeBatch(stub_model(), [[3], [4]], [0, 1], GREEDY, 4, forced=[{}])

@@ -62,7 +62,7 @@ def test_onnx_matches_torch_at_several_batches_prompt_and_past_lengths() -> None
     from aigc.plugins.text_transformer.export import PARITY_CASES, load_torch_decoder, parity
 
     decoder = load_torch_decoder()
-    diffs = parity(decoder, MODEL_DIR / ONNX_FILE, decoder.config)
+    diffs = parity(decoder, MODEL_DIR / ONNX_FILE)
     assert set(diffs) == {f"batch{b}_new{n}_past{p}" for b, n, p in PARITY_CASES}
     assert max(diffs.values()) < 1e-4
 

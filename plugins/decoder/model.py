@@ -6,7 +6,7 @@ position embeddings → residual → RMSNorm → SwiGLU MLP → residual] → RM
 Parameter names follow Hugging Face ``LlamaForCausalLM`` minus its ``model.`` prefix
 (``embed_tokens``, ``layers.{i}.self_attn.q_proj``, ``layers.{i}.mlp.gate_proj``, ``norm``...), and
 the maths is the same (rotate-half RoPE, RMSNorm in float32, no biases), so
-``convert.py`` is a renaming plus a config.
+``aigc.plugins.text_transformer.convert`` is a renaming plus a config.
 
 The forward pass takes an optional KV cache and an attention mask over past + new tokens, and
 per-row ``position_ids``: rows of one batch may have different (left-padded) prompt lengths.

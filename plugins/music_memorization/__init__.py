@@ -1,0 +1,52 @@
+"""``music-memorization``: the longest run of (interval, length) pairs a MIDI piece shares with any
+training chorale of ``music-transformer``, from the index shipped here (``index.npz``, listed with
+its sha256 in ``manifest.json``); flags copies over a configurable length.
+
+Importing this package needs only pydantic and pluggy; numpy and mido are loaded when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigc.core.hookspecs import hookimpl
+from aigc.core.specs import EvaluatorSpec
+from aigc.plugins.music_memorization.options import MemorizationOptions
+
+if TYPE_CHECKING:
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.specs import Evaluator
+
+INDEX_DIR = Path(__file__).resolve().parent
+VERSION = "1.0.0"
+
+
+def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+    """Load the index after checking it against the manifest."""
+    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.plugins.music_memorization.evaluator import MemorizationEvaluator
+    from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex
+
+    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
+    return MemorizationEvaluator(MelodyIndex.load(index_dir / INDEX_FILE))
+
+
+@hookimpl
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
+    """Register the ``music-memorization`` evaluator."""
+    register(
+        EvaluatorSpec(
+            name="music-memorization",
+            version=VERSION,
+            options=MemorizationOptions,
+            factory=build_evaluator,
+            media_types=("audio/midi",),
+            model_dir=INDEX_DIR,
+            description=(
+                "longest run of consecutive (interval, length) pairs shared with a training chorale (value); "
+                "passed=false flags a copy longer than max_shared"
+            ),
+        )
+    )
