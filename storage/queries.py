@@ -35,9 +35,17 @@ def generation_with_contents(generation_id: int) -> sa.Select[GenerationRow]:
 
 
 def _generation_filters(
-    generator: str | None, status: str | None, request_id: int | None
+    generator: str | None,
+    status: str | None,
+    request_id: int | None,
+    min_score: float | None = None,
+    job_run_id: int | None = None,
 ) -> list[sa.ColumnElement[bool]]:
     filters: list[sa.ColumnElement[bool]] = []
+    if min_score is not None:
+        filters.append(GenerationRow.score >= min_score)
+    if job_run_id is not None:
+        filters.append(GenerationRow.job_run_id == job_run_id)
     if generator is not None:
         filters.append(GenerationRow.generator == generator)
     if status is not None:
@@ -48,12 +56,19 @@ def _generation_filters(
 
 
 def newest_generations(
-    *, generator: str | None, status: str | None, request_id: int | None, limit: int, offset: int
+    *,
+    generator: str | None,
+    status: str | None,
+    request_id: int | None,
+    limit: int,
+    offset: int,
+    min_score: float | None = None,
+    job_run_id: int | None = None,
 ) -> sa.Select[GenerationRow]:
     """A page of matching generations, newest first, with their artifacts and evaluations."""
     return (
         sa.select(GenerationRow)
-        .where(*_generation_filters(generator, status, request_id))
+        .where(*_generation_filters(generator, status, request_id, min_score, job_run_id))
         .order_by(GenerationRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -61,10 +76,17 @@ def newest_generations(
     )
 
 
-def generation_count(*, generator: str | None, status: str | None, request_id: int | None) -> sa.Select[int]:
+def generation_count(
+    *,
+    generator: str | None,
+    status: str | None,
+    request_id: int | None,
+    min_score: float | None = None,
+    job_run_id: int | None = None,
+) -> sa.Select[int]:
     """How many generations match."""
     return sa.select(sa.func.count(GenerationRow.id)).where(
-        *_generation_filters(generator, status, request_id)
+        *_generation_filters(generator, status, request_id, min_score, job_run_id)
     )
 
 

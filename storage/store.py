@@ -128,22 +128,45 @@ class Store:
         generator: str | None = None,
         status: str | None = None,
         request_id: int | None = None,
+        min_score: float | None = None,
+        job_run_id: int | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Generation]:
-        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``."""
+        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``.
+
+        ``min_score`` keeps samples whose policy score is at least that; ``job_run_id`` those of one job run.
+        """
         _check_page(limit, offset)
         statement = queries.newest_generations(
-            generator=generator, status=status, request_id=request_id, limit=limit, offset=offset
+            generator=generator,
+            status=status,
+            request_id=request_id,
+            min_score=min_score,
+            job_run_id=job_run_id,
+            limit=limit,
+            offset=offset,
         )
         with self._read() as session:
             return [generation_from_row(row) for row in session.scalars(statement)]
 
     def count_generations(
-        self, *, generator: str | None = None, status: str | None = None, request_id: int | None = None
+        self,
+        *,
+        generator: str | None = None,
+        status: str | None = None,
+        request_id: int | None = None,
+        min_score: float | None = None,
+        job_run_id: int | None = None,
     ) -> int:
         """How many samples match (the filters of ``list_generations``)."""
-        statement = queries.generation_count(generator=generator, status=status, request_id=request_id)
+        statement = queries.generation_count(
+            generator=generator,
+            status=status,
+            request_id=request_id,
+            min_score=min_score,
+            job_run_id=job_run_id,
+        )
         with self._read() as session:
             count: int = session.scalars(statement).one()
             return count

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, generate, plugins, results
+from aigc.core.cli import demo, generate, keys, plugins, results, serve
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -47,6 +47,8 @@ app.command("feedback")(results.feedback)
 app.command("export")(results.export)
 app.command("demo")(demo.demo)
 app.add_typer(results.results_app, name="results")
+app.command("serve")(serve.serve)
+app.add_typer(keys.keys_app, name="keys")
 
 
 def main() -> None:
