@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import NotFoundError
 from aigc.storage.api_keys import ApiKeyStore, Scope
 
@@ -27,7 +27,7 @@ def create(
     """Create a key and print its token (shown only this once)."""
     key, token = _keys(ctx).create(name, scope)
     typer.echo(token)
-    console.print(
+    errors.print(  # on stderr, so that `TOKEN=$(aigc keys create ...)` captures the token alone
         f"key #{key.id} {key.name!r} ({key.scope}); store the token now, it cannot be shown again",
         style="dim",
     )

@@ -7,18 +7,21 @@ other sites can neither read it nor make the browser send it with a forged form.
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticUseDefault
 from starlette.concurrency import run_in_threadpool
 
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.http.auth import COOKIE_NAME, key_of
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation
+from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import validate_model
 from aigc.storage.api_keys import ApiKey
 
@@ -79,25 +82,32 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def grid(
-    request: Request,
-    generator: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(pattern="^(accepted|rejected|failed)$")] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-    job_run_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
+class GalleryFilters(BaseModel):
+    """The grid's filters as a browser sends them (an empty field means no filter)."""
+
+    generator: str | None = Field(None, pattern=NAME_PATTERN)
+    status: Literal["accepted", "rejected", "failed"] | None = None
+    min_score: float | None = Field(None, ge=0, le=1)
+    job_run_id: int | None = Field(None, ge=1, le=MAX_ID)
+    page: int = Field(1, ge=1, le=100_000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any) -> Any:
+        if value == "":
+            raise PydanticUseDefault
+        return value
+
+
+def grid(request: Request) -> Response:
     """Recent outputs, newest first, filtered and paged."""
     viewer = _viewer(request)
     if viewer is None:
         return _to_login(request)
+    chosen = validate_model(GalleryFilters, dict(request.query_params))
+    page = chosen.page
     store = request.app.state.engine.store
-    filters: dict[str, Any] = {
-        "generator": generator or None,
-        "status": status or None,
-        "min_score": min_score,
-        "job_run_id": job_run_id,
-    }
+    filters = chosen.model_dump(exclude={"page"})
     items = store.list_generations(**filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = store.count_generations(**filters)
     query = {k: v for k, v in filters.items() if v is not None}

@@ -40,10 +40,10 @@ def _checked(request: Request, body: GenerationRequest) -> Engine:
 
 
 def _run(state: State, body: GenerationRequest) -> GenerationResult:
-    engine, metrics = state.engine, state.metrics
+    engine: Engine = state.engine
     started = time.perf_counter()
     result = engine.generate(body)
-    metrics.observe_generation(body.generator, result.status, time.perf_counter() - started)
+    state.metrics.observe_generation(body.generator, result.status, time.perf_counter() - started)
     return result
 
 
