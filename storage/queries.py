@@ -6,6 +6,8 @@ per row).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -34,41 +36,37 @@ def generation_with_contents(generation_id: int) -> sa.Select[GenerationRow]:
     )
 
 
-def _generation_filters(
-    generator: str | None,
-    status: str | None,
-    request_id: int | None,
-    min_score: float | None = None,
-    job_run_id: int | None = None,
-) -> list[sa.ColumnElement[bool]]:
-    filters: list[sa.ColumnElement[bool]] = []
-    if min_score is not None:
-        filters.append(GenerationRow.score >= min_score)
-    if job_run_id is not None:
-        filters.append(GenerationRow.job_run_id == job_run_id)
-    if generator is not None:
-        filters.append(GenerationRow.generator == generator)
-    if status is not None:
-        filters.append(GenerationRow.status == status)
-    if request_id is not None:
-        filters.append(GenerationRow.request_id == request_id)
-    return filters
+@dataclass(frozen=True)
+class GenerationFilter:
+    """Which generations a listing keeps; ``None`` means any."""
+
+    generator: str | None = None
+    status: str | None = None
+    request_id: int | None = None
+    min_score: float | None = None  # policy score at least this
+    job_run_id: int | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE conditions."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.generator is not None:
+            conditions.append(GenerationRow.generator == self.generator)
+        if self.status is not None:
+            conditions.append(GenerationRow.status == self.status)
+        if self.request_id is not None:
+            conditions.append(GenerationRow.request_id == self.request_id)
+        if self.min_score is not None:
+            conditions.append(GenerationRow.score >= self.min_score)
+        if self.job_run_id is not None:
+            conditions.append(GenerationRow.job_run_id == self.job_run_id)
+        return conditions
 
 
-def newest_generations(
-    *,
-    generator: str | None,
-    status: str | None,
-    request_id: int | None,
-    limit: int,
-    offset: int,
-    min_score: float | None = None,
-    job_run_id: int | None = None,
-) -> sa.Select[GenerationRow]:
+def newest_generations(where: GenerationFilter, *, limit: int, offset: int) -> sa.Select[GenerationRow]:
     """A page of matching generations, newest first, with their artifacts and evaluations."""
     return (
         sa.select(GenerationRow)
-        .where(*_generation_filters(generator, status, request_id, min_score, job_run_id))
+        .where(*where.conditions())
         .order_by(GenerationRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -76,18 +74,9 @@ def newest_generations(
     )
 
 
-def generation_count(
-    *,
-    generator: str | None,
-    status: str | None,
-    request_id: int | None,
-    min_score: float | None = None,
-    job_run_id: int | None = None,
-) -> sa.Select[int]:
+def generation_count(where: GenerationFilter) -> sa.Select[int]:
     """How many generations match."""
-    return sa.select(sa.func.count(GenerationRow.id)).where(
-        *_generation_filters(generator, status, request_id, min_score, job_run_id)
-    )
+    return sa.select(sa.func.count(GenerationRow.id)).where(*where.conditions())
 
 
 def generations_for_export(
@@ -99,7 +88,7 @@ def generations_for_export(
     """
     return (
         sa.select(GenerationRow)
-        .where(GenerationRow.id > after_id, *_generation_filters(generator, status, None))
+        .where(GenerationRow.id > after_id, *GenerationFilter(generator, status).conditions())
         .order_by(GenerationRow.id)
         .limit(limit)
         .options(

@@ -138,15 +138,8 @@ class Store:
         ``min_score`` keeps samples whose policy score is at least that; ``job_run_id`` those of one job run.
         """
         _check_page(limit, offset)
-        statement = queries.newest_generations(
-            generator=generator,
-            status=status,
-            request_id=request_id,
-            min_score=min_score,
-            job_run_id=job_run_id,
-            limit=limit,
-            offset=offset,
-        )
+        where = queries.GenerationFilter(generator, status, request_id, min_score, job_run_id)
+        statement = queries.newest_generations(where, limit=limit, offset=offset)
         with self._read() as session:
             return [generation_from_row(row) for row in session.scalars(statement)]
 
@@ -160,13 +153,8 @@ class Store:
         job_run_id: int | None = None,
     ) -> int:
         """How many samples match (the filters of ``list_generations``)."""
-        statement = queries.generation_count(
-            generator=generator,
-            status=status,
-            request_id=request_id,
-            min_score=min_score,
-            job_run_id=job_run_id,
-        )
+        where = queries.GenerationFilter(generator, status, request_id, min_score, job_run_id)
+        statement = queries.generation_count(where)
         with self._read() as session:
             count: int = session.scalars(statement).one()
             return count
