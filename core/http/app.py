@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -24,6 +26,13 @@ DESCRIPTION = """Generate, review and rate content with aigc's generators and ev
 Authenticate with an API key from `aigc keys create --scope read|generate|admin`, sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are JSON: `detail`, and for invalid
 requests one entry per bad field with its value and limit."""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Requests still queued are dropped; running ones finish on their own (plugin calls are time-limited).
+    app.state.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def check_batching(engine: Engine, settings: ServerSettings) -> None:
@@ -48,7 +57,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
         engine.batcher = DynamicBatcher(
             settings.batching, engine.settings.generator_timeout_s, metrics.observe_batch
         )
-    app = FastAPI(title="aigc", version="1", description=DESCRIPTION)
+    app = FastAPI(title="aigc", version="1", description=DESCRIPTION, lifespan=_lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = metrics

@@ -49,7 +49,7 @@ def live_server(data_dir: Path, runtime: ModelRuntime, settings: ServerSettings)
     keys = {scope: api_keys.create(f"test-{scope}", scope)[1] for scope in ("read", "generate", "admin")}
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -63,6 +63,5 @@ def live_server(data_dir: Path, runtime: ModelRuntime, settings: ServerSettings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        app.state.executor.shutdown(wait=False, cancel_futures=True)
         engine.close()
         sock.close()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -200,3 +203,30 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(tmp_path: Path, runtime: 
         assert int(codes[-1].headers["retry-after"]) >= 1
         # Each key has its own bucket.
         assert httpx.get(f"{server.url}/v1/generators", headers=server.auth("admin")).status_code == 200
+
+
+def test_serving_imports_no_training_libraries() -> None:
+    code = (
+        "import sys, aigc.core.http.app, aigc.core.cli.serve; "
+        "print(sorted({'torch', 'onnx', 'sklearn'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_login_never_redirects_to_another_site(server: LiveServer) -> None:
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        response = httpx.post(
+            f"{server.url}/login",
+            content=urlencode({"key": server.keys["read"], "next": target}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 303 and response.headers["location"] == "/gallery"
+        assert "httponly" in response.headers["set-cookie"].lower()
+        assert "samesite=strict" in response.headers["set-cookie"].lower()
+    wrong = httpx.post(
+        f"{server.url}/login",
+        content="key=nope",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong.status_code == 401 and "set-cookie" not in wrong.headers

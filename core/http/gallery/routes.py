@@ -47,7 +47,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _safe_next(target: str) -> str:
     # Only paths on this server: never an open redirect to another site.
-    return target if target.startswith("/") and not target.startswith("//") else "/gallery"
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/gallery"
 
 
 async def login_page(request: Request, next: str = "/gallery") -> Response:
