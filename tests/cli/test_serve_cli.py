@@ -81,6 +81,7 @@ def test_serve_answers_with_keys_from_the_command_line(aigc: Aigc, served: str) 
 
 
 def test_serve_refuses_to_batch_a_generator_with_state(aigc: Aigc) -> None:
-    assert "stateless" in aigc.run("serve", "--batch", "text-transformer", expect=2).stderr
-    assert "greater than or equal to 1" in aigc.run("serve", "--batch", "image-gan=5:0", expect=2).stderr
-    assert "no generator 'nope'" in aigc.run("serve", "--batch", "nope", expect=2).stderr
+    assert (
+        "only installed stateless generators"
+        in aigc.run("serve", "--batch", "text-transformer", expect=2).stderr
+    )

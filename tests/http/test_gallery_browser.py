@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.http.live_server import LiveServer
+from tests.http.tone_plugin import TonePlugin
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -47,7 +48,10 @@ def outputs(server: LiveServer) -> dict[str, list[int]]:
             "options": {"max_new_tokens": 16},
         }
     )
-    return {name: [g.id for g in r.generations] for name, r in (("gan", gan), ("vae", vae), ("text", text))}
+    engine.registry.add(TonePlugin(), "tone")
+    tone = engine.generate({"generator": "tone", "seed": 4})
+    named = (("gan", gan), ("vae", vae), ("text", text), ("tone", tone))
+    return {name: [g.id for g in r.generations] for name, r in named}
 
 
 def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, list[int]]) -> None:
@@ -63,7 +67,15 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
     assert len(widths) == 5 and all(w > 0 for w in widths)
     assert page.locator(".card .text").count() == 1  # the text sample is a card of text
-    assert page.locator(".badge.accepted, .badge.rejected").count() == 6
+    assert page.locator(".badge.accepted, .badge.rejected").count() == 7
+    # Audio gets a player that can load and decode the stored WAV (0.5 s).
+    player = f"[data-generation='{outputs['tone'][0]}'] audio"
+    duration = page.eval_on_selector(
+        player,
+        "a => new Promise((ok, fail) => {"
+        " a.onloadedmetadata = () => ok(a.duration); a.onerror = () => fail(a.error.message); a.load(); })",
+    )
+    assert abs(duration - 0.5) < 0.01
     assert "image-class-match/class_match" in page.inner_text(f"[data-generation='{outputs['gan'][0]}']")
 
     # Filter by generator.
