@@ -21,12 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from aigc.core.errors import NotFoundError
-from aigc.storage.models import ApiKeyRow, utc_now
+from aigc.storage.models import API_KEY_SCOPES, ApiKeyRow, utc_now
 
 Scope = Literal["read", "generate", "admin"]
 TOKEN_PREFIX = "aigc_"
-# Each scope includes the ones before it.
-SCOPE_ORDER: tuple[Scope, ...] = ("read", "generate", "admin")
 
 
 class ApiKey(BaseModel):
@@ -43,7 +41,7 @@ class ApiKey(BaseModel):
 
     def allows(self, needed: Scope) -> bool:
         """Whether this key's scope includes ``needed``."""
-        return SCOPE_ORDER.index(self.scope) >= SCOPE_ORDER.index(needed)
+        return API_KEY_SCOPES.index(self.scope) >= API_KEY_SCOPES.index(needed)  # each includes those before
 
 
 def token_sha256(token: str) -> str:
@@ -63,8 +61,8 @@ class ApiKeyStore:
 
     def create(self, name: str, scope: Scope) -> tuple[ApiKey, str]:
         """A new key and its token; the token cannot be recovered later."""
-        if scope not in SCOPE_ORDER:
-            raise ValueError(f"scope must be one of {', '.join(SCOPE_ORDER)}, got {scope!r}")
+        if scope not in API_KEY_SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}, got {scope!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = ApiKeyRow(
             name=name[:128],
