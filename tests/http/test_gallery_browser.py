@@ -94,6 +94,7 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
         "seed" in page.inner_text("table")
         and server.engine.store.get_generation(target).key in page.content()
     )
+    assert "no item-level evaluations" in page.inner_text(".detail")
     page.fill("textarea[name=comment]", "too faint")
     page.click("button[name=rating][value='-1']")
     page.wait_for_selector("#thanks")
