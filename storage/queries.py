@@ -11,7 +11,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from aigc.storage.models import ArtifactRow, FeedbackRow, GenerationRow, ModelRow, PluginErrorRow, RequestRow
+from aigc.storage.models import (
+    ArtifactRow,
+    EvaluationRow,
+    FeedbackRow,
+    GenerationRow,
+    ModelRow,
+    PluginErrorRow,
+    RequestRow,
+)
 
 
 def request_with_generations(request_id: int) -> sa.Select[RequestRow]:
@@ -45,6 +53,8 @@ class GenerationFilter:
     request_id: int | None = None
     min_score: float | None = None  # policy score at least this
     job_run_id: int | None = None
+    metric: str | None = None  # has this metric (``name`` or ``evaluator/name``) ...
+    min_metric_score: float | None = None  # ... with at least this score
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """The WHERE conditions."""
@@ -59,7 +69,18 @@ class GenerationFilter:
             conditions.append(GenerationRow.score >= self.min_score)
         if self.job_run_id is not None:
             conditions.append(GenerationRow.job_run_id == self.job_run_id)
+        if self.metric is not None:
+            conditions.append(GenerationRow.id.in_(self._with_metric(self.metric)))
         return conditions
+
+    def _with_metric(self, key: str) -> sa.Select[int]:
+        evaluator, _, metric = key.rpartition("/")
+        scored = [EvaluationRow.metric == metric]
+        if evaluator:
+            scored.append(EvaluationRow.evaluator == evaluator)
+        if self.min_metric_score is not None:
+            scored.append(EvaluationRow.score >= self.min_metric_score)
+        return sa.select(EvaluationRow.generation_id).where(*scored)
 
 
 def newest_generations(where: GenerationFilter, *, limit: int, offset: int) -> sa.Select[GenerationRow]:

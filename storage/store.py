@@ -130,15 +130,21 @@ class Store:
         request_id: int | None = None,
         min_score: float | None = None,
         job_run_id: int | None = None,
+        metric: str | None = None,
+        min_metric_score: float | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Generation]:
         """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``.
 
-        ``min_score`` keeps samples whose policy score is at least that; ``job_run_id`` those of one job run.
+        ``min_score`` keeps samples whose policy score is at least that; ``job_run_id`` those of one job
+        run; ``metric`` (``name`` or ``evaluator/name``) those evaluated on that metric, with a score
+        of at least ``min_metric_score`` if given.
         """
         _check_page(limit, offset)
-        where = queries.GenerationFilter(generator, status, request_id, min_score, job_run_id)
+        where = queries.GenerationFilter(
+            generator, status, request_id, min_score, job_run_id, metric, min_metric_score
+        )
         statement = queries.newest_generations(where, limit=limit, offset=offset)
         with self._read() as session:
             return [generation_from_row(row) for row in session.scalars(statement)]
@@ -151,9 +157,13 @@ class Store:
         request_id: int | None = None,
         min_score: float | None = None,
         job_run_id: int | None = None,
+        metric: str | None = None,
+        min_metric_score: float | None = None,
     ) -> int:
         """How many samples match (the filters of ``list_generations``)."""
-        where = queries.GenerationFilter(generator, status, request_id, min_score, job_run_id)
+        where = queries.GenerationFilter(
+            generator, status, request_id, min_score, job_run_id, metric, min_metric_score
+        )
         statement = queries.generation_count(where)
         with self._read() as session:
             count: int = session.scalars(statement).one()

@@ -230,3 +230,27 @@ def test_login_never_redirects_to_another_site(server: LiveServer) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+
+
+def test_listing_filters_by_an_evaluator_metric(client: httpx.Client) -> None:
+    evaluated = client.post("/v1/generations", json=GAN).json()["generations"]
+    client.post("/v1/generations", json={"generator": "image-gan", "seed": 9})  # not evaluated
+    for metric in ("class_match", "image-class-match/class_match"):
+        found = client.get("/v1/generations", params={"metric": metric, "limit": 100}).json()
+        assert found["total"] >= 2 and all(
+            any(e["metric"] == "class_match" for e in g["evaluations"]) for g in found["items"]
+        )
+        assert {g["id"] for g in evaluated} <= {g["id"] for g in found["items"]}
+    low, high = sorted(evaluated, key=lambda g: g["evaluations"][0]["score"])
+    assert low["evaluations"][0]["score"] < high["evaluations"][0]["score"]
+    threshold = high["evaluations"][0]["score"]
+    above = client.get(
+        "/v1/generations", params={"metric": "class_match", "min_metric_score": threshold, "limit": 100}
+    ).json()
+    ids = {g["id"] for g in above["items"]}
+    assert high["id"] in ids and low["id"] not in ids
+    assert (
+        client.get("/v1/generations", params={"metric": "other-evaluator/class_match"}).json()["total"] == 0
+    )
+    orphan = client.get("/v1/generations", params={"min_metric_score": 0.5})
+    assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "min_metric_score"

@@ -89,6 +89,8 @@ class GalleryFilters(BaseModel):
     status: Literal["accepted", "rejected", "failed"] | None = None
     min_score: float | None = Field(None, ge=0, le=1)
     job_run_id: int | None = Field(None, ge=1, le=MAX_ID)
+    metric: str | None = Field(None, max_length=160)
+    min_metric_score: float | None = Field(None, ge=0, le=1)
     page: int = Field(1, ge=1, le=100_000)
 
     @field_validator("*", mode="before")

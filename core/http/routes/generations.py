@@ -131,10 +131,19 @@ def list_generations(
     min_score: Annotated[float | None, Query(ge=0, le=1, description="lowest policy score")] = None,
     job_run_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this job run's")] = None,
     request_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    metric: Annotated[
+        str | None,
+        Query(min_length=1, max_length=160, description="evaluated on this metric (name or evaluator/name)"),
+    ] = None,
+    min_metric_score: Annotated[
+        float | None, Query(ge=0, le=1, description="with at least this score on `metric`")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT)] = 24,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> GenerationPage:
     """Stored samples, newest first, with their artifacts and evaluations."""
+    if min_metric_score is not None and metric is None:
+        raise invalid("min_metric_score", min_metric_score, "needs metric: the metric whose score to compare")
     store = request.app.state.engine.store
     filters = {
         "generator": generator,
@@ -142,6 +151,8 @@ def list_generations(
         "min_score": min_score,
         "job_run_id": job_run_id,
         "request_id": request_id,
+        "metric": metric,
+        "min_metric_score": min_metric_score,
     }
     items = store.list_generations(**filters, limit=limit, offset=offset)
     return GenerationPage(items=items, total=store.count_generations(**filters), limit=limit, offset=offset)
