@@ -86,6 +86,16 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     assert cards.count() == 2 and page.inner_text("#count") == "2 outputs"
     assert all("image-vae" in cards.nth(i).inner_text() for i in range(2))
 
+    # Filter by an evaluator's metric instead: only the evaluated GAN samples have class_match.
+    page.select_option("select[name=generator]", "")
+    page.fill("input[name=metric]", "class_match")
+    page.fill("input[name=min_metric_score]", "0.5")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**metric=class_match**")
+    assert page.inner_text("#count") == "3 outputs"
+    page.go_back()
+    page.wait_for_url("**generator=image-vae**")
+
     # Open one, read its provenance, give it a thumbs down with a comment.
     target = outputs["vae"][0]
     page.click(f"[data-generation='{target}'] a.open")
