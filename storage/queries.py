@@ -6,7 +6,7 @@ per row).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -44,50 +44,50 @@ def generation_with_contents(generation_id: int) -> sa.Select[GenerationRow]:
     )
 
 
-@dataclass(frozen=True)
-class GenerationFilter:
-    """Which generations a listing keeps; ``None`` means any."""
+class GenerationFilter(TypedDict, total=False):
+    """Which generations a listing keeps; a missing or ``None`` entry means any."""
 
-    generator: str | None = None
-    status: str | None = None
-    request_id: int | None = None
-    min_score: float | None = None  # policy score at least this
-    job_run_id: int | None = None
-    metric: str | None = None  # has this metric (``name`` or ``evaluator/name``) ...
-    min_metric_score: float | None = None  # ... with at least this score
+    generator: str | None
+    status: str | None
+    request_id: int | None
+    min_score: float | None  # policy score at least this
+    job_run_id: int | None
+    metric: str | None  # evaluated on this metric (``name`` or ``evaluator/name``) ...
+    min_metric_score: float | None  # ... with at least this score
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        """The WHERE conditions."""
-        conditions: list[sa.ColumnElement[bool]] = []
-        if self.generator is not None:
-            conditions.append(GenerationRow.generator == self.generator)
-        if self.status is not None:
-            conditions.append(GenerationRow.status == self.status)
-        if self.request_id is not None:
-            conditions.append(GenerationRow.request_id == self.request_id)
-        if self.min_score is not None:
-            conditions.append(GenerationRow.score >= self.min_score)
-        if self.job_run_id is not None:
-            conditions.append(GenerationRow.job_run_id == self.job_run_id)
-        if self.metric is not None:
-            conditions.append(GenerationRow.id.in_(self._with_metric(self.metric)))
-        return conditions
 
-    def _with_metric(self, key: str) -> sa.Select[int]:
-        evaluator, _, metric = key.rpartition("/")
-        scored = [EvaluationRow.metric == metric]
-        if evaluator:
-            scored.append(EvaluationRow.evaluator == evaluator)
-        if self.min_metric_score is not None:
-            scored.append(EvaluationRow.score >= self.min_metric_score)
-        return sa.select(EvaluationRow.generation_id).where(*scored)
+def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if (generator := where.get("generator")) is not None:
+        conditions.append(GenerationRow.generator == generator)
+    if (status := where.get("status")) is not None:
+        conditions.append(GenerationRow.status == status)
+    if (request_id := where.get("request_id")) is not None:
+        conditions.append(GenerationRow.request_id == request_id)
+    if (min_score := where.get("min_score")) is not None:
+        conditions.append(GenerationRow.score >= min_score)
+    if (job_run_id := where.get("job_run_id")) is not None:
+        conditions.append(GenerationRow.job_run_id == job_run_id)
+    if (metric := where.get("metric")) is not None:
+        conditions.append(GenerationRow.id.in_(_evaluated_on(metric, where.get("min_metric_score"))))
+    return conditions
+
+
+def _evaluated_on(key: str, min_score: float | None) -> sa.Select[int]:
+    evaluator, _, metric = key.rpartition("/")
+    scored = [EvaluationRow.metric == metric]
+    if evaluator:
+        scored.append(EvaluationRow.evaluator == evaluator)
+    if min_score is not None:
+        scored.append(EvaluationRow.score >= min_score)
+    return sa.select(EvaluationRow.generation_id).where(*scored)
 
 
 def newest_generations(where: GenerationFilter, *, limit: int, offset: int) -> sa.Select[GenerationRow]:
     """A page of matching generations, newest first, with their artifacts and evaluations."""
     return (
         sa.select(GenerationRow)
-        .where(*where.conditions())
+        .where(*_conditions(where))
         .order_by(GenerationRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -97,7 +97,7 @@ def newest_generations(where: GenerationFilter, *, limit: int, offset: int) -> s
 
 def generation_count(where: GenerationFilter) -> sa.Select[int]:
     """How many generations match."""
-    return sa.select(sa.func.count(GenerationRow.id)).where(*where.conditions())
+    return sa.select(sa.func.count(GenerationRow.id)).where(*_conditions(where))
 
 
 def generations_for_export(
@@ -109,7 +109,7 @@ def generations_for_export(
     """
     return (
         sa.select(GenerationRow)
-        .where(GenerationRow.id > after_id, *GenerationFilter(generator, status).conditions())
+        .where(GenerationRow.id > after_id, *_conditions({"generator": generator, "status": status}))
         .order_by(GenerationRow.id)
         .limit(limit)
         .options(
