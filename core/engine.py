@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
+from aigc.core.batching import DynamicBatcher, checked_batch
 from aigc.core.config import Settings
 from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import apply_replacements, evaluate_samples
@@ -46,20 +47,6 @@ def model_sha256_of(generator: Generator, options: Any) -> str | None:
     return per_options(options) if callable(per_options) else generator.model_sha256
 
 
-def _checked_batch(raw: object, expected: int, name: str) -> list[list[ArtifactData]]:
-    """The generator's output if it has one non-empty list of ``ArtifactData`` per input."""
-    if (
-        not isinstance(raw, list)
-        or len(raw) != expected
-        or not all(isinstance(s, list) and s and all(isinstance(a, ArtifactData) for a in s) for s in raw)
-    ):
-        raise PluginCallError(
-            f"generator {name!r} must return a list of {expected} non-empty lists of ArtifactData, "
-            f"got {type(raw).__name__}"
-        )
-    return raw
-
-
 class GenerationStream:
     """Text deltas of a streamed request; ``result`` is set once they are exhausted."""
 
@@ -90,11 +77,13 @@ class Engine:
         registry: PluginRegistry | None = None,
         runtime: ModelRuntime | None = None,
         store: Store | None = None,
+        batcher: DynamicBatcher | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.registry = registry or PluginRegistry.from_entry_points()
         self.runtime = runtime or ModelRuntime()
         self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)
+        self.batcher = batcher
         self._instances: dict[str, Any] = {}
         self._load_lock = threading.Lock()
         self._recorded_models: set[tuple[str, str]] = set()
@@ -149,6 +138,19 @@ class Engine:
         """Validate a request without running it; raises ``InvalidRequestError``."""
         return prepare(self.registry, request)
 
+    def _generate_samples(
+        self, prepared: PreparedRequest, generator: Generator, timings: dict[str, float]
+    ) -> list[list[ArtifactData]]:
+        """The request's samples: through the dynamic batcher when it serves this generator."""
+        if self.batcher is None or not self.batcher.handles(prepared.spec.name, len(prepared.seeds)):
+            return self._generate_batches(prepared, generator)
+        output = self.batcher.run(
+            prepared.spec.name, generator, prepared.options, prepared.request.prompt, prepared.seeds
+        )
+        timings["queue_ms"] = output.queue_ms
+        timings["batch_size"] = output.batch_size
+        return output.samples
+
     def _generate_batches(self, prepared: PreparedRequest, generator: Generator) -> list[list[ArtifactData]]:
         spec, seeds = prepared.spec, prepared.seeds
         inputs = [GeneratorInput(prompt=prepared.request.prompt)] * len(seeds)
@@ -161,7 +163,7 @@ class Engine:
                 self.settings.generator_timeout_s,
                 partial(generator.generate, batch_inputs, prepared.options, batch_seeds),
             )
-            outputs.extend(_checked_batch(raw, len(batch_seeds), spec.name))
+            outputs.extend(checked_batch(raw, len(batch_seeds), spec.name))
         return outputs
 
     def _provenance(
@@ -189,7 +191,7 @@ class Engine:
         try:
             generator = self._load_for(prepared, timings)
             generate_started = time.perf_counter()
-            samples = self._generate_batches(prepared, generator)
+            samples = self._generate_samples(prepared, generator, timings)
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
@@ -233,7 +235,7 @@ class Engine:
                 partial(generator.stream, sample_input, prepared.options, prepared.seed),
             )
             timings["generate_ms"] = _ms(generate_started)
-            samples = _checked_batch([[artifact]], 1, prepared.spec.name)
+            samples = checked_batch([[artifact]], 1, prepared.spec.name)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
         return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)

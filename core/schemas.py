@@ -14,6 +14,7 @@ MAX_SAMPLES = 256
 MAX_BEST_OF = 16
 MAX_SEED = 2**53  # seeds survive a round trip through JSON and JavaScript exactly
 MAX_PROMPT_CHARS = 20_000
+MAX_ID = 2**62  # no stored id reaches this; larger ones would overflow 64-bit database integers
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
 MetricKey = Annotated[str, Field(min_length=1, max_length=160)]
@@ -216,7 +217,7 @@ class Feedback(BaseModel):
 class FeedbackInput(_Strict):
     """Feedback as submitted: rating -1 (down) or +1 (up), or a 1-5 scale."""
 
-    artifact_id: int = Field(ge=1)
+    artifact_id: int = Field(ge=1, le=MAX_ID)
     rating: int = Field(ge=-1, le=5)
     label: str | None = Field(None, max_length=64)
     comment: str | None = Field(None, max_length=4000)

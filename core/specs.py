@@ -118,6 +118,8 @@ class GeneratorSpec:
     ``factory(runtime)`` builds the loaded generator; it is called once, on first use.
     ``model_dir`` is the folder holding the generator's ``manifest.json`` and model files.
     ``examples`` are partial requests (``prompt``, ``options``, ``n``) that ``aigc demo`` runs.
+    ``stateless`` says a call keeps no state between calls (no KV cache, no session), so a server may
+    merge concurrent requests with the same options and prompt into one ``generate`` call.
     """
 
     name: str
@@ -131,6 +133,7 @@ class GeneratorSpec:
     max_batch_size: int = 64
     model_dir: Path | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
+    stateless: bool = False
 
     def __post_init__(self) -> None:
         _check_common("generator", self.name, self.version, self.options)

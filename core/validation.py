@@ -11,7 +11,8 @@ from aigc.core.errors import InvalidRequestError
 M = TypeVar("M", bound=BaseModel)
 
 
-def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
+def field_path(prefix: str, loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a field path under ``prefix``: ``options.label``, ``evaluators[0]``."""
     text = prefix
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -22,7 +23,7 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, obj
     """One ``{"field", "value", "message"}`` per problem; pydantic's messages state the limit."""
     return [
         {
-            "field": _location(prefix, e["loc"]) or prefix or "request",
+            "field": field_path(prefix, e["loc"]) or prefix or "request",
             "value": e.get("input"),
             "message": e["msg"],
         }

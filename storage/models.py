@@ -253,3 +253,22 @@ class PluginErrorRow(Base):
     message: Mapped[str] = mapped_column(sa.Text)
     traceback: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+API_KEY_SCOPES = ("read", "generate", "admin")
+
+
+class ApiKeyRow(Base):
+    """An HTTP API key: only the sha256 of its token is kept, never the token itself."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.CheckConstraint(_in("scope", API_KEY_SCOPES), name="scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(128))
+    # The token's first characters, shown in listings so that people can tell keys apart.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]

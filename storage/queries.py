@@ -6,10 +6,20 @@ per row).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from aigc.storage.models import ArtifactRow, FeedbackRow, GenerationRow, ModelRow, PluginErrorRow, RequestRow
+from aigc.storage.models import (
+    ArtifactRow,
+    EvaluationRow,
+    FeedbackRow,
+    GenerationRow,
+    ModelRow,
+    PluginErrorRow,
+    RequestRow,
+)
 
 
 def request_with_generations(request_id: int) -> sa.Select[RequestRow]:
@@ -34,26 +44,50 @@ def generation_with_contents(generation_id: int) -> sa.Select[GenerationRow]:
     )
 
 
-def _generation_filters(
-    generator: str | None, status: str | None, request_id: int | None
-) -> list[sa.ColumnElement[bool]]:
-    filters: list[sa.ColumnElement[bool]] = []
-    if generator is not None:
-        filters.append(GenerationRow.generator == generator)
-    if status is not None:
-        filters.append(GenerationRow.status == status)
-    if request_id is not None:
-        filters.append(GenerationRow.request_id == request_id)
-    return filters
+class GenerationFilter(TypedDict, total=False):
+    """Which generations a listing keeps; a missing or ``None`` entry means any."""
+
+    generator: str | None
+    status: str | None
+    request_id: int | None
+    min_score: float | None  # policy score at least this
+    job_run_id: int | None
+    metric: str | None  # evaluated on this metric (``name`` or ``evaluator/name``) ...
+    min_metric_score: float | None  # ... with at least this score
 
 
-def newest_generations(
-    *, generator: str | None, status: str | None, request_id: int | None, limit: int, offset: int
-) -> sa.Select[GenerationRow]:
+def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if (generator := where.get("generator")) is not None:
+        conditions.append(GenerationRow.generator == generator)
+    if (status := where.get("status")) is not None:
+        conditions.append(GenerationRow.status == status)
+    if (request_id := where.get("request_id")) is not None:
+        conditions.append(GenerationRow.request_id == request_id)
+    if (min_score := where.get("min_score")) is not None:
+        conditions.append(GenerationRow.score >= min_score)
+    if (job_run_id := where.get("job_run_id")) is not None:
+        conditions.append(GenerationRow.job_run_id == job_run_id)
+    if (metric := where.get("metric")) is not None:
+        conditions.append(GenerationRow.id.in_(_evaluated_on(metric, where.get("min_metric_score"))))
+    return conditions
+
+
+def _evaluated_on(key: str, min_score: float | None) -> sa.Select[int]:
+    evaluator, _, metric = key.rpartition("/")
+    scored = [EvaluationRow.metric == metric]
+    if evaluator:
+        scored.append(EvaluationRow.evaluator == evaluator)
+    if min_score is not None:
+        scored.append(EvaluationRow.score >= min_score)
+    return sa.select(EvaluationRow.generation_id).where(*scored)
+
+
+def newest_generations(where: GenerationFilter, *, limit: int, offset: int) -> sa.Select[GenerationRow]:
     """A page of matching generations, newest first, with their artifacts and evaluations."""
     return (
         sa.select(GenerationRow)
-        .where(*_generation_filters(generator, status, request_id))
+        .where(*_conditions(where))
         .order_by(GenerationRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -61,11 +95,9 @@ def newest_generations(
     )
 
 
-def generation_count(*, generator: str | None, status: str | None, request_id: int | None) -> sa.Select[int]:
+def generation_count(where: GenerationFilter) -> sa.Select[int]:
     """How many generations match."""
-    return sa.select(sa.func.count(GenerationRow.id)).where(
-        *_generation_filters(generator, status, request_id)
-    )
+    return sa.select(sa.func.count(GenerationRow.id)).where(*_conditions(where))
 
 
 def generations_for_export(
@@ -77,7 +109,7 @@ def generations_for_export(
     """
     return (
         sa.select(GenerationRow)
-        .where(GenerationRow.id > after_id, *_generation_filters(generator, status, None))
+        .where(GenerationRow.id > after_id, *_conditions({"generator": generator, "status": status}))
         .order_by(GenerationRow.id)
         .limit(limit)
         .options(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
@@ -124,29 +124,23 @@ class Store:
             return generation_from_row(row)
 
     def list_generations(
-        self,
-        *,
-        generator: str | None = None,
-        status: str | None = None,
-        request_id: int | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, *, limit: int = 50, offset: int = 0, **where: Unpack[queries.GenerationFilter]
     ) -> list[Generation]:
-        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``."""
+        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``.
+
+        Filters (``queries.GenerationFilter``): ``generator``, ``status``, ``request_id``,
+        ``min_score`` (policy score at least), ``job_run_id``, ``metric`` (``name`` or
+        ``evaluator/name``: evaluated on it) and ``min_metric_score`` (with at least that score).
+        """
         _check_page(limit, offset)
-        statement = queries.newest_generations(
-            generator=generator, status=status, request_id=request_id, limit=limit, offset=offset
-        )
+        statement = queries.newest_generations(where, limit=limit, offset=offset)
         with self._read() as session:
             return [generation_from_row(row) for row in session.scalars(statement)]
 
-    def count_generations(
-        self, *, generator: str | None = None, status: str | None = None, request_id: int | None = None
-    ) -> int:
+    def count_generations(self, **where: Unpack[queries.GenerationFilter]) -> int:
         """How many samples match (the filters of ``list_generations``)."""
-        statement = queries.generation_count(generator=generator, status=status, request_id=request_id)
         with self._read() as session:
-            count: int = session.scalars(statement).one()
+            count: int = session.scalars(queries.generation_count(where)).one()
             return count
 
     def get_artifact(self, artifact_id: int) -> Artifact:

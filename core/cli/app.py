@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, doctor, generate, models, plugin, plugins, results
+from aigc.core.cli import demo, doctor, generate, keys, models, plugin, plugins, results, serve
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -49,6 +49,8 @@ app.command("demo")(demo.demo)
 app.command("doctor")(doctor.doctor)
 app.add_typer(results.results_app, name="results")
 app.add_typer(plugin.plugin_app, name="plugin")
+app.command("serve")(serve.serve)
+app.add_typer(keys.keys_app, name="keys")
 
 
 def main() -> None:

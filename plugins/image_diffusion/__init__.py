@@ -43,6 +43,7 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
             factory=build_generator,
             media_types=("image/png",),
             model_dir=MODEL_DIR,
+            stateless=True,
             description=(
                 "Handwritten digits 0-9 (8x8, upscaled) from a conditional diffusion UNet trained on "
                 "scikit-learn's digits, sampled with DDIM; options: label, steps, guidance_scale, scale"

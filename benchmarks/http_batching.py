@@ -1,0 +1,203 @@
+"""HTTP throughput and latency of ``aigc serve`` with dynamic batching off and on.
+
+    python benchmarks/http_batching.py [--generator image-gan] [--clients 1 8 32] [--seconds 10]
+
+Two servers run as separate processes (``aigc serve --no-batching`` and ``aigc serve --batch
+GENERATOR=DELAY:MAX``), each on its own fresh SQLite data folder; this process generates the load
+over loopback: ``C`` clients, each sending one request after another (every request a new seed,
+the same options, so that requests may be merged). For each client count the two servers take
+turns, so background load on a shared machine hits them alike. Latency is measured by the
+client (request sent to full response, storage included); throughput is completed requests per
+second; the mean batch size comes from the server's own ``/metrics``.
+
+Prints a Markdown table with the ratios: throughput with batching on / off at the same client
+count, and p95 latency / single-request latency (p50 at 1 client, batching off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.progress import Progress
+
+AIGC = [sys.executable, "-m", "aigc.core.cli"]
+WARMUP_REQUESTS = 5
+
+
+@dataclass
+class Server:
+    """One ``aigc serve`` process."""
+
+    mode: str
+    url: str
+    token: str
+    process: subprocess.Popen[bytes]
+
+
+@dataclass
+class Run:
+    """One load level against one server."""
+
+    mode: str
+    clients: int
+    throughput: float
+    p50_ms: float
+    p95_ms: float
+    mean_batch: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(mode: str, batch_args: list[str], home: Path) -> Server:
+    """A server on a fresh data folder, with a generate key made by ``aigc keys create``."""
+    env = os.environ | {"AIGC_HOME": str(home)}
+    token = subprocess.run(
+        [*AIGC, "keys", "create", "--scope", "generate", "--name", "bench"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = _free_port()
+    command = [*AIGC, "serve", "--port", str(port), "--rate", "100000", "--burst", "100000", *batch_args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return Server(mode, url, token, process)
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise RuntimeError(f"aigc serve ({mode}) exited with {process.returncode}") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"aigc serve ({mode}) did not start")
+
+
+def batch_totals(server: Server, generator: str) -> tuple[float, float]:
+    """The server's (sum, count) of merged-call sizes for ``generator`` so far."""
+    text = httpx.get(f"{server.url}/metrics").text
+    values = []
+    for suffix in ("sum", "count"):
+        match = re.search(rf'^aigc_batch_size_{suffix}{{generator="{generator}"}} (\S+)$', text, re.MULTILINE)
+        values.append(float(match.group(1)) if match else 0.0)
+    return values[0], values[1]
+
+
+async def load(
+    server: Server, generator: str, options: dict[str, object], clients: int, seconds: float
+) -> list[float]:
+    """Latencies (s) of the requests ``clients`` concurrent clients complete within ``seconds``."""
+    headers = {"Authorization": f"Bearer {server.token}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    latencies: list[float] = []
+    seeds = iter(range(10**9))
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=300) as http:
+
+        async def request() -> float:
+            started = time.perf_counter()
+            body = {"generator": generator, "options": options, "seed": next(seeds)}
+            response = await http.post("/v1/generations", json=body)
+            response.raise_for_status()
+            return time.perf_counter() - started
+
+        await asyncio.gather(*(request() for _ in range(WARMUP_REQUESTS)))
+        deadline = time.perf_counter() + seconds
+
+        async def client() -> None:
+            while time.perf_counter() < deadline:
+                latencies.append(await request())
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        latencies.append(-(time.perf_counter() - started))  # the wall time, marked negative
+    return latencies
+
+
+def measure(server: Server, generator: str, options: dict[str, object], clients: int, seconds: float) -> Run:
+    """One load level: throughput, p50/p95 latency and the mean merged-call size."""
+    before = batch_totals(server, generator)
+    timed = asyncio.run(load(server, generator, options, clients, seconds))
+    wall, latencies = -timed[-1], sorted(timed[:-1])
+    after = batch_totals(server, generator)
+    calls = after[1] - before[1]
+    return Run(
+        mode=server.mode,
+        clients=clients,
+        throughput=len(latencies) / wall,
+        p50_ms=statistics.median(latencies) * 1000,
+        p95_ms=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] * 1000,
+        mean_batch=(after[0] - before[0]) / calls if calls else 1.0,
+    )
+
+
+def table(runs: list[Run]) -> str:
+    """The Markdown table, with the ratios to batching off and to the single-request latency."""
+    single = next(r.p50_ms for r in runs if r.mode == "off" and r.clients == min(x.clients for x in runs))
+    off = {r.clients: r.throughput for r in runs if r.mode == "off"}
+    lines = [
+        "| batching | clients | requests/s | p50 ms | p95 ms | mean batch | vs off | p95 / single |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(runs, key=lambda r: (r.mode, r.clients)):
+        lines.append(
+            f"| {r.mode} | {r.clients} | {r.throughput:.1f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
+            f"{r.mean_batch:.1f} | {r.throughput / off[r.clients]:.2f}x | {r.p95_ms / single:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--generator", default="image-gan")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=float, default=10.0, help="load time per level and server")
+    parser.add_argument("--delay-ms", type=float, default=5.0, help="max queue delay with batching on")
+    parser.add_argument("--max-batch", type=int, default=32)
+    args = parser.parse_args()
+    options: dict[str, object] = {"label": 3} if args.generator in ("image-gan", "image-vae") else {}
+    modes = {
+        "off": ["--no-batching"],
+        "on": ["--batch", f"{args.generator}={args.delay_ms:g}:{args.max_batch}"],
+    }
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = [start_server(mode, flags, Path(tmp) / mode) for mode, flags in modes.items()]
+        try:
+            with Progress() as progress:
+                task = progress.add_task("load levels", total=len(args.clients) * len(servers))
+                for clients in args.clients:
+                    for server in servers:
+                        runs.append(measure(server, args.generator, options, clients, args.seconds))
+                        progress.advance(task)
+        finally:
+            for server in servers:
+                server.process.terminate()
+                server.process.wait(timeout=30)
+    print(
+        f"\n{args.generator} over HTTP, {platform.machine()}, {os.cpu_count()} cores; "
+        f"batching on: max queue delay {args.delay_ms:g} ms, max batch {args.max_batch}; "
+        f"{args.seconds:g} s per level\n"
+    )
+    print(table(runs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""``aigc serve``: the HTTP API and gallery on uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from aigc.core.cli.state import fail, state
+
+BATCH_HELP = (
+    "dynamic batching of a stateless generator: NAME or NAME=DELAY_MS[:MAX_BATCH] (repeatable); "
+    "default: every stateless generator, 5 ms, up to 32 samples"
+)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
+    batch: Annotated[list[str] | None, typer.Option("--batch", help=BATCH_HELP)] = None,
+    no_batching: Annotated[
+        bool, typer.Option("--no-batching", help="one generator call per request")
+    ] = False,
+    rate: Annotated[float, typer.Option(min=0.001, help="requests per second per API key")] = 20.0,
+    burst: Annotated[int, typer.Option(min=1, help="requests a key may make at once")] = 100,
+    wait: Annotated[float, typer.Option(min=0, max=600, help="seconds before answering 202 pending")] = 30.0,
+) -> None:
+    """Serve the HTTP API (/docs for its OpenAPI page) and the gallery (/gallery)."""
+    import uvicorn
+
+    from aigc.core.http.app import create_app
+    from aigc.core.http.settings import ServerSettings, batching_policies
+
+    cli = state(ctx)
+    try:
+        policies = {} if no_batching else batching_policies(cli.registry.generators.values(), batch or [])
+        settings = ServerSettings(rate_per_s=rate, burst=burst, default_wait_s=wait, batching=policies)
+        app = create_app(cli.engine, settings)
+    except ValueError as error:
+        raise fail(str(error), code=2) from None
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,75 @@
+"""The application factory: routes, error handlers, limits, metrics and the gallery around one engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from aigc.core.batching import DynamicBatcher
+from aigc.core.engine import Engine
+from aigc.core.http import errors
+from aigc.core.http.gallery import routes as gallery
+from aigc.core.http.limits import BodyLimit
+from aigc.core.http.metrics import RequestMetrics, ServerMetrics
+from aigc.core.http.pending import PendingRequests
+from aigc.core.http.ratelimit import RateLimiter
+from aigc.core.http.routes import artifacts, catalog, generations, system
+from aigc.core.http.settings import ServerSettings
+from aigc.storage.api_keys import ApiKeyStore
+
+DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
+
+Authenticate with an API key from `aigc keys create --scope read|generate|admin`, sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are JSON: `detail`, and for invalid
+requests one entry per bad field with its value and limit."""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Requests still queued are dropped; running ones finish on their own (plugin calls are time-limited).
+    app.state.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def check_batching(engine: Engine, settings: ServerSettings) -> None:
+    """Refuse batching for generators that are not installed or keep state between calls."""
+    for name, policy in settings.batching.items():
+        spec = engine.registry.generators.get(name)
+        if spec is None or not spec.stateless:
+            raise ValueError(f"batching {name!r}: only installed stateless generators can be batched")
+        if policy.max_batch_size > spec.max_batch_size:
+            raise ValueError(
+                f"batching {name!r}: max_batch_size {policy.max_batch_size} exceeds the generator's "
+                f"{spec.max_batch_size}"
+            )
+
+
+def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAPI:
+    """The HTTP API and gallery serving ``engine``; batching as ``settings.batching`` says."""
+    settings = settings or ServerSettings()
+    check_batching(engine, settings)
+    metrics = ServerMetrics()
+    if settings.batching:
+        engine.batcher = DynamicBatcher(
+            settings.batching, engine.settings.generator_timeout_s, metrics.observe_batch
+        )
+    app = FastAPI(title="aigc", version="1", description=DESCRIPTION, lifespan=_lifespan)
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.api_keys = ApiKeyStore(engine.store.engine)
+    app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
+    app.state.pending = PendingRequests()
+    app.state.executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request")
+    errors.install_error_handlers(app)
+    for router in (catalog.router, generations.router, artifacts.router, system.router):
+        app.include_router(router)
+    gallery.install(app)
+    app.add_api_route("/", lambda: RedirectResponse("/gallery", status_code=307), include_in_schema=False)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,57 @@
+"""API key authentication: a bearer token, an ``X-API-Key`` header or the gallery's cookie.
+
+No key: 401. A key whose scope does not include what the route needs: 403. Over the key's rate:
+429 with Retry-After. All of it is decided before the route does any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from aigc.core.http.ratelimit import retry_after_header
+from aigc.storage.api_keys import ApiKey, Scope
+
+COOKIE_NAME = "aigc_key"
+_bearer = HTTPBearer(auto_error=False, description="an API key from `aigc keys create`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_cookie = APIKeyCookie(name=COOKIE_NAME, auto_error=False)
+
+
+def key_of(request: Request, token: str | None) -> ApiKey | None:
+    """The live API key for ``token`` (None when missing, unknown or revoked)."""
+    return request.app.state.api_keys.verify(token) if token else None
+
+
+def require(scope: Scope) -> Callable[..., ApiKey]:
+    """A dependency that admits keys whose scope includes ``scope``, within their rate limit."""
+
+    def dependency(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        header: Annotated[str | None, Depends(_header)],
+        cookie: Annotated[str | None, Depends(_cookie)],
+    ) -> ApiKey:
+        token = bearer.credentials if bearer else header or cookie
+        key = key_of(request, token)
+        if key is None:
+            raise HTTPException(
+                401,
+                "missing or invalid API key (send 'Authorization: Bearer <key>' or 'X-API-Key')",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not key.allows(scope):
+            raise HTTPException(403, f"this API key has scope {key.scope!r}; this needs {scope!r}")
+        wait_s = request.app.state.limiter.acquire(key.id)
+        if wait_s > 0:
+            raise HTTPException(
+                429,
+                "rate limit exceeded for this API key",
+                headers={"Retry-After": retry_after_header(wait_s)},
+            )
+        return key
+
+    return dependency

@@ -1,0 +1,76 @@
+"""Errors as JSON ``ErrorBody`` responses: invalid fields named with their limits, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from aigc.core.errors import InvalidRequestError, NotFoundError
+from aigc.core.http.schemas import ErrorBody
+from aigc.core.validation import field_path
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "no valid API key",
+        403: "the API key's scope does not allow this",
+        413: "request body too large",
+        422: "invalid request: each bad field with its value and limit",
+        429: "rate limit exceeded; see Retry-After",
+    }.items()
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such record"}}
+
+
+def _json_safe(value: object) -> object:
+    try:
+        return jsonable_encoder(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _invalid(errors: list[dict[str, object]]) -> JSONResponse:
+    entries = [{**e, "value": _json_safe(e.get("value"))} for e in errors]
+    return JSONResponse({"detail": "invalid request", "errors": entries}, status_code=422)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
+    return field_path("", parts) or "request"
+
+
+async def _on_invalid_request(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InvalidRequestError)
+    return _invalid(error.errors)
+
+
+async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return _invalid(
+        [
+            {"field": _field(tuple(e["loc"])), "value": e.get("input"), "message": e["msg"]}
+            for e in error.errors()
+        ]
+    )
+
+
+async def _on_not_found(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=404)
+
+
+async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map aigc's and FastAPI's exceptions to ``ErrorBody`` responses."""
+    app.add_exception_handler(InvalidRequestError, _on_invalid_request)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(NotFoundError, _on_not_found)
+    app.add_exception_handler(HTTPException, _on_http_error)

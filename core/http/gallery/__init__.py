@@ -1,0 +1,1 @@
+"""The gallery: server-rendered pages (Jinja2 templates, one stylesheet, no JavaScript build)."""

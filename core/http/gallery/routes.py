@@ -1,0 +1,197 @@
+"""Gallery pages: login, the grid of recent outputs with filters, and a detail page with feedback.
+
+The browser holds the API key in an HttpOnly, SameSite=Strict cookie set by the login page, so
+other sites can neither read it nor make the browser send it with a forged form.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticUseDefault
+from starlette.concurrency import run_in_threadpool
+
+from aigc.core.errors import InvalidRequestError, NotFoundError
+from aigc.core.http.auth import COOKIE_NAME, key_of
+from aigc.core.schemas import MAX_ID, FeedbackInput, Generation
+from aigc.core.specs import NAME_PATTERN
+from aigc.core.validation import validate_model
+from aigc.storage.api_keys import ApiKey
+
+HERE = FilePath(__file__).resolve().parent
+PAGE_SIZE = 24
+COOKIE_MAX_AGE_S = 7 * 24 * 3600
+templates = Jinja2Templates(directory=HERE / "templates")
+GenerationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _viewer(request: Request) -> ApiKey | None:
+    return key_of(request, request.cookies.get(COOKIE_NAME))
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    fields = parse_qs((await request.body()).decode(errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _safe_next(target: str) -> str:
+    # Only paths on this server: never an open redirect to another site.
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/gallery"
+
+
+async def login_page(request: Request, next: str = "/gallery") -> Response:
+    """The login form: paste an API key."""
+    return templates.TemplateResponse(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+async def login(request: Request) -> Response:
+    """Check the key and keep it in a cookie."""
+    form = await _form(request)
+    token = form.get("key", "").strip()
+    target = _safe_next(form.get("next", "/gallery"))
+    if await run_in_threadpool(key_of, request, token) is None:
+        context = {"next": target, "error": "unknown or revoked API key"}
+        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Forget the cookie."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+class GalleryFilters(BaseModel):
+    """The grid's filters as a browser sends them (an empty field means no filter)."""
+
+    generator: str | None = Field(None, pattern=NAME_PATTERN)
+    status: Literal["accepted", "rejected", "failed"] | None = None
+    min_score: float | None = Field(None, ge=0, le=1)
+    job_run_id: int | None = Field(None, ge=1, le=MAX_ID)
+    metric: str | None = Field(None, max_length=160)
+    min_metric_score: float | None = Field(None, ge=0, le=1)
+    page: int = Field(1, ge=1, le=100_000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any) -> Any:
+        if value == "":
+            raise PydanticUseDefault
+        return value
+
+
+def grid(request: Request) -> Response:
+    """Recent outputs, newest first, filtered and paged."""
+    viewer = _viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    chosen = validate_model(GalleryFilters, dict(request.query_params))
+    page = chosen.page
+    store = request.app.state.engine.store
+    filters = chosen.model_dump(exclude={"page"})
+    items = store.list_generations(**filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = store.count_generations(**filters)
+    query = {k: v for k, v in filters.items() if v is not None}
+    context = {
+        "viewer": viewer,
+        "items": items,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "filters": filters,
+        "generators": sorted(request.app.state.engine.registry.generators),
+        "page_url": lambda p: "/gallery?" + urlencode({**query, "page": p}),
+    }
+    return templates.TemplateResponse(request, "grid.html", context)
+
+
+def _detail(request: Request, viewer: ApiKey, generation: Generation, **extra: Any) -> HTMLResponse:
+    store = request.app.state.engine.store
+    result = store.get_result(generation.request_id)
+    feedback = {a.id: store.list_feedback(a.id) for a in generation.artifacts}
+    context = {"viewer": viewer, "g": generation, "result": result, "feedback": feedback} | extra
+    return templates.TemplateResponse(request, "detail.html", context, status_code=extra.get("status", 200))
+
+
+def detail(request: Request, generation_id: GenerationId) -> Response:
+    """One output: the artifact, its provenance, every evaluation and the feedback form."""
+    viewer = _viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    try:
+        generation = request.app.state.engine.store.get_generation(generation_id)
+    except NotFoundError:
+        return HTMLResponse("<h1>Not found</h1>", status_code=404)
+    return _detail(request, viewer, generation)
+
+
+async def give_feedback(request: Request, generation_id: GenerationId) -> Response:
+    """Store thumbs up/down and a comment, then show the page again."""
+    viewer = await run_in_threadpool(_viewer, request)
+    if viewer is None:
+        return _to_login(request)
+    form = await _form(request)
+    store = request.app.state.engine.store
+    generation = await run_in_threadpool(store.get_generation, generation_id)
+    try:
+        feedback = validate_model(
+            FeedbackInput,
+            {
+                "artifact_id": form.get("artifact_id"),
+                "rating": form.get("rating"),
+                "comment": form.get("comment") or None,
+                "author": viewer.name,
+            },
+        )
+        if feedback.artifact_id not in {a.id for a in generation.artifacts}:
+            raise InvalidRequestError(
+                [
+                    {
+                        "field": "artifact_id",
+                        "value": feedback.artifact_id,
+                        "message": "not an artifact of this page",
+                    }
+                ]
+            )
+    except InvalidRequestError as error:
+        return await run_in_threadpool(_detail, request, viewer, generation, error=str(error), status=422)
+    await run_in_threadpool(store.add_feedback, feedback)
+    return RedirectResponse(f"/gallery/{generation_id}?thanks=1", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Add the gallery's pages and stylesheet to ``app`` (outside the OpenAPI document)."""
+    app.mount("/gallery/static", StaticFiles(directory=HERE / "static"), name="gallery-static")
+    pages: list[tuple[str, Any, list[str]]] = [
+        ("/login", login_page, ["GET"]),
+        ("/login", login, ["POST"]),
+        ("/logout", logout, ["POST"]),
+        ("/gallery", grid, ["GET"]),
+        ("/gallery/{generation_id}", detail, ["GET"]),
+        ("/gallery/{generation_id}/feedback", give_feedback, ["POST"]),
+    ]
+    for path, endpoint, methods in pages:
+        app.add_api_route(
+            path, endpoint, methods=methods, include_in_schema=False, response_class=HTMLResponse
+        )

@@ -1,0 +1,176 @@
+"""Generation requests: run (or answer 202 and poll), stream text as server-sent events, and list."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.datastructures import State
+
+from aigc.core.engine import Engine, GenerationStream
+from aigc.core.errors import NotFoundError
+from aigc.core.http.auth import require
+from aigc.core.http.errors import ERROR_RESPONSES, NOT_FOUND
+from aigc.core.http.schemas import GenerationPage, PendingGeneration
+from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
+from aigc.core.specs import NAME_PATTERN
+from aigc.core.validation import invalid
+from aigc.storage.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1", tags=["generations"], responses=ERROR_RESPONSES)
+PAGE_LIMIT = 100
+Read = Annotated[ApiKey, Depends(require("read"))]
+Generate = Annotated[ApiKey, Depends(require("generate"))]
+
+
+def _checked(request: Request, body: GenerationRequest) -> Engine:
+    """The engine, once ``body`` is known valid for it and within the server's limits."""
+    limit = request.app.state.settings.max_samples
+    if body.n > limit:
+        raise invalid("n", body.n, f"this server makes at most {limit} samples per request")
+    engine: Engine = request.app.state.engine
+    engine.prepare(body)
+    return engine
+
+
+def _run(state: State, body: GenerationRequest) -> GenerationResult:
+    engine: Engine = state.engine
+    started = time.perf_counter()
+    result = engine.generate(body)
+    state.metrics.observe_generation(body.generator, result.status, time.perf_counter() - started)
+    return result
+
+
+def _pending(ticket: str, future: Future[GenerationResult]) -> PendingGeneration:
+    poll = f"/v1/generations/pending/{ticket}"
+    if not future.done():
+        return PendingGeneration(id=ticket, status="pending", poll=poll)
+    error = future.exception()
+    if error is not None:
+        return PendingGeneration(id=ticket, status="failed", poll=poll, error=str(error))
+    result = future.result()
+    return PendingGeneration(id=ticket, status=result.status, poll=poll, result=result)
+
+
+@router.post(
+    "/generations",
+    response_model=GenerationResult,
+    responses={202: {"model": PendingGeneration, "description": "still running: poll the given URL"}},
+)
+async def create_generation(
+    request: Request,
+    body: GenerationRequest,
+    key: Generate,
+    wait: Annotated[
+        float | None, Query(ge=0, le=600, description="seconds to wait before answering 202 (server default)")
+    ] = None,
+) -> GenerationResult | JSONResponse:
+    """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
+    to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
+    state = request.app.state
+    _checked(request, body)
+    future: Future[GenerationResult] = state.executor.submit(_run, state, body)
+    await asyncio.wait(
+        {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
+    )
+    if future.done():
+        error = future.exception()
+        if error is not None:
+            raise error  # the plugin found the request invalid (422), or a bug (500)
+        return future.result()
+    pending = _pending(state.pending.add(future), future)
+    return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Location": pending.poll})
+
+
+@router.get("/generations/pending/{ticket}", responses=NOT_FOUND)
+def poll_generation(
+    request: Request, ticket: Annotated[str, Path(pattern="^[0-9a-f]{32}$")], key: Read
+) -> PendingGeneration:
+    """A request answered with 202: still pending, or its stored result."""
+    future = request.app.state.pending.get(ticket)
+    if future is None:
+        raise NotFoundError(f"no pending request {ticket} on this server")
+    return _pending(ticket, future)
+
+
+def _events(stream: GenerationStream) -> Iterator[str]:
+    for delta in stream:
+        yield f"event: delta\ndata: {json.dumps({'text': delta}, ensure_ascii=False)}\n\n"
+    result = stream.result.model_dump_json() if stream.result else "null"
+    yield f"event: result\ndata: {result}\n\n"
+
+
+@router.post(
+    "/generations/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "'delta' events ({\"text\": ...}), then one 'result' event (the stored result)",
+        }
+    },
+)
+def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
+    """Stream a single-sample text request as server-sent events while it is generated."""
+    stream = _checked(request, body).stream(body)
+    return StreamingResponse(_events(stream), media_type="text/event-stream")
+
+
+@router.get("/generations")
+def list_generations(
+    request: Request,
+    key: Read,
+    generator: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
+    status: Literal["accepted", "rejected", "failed"] | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1, description="lowest policy score")] = None,
+    job_run_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this job run's")] = None,
+    request_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    metric: Annotated[
+        str | None,
+        Query(min_length=1, max_length=160, description="evaluated on this metric (name or evaluator/name)"),
+    ] = None,
+    min_metric_score: Annotated[
+        float | None, Query(ge=0, le=1, description="with at least this score on `metric`")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT)] = 24,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> GenerationPage:
+    """Stored samples, newest first, with their artifacts and evaluations."""
+    if min_metric_score is not None and metric is None:
+        raise invalid("min_metric_score", min_metric_score, "needs metric: the metric whose score to compare")
+    store = request.app.state.engine.store
+    filters = {
+        "generator": generator,
+        "status": status,
+        "min_score": min_score,
+        "job_run_id": job_run_id,
+        "request_id": request_id,
+        "metric": metric,
+        "min_metric_score": min_metric_score,
+    }
+    items = store.list_generations(**filters, limit=limit, offset=offset)
+    return GenerationPage(items=items, total=store.count_generations(**filters), limit=limit, offset=offset)
+
+
+@router.get("/generations/{generation_id}", responses=NOT_FOUND)
+def get_generation(
+    request: Request, generation_id: Annotated[int, Path(ge=1, le=MAX_ID)], key: Read
+) -> Generation:
+    """One stored sample with its provenance, artifacts and evaluations."""
+    generation: Generation = request.app.state.engine.store.get_generation(generation_id)
+    return generation
+
+
+@router.get("/requests/{request_id}", responses=NOT_FOUND)
+def get_request(
+    request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], key: Read
+) -> GenerationResult:
+    """One stored request with all its samples and set-level evaluations."""
+    result: GenerationResult = request.app.state.engine.store.get_result(request_id)
+    return result

@@ -1,0 +1,53 @@
+"""How the server behaves: limits, rate limits, waiting and dynamic batching per generator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pydantic import BaseModel, Field
+
+from aigc.core.batching import BatchPolicy
+from aigc.core.specs import GeneratorSpec
+
+DEFAULT_MAX_BATCH = 32
+
+
+class ServerSettings(BaseModel):
+    """Settings of one API server process (``aigc serve`` options)."""
+
+    max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="largest request body")
+    max_samples: int = Field(64, ge=1, le=256, description="largest n of one HTTP generation request")
+    rate_per_s: float = Field(20.0, gt=0, le=100_000, description="requests per second per API key")
+    burst: int = Field(100, ge=1, le=100_000, description="requests a key may make at once")
+    default_wait_s: float = Field(30.0, ge=0, le=600, description="wait before answering 202 pending")
+    workers: int = Field(64, ge=1, le=1024, description="generation requests run at once")
+    batching: dict[str, BatchPolicy] = Field(
+        default_factory=dict, description="dynamic batching per generator name"
+    )
+
+
+def batching_policies(specs: Iterable[GeneratorSpec], choices: Sequence[str]) -> dict[str, BatchPolicy]:
+    """Policies from ``NAME`` or ``NAME=DELAY_MS[:MAX_BATCH]`` choices; none given: every stateless
+    generator with the default delay and at most its own batch size (or 32)."""
+    by_name = {spec.name: spec for spec in specs}
+    if not choices:
+        return {
+            spec.name: BatchPolicy(max_batch_size=min(DEFAULT_MAX_BATCH, spec.max_batch_size))
+            for spec in by_name.values()
+            if spec.stateless
+        }
+    policies = {}
+    for choice in choices:
+        name, _, rest = choice.partition("=")
+        delay, _, size = rest.partition(":")
+        spec = by_name.get(name)
+        if spec is None:
+            raise ValueError(f"--batch {choice!r}: no generator {name!r} is installed")
+        try:
+            policies[name] = BatchPolicy(
+                max_batch_size=int(size) if size else min(DEFAULT_MAX_BATCH, spec.max_batch_size),
+                max_queue_delay_ms=float(delay) if delay else BatchPolicy().max_queue_delay_ms,
+            )
+        except ValueError as error:  # pydantic's ValidationError is a ValueError and names the limit
+            raise ValueError(f"--batch {choice!r}: {error}") from None
+    return policies

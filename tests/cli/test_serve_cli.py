@@ -1,0 +1,87 @@
+"""``aigc keys`` and ``aigc serve`` as a user runs them: keys made on the command line open the API."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.runner import Aigc
+
+
+@pytest.fixture
+def aigc(tmp_path: Path) -> Aigc:
+    return Aigc(tmp_path / "aigc-data")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(aigc: Aigc) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aigc.core.cli", "serve", "--port", str(port), "--batch", "image-gan=2:8"],
+        env=aigc.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_keys_create_list_and_revoke(aigc: Aigc) -> None:
+    token = aigc.run("keys", "create", "--scope", "read", "--name", "ci").stdout.strip()
+    assert "\n" not in token
+    assert token.startswith("aigc_")
+    [key] = aigc.json("keys", "list")
+    assert (key["name"], key["scope"], key["revoked_at"]) == ("ci", "read", None)
+    assert token.startswith(key["prefix"]) and token not in aigc.run("keys", "list").stdout
+    aigc.run("keys", "revoke", str(key["id"]))
+    assert aigc.json("keys", "list")[0]["revoked_at"] is not None
+    assert "not found" in aigc.run("keys", "revoke", "99", expect=1).stderr
+    assert "'read', 'generate', 'admin'" in aigc.run("keys", "create", "--scope", "root", expect=2).stderr
+
+
+def test_serve_answers_with_keys_from_the_command_line(aigc: Aigc, served: str) -> None:
+    token = aigc.run("keys", "create", "--scope", "generate").stdout.strip()
+    response = httpx.post(
+        f"{served}/v1/generations",
+        json={"generator": "image-gan", "options": {"label": 5}, "seed": 3},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert response.status_code == 200 and response.json()["generations"][0]["seed"] == 3
+    assert response.json()["timings"]["batch_size"] == 1
+    generators = httpx.get(f"{served}/v1/generators", headers={"X-API-Key": token}).json()
+    assert [g["name"] for g in generators if g["batched"]] == ["image-gan"]
+    assert httpx.get(f"{served}/v1/generators").status_code == 401
+
+
+def test_serve_refuses_to_batch_a_generator_with_state(aigc: Aigc) -> None:
+    assert (
+        "only installed stateless generators"
+        in aigc.run("serve", "--batch", "text-transformer", expect=2).stderr
+    )

@@ -1,0 +1,37 @@
+"""API keys: only the token's hash is stored; verification finds live keys only; scopes nest."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from aigc.storage.api_keys import ApiKeyStore, token_sha256
+from aigc.storage.models import ApiKeyRow
+from aigc.storage.store import Store
+
+
+def test_a_created_key_verifies_and_its_token_is_not_stored(store: Store) -> None:
+    keys = ApiKeyStore(store.engine)
+    key, token = keys.create("ci", "generate")
+    assert token.startswith("aigc_") and len(token) > 40
+    assert keys.verify(token) == key
+    with store.session() as session:
+        [row] = session.scalars(sa.select(ApiKeyRow)).all()
+    assert row.token_sha256 == token_sha256(token)
+    assert token not in {str(value) for value in (row.name, row.prefix, row.token_sha256, row.scope)}
+    assert keys.verify(token + "x") is None and keys.verify("") is None
+
+
+def test_a_revoked_key_no_longer_verifies(store: Store) -> None:
+    keys = ApiKeyStore(store.engine)
+    key, token = keys.create("old", "read")
+    revoked = keys.revoke(key.id)
+    assert revoked.revoked_at is not None and keys.verify(token) is None
+    assert [k.id for k in keys.list()] == [key.id]
+
+
+def test_scopes_include_the_weaker_ones(store: Store) -> None:
+    keys = ApiKeyStore(store.engine)
+    read, _ = keys.create("r", "read")
+    admin, _ = keys.create("a", "admin")
+    assert read.allows("read") and not read.allows("generate") and not read.allows("admin")
+    assert admin.allows("read") and admin.allows("generate") and admin.allows("admin")
