@@ -31,7 +31,7 @@ from aigc.core.specs import (
     StreamingGenerator,
 )
 from aigc.core.validation import invalid
-from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
+from aigc.storage.records import JobItemLink, NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
 from aigc.storage.store import Store
 
 
@@ -172,12 +172,20 @@ class Engine:
             fields["prompt"] = prepared.request.prompt
         return fields
 
-    def generate(self, request: GenerationRequest | dict[str, Any]) -> GenerationResult:
+    def generate(
+        self, request: GenerationRequest | dict[str, Any], *, job_item: JobItemLink | None = None
+    ) -> GenerationResult:
         """Run and store one request. Invalid input raises ``InvalidRequestError`` and stores nothing
         (also when the plugin finds it, e.g. a prompt longer than the model's context); a plugin
-        failure is stored as a failed request and returned with ``status == "failed"``."""
+        failure is stored as a failed request and returned with ``status == "failed"``.
+
+        ``job_item`` ties a single-sample request to a job item: its sample is stored under the
+        item's idempotency key (``sqlalchemy.exc.IntegrityError`` if that key is stored already).
+        """
         started = time.perf_counter()
         prepared = self.prepare(request)
+        if job_item is not None and prepared.request.n != 1:
+            raise invalid("n", prepared.request.n, "a job item is one sample; use n=1")
         timings = {"validate_ms": _ms(started)}
         try:
             generator = self._load_for(prepared, timings)
@@ -186,7 +194,7 @@ class Engine:
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
-        return self._finish(prepared, generator.model_sha256, samples, timings, started)
+        return self._finish(prepared, generator.model_sha256, samples, timings, started, job_item)
 
     def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
         """Run one single-sample request of a streaming generator, yielding text deltas as they come.
@@ -252,6 +260,7 @@ class Engine:
         samples: list[list[ArtifactData]],
         timings: dict[str, float],
         started: float,
+        job_item: JobItemLink | None = None,
     ) -> GenerationResult:
         """Stamp provenance, evaluate, decide and store the samples of a request."""
         keys = [
@@ -275,7 +284,7 @@ class Engine:
         )
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings
-        generations = self._decide(prepared, samples, evaluations, keys, timings)
+        generations = self._decide(prepared, samples, evaluations, keys, timings, job_item)
         return self._store(prepared, model_sha256, timings, started, generations, set_evaluations)
 
     def _decide(
@@ -285,6 +294,7 @@ class Engine:
         evaluations: Sequence[list[NewEvaluation]],
         keys: Sequence[str],
         timings: dict[str, float],
+        job_item: JobItemLink | None,
     ) -> list[NewGeneration]:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
@@ -305,6 +315,8 @@ class Engine:
                     timings=per_sample,
                     artifacts=artifacts,
                     evaluations=list(evals),
+                    idempotency_key=job_item.idempotency_key if job_item else None,
+                    job_run_id=job_item.run_id if job_item else None,
                 )
             )
         return generations

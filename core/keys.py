@@ -34,4 +34,33 @@ def generation_key(
         "seed": seed,
         "prompt": prompt,
     }
+    return _digest(identity)
+
+
+def idempotency_key(
+    *,
+    job: str,
+    generator: str,
+    version: str,
+    model_sha256: str | None,
+    options: dict[str, Any],
+    seed: int,
+    prompt: str | None,
+) -> str:
+    """sha256 identifying one job item's result: job, generator@version, model, options, seed, input.
+
+    Running the job again gives the same keys, which is how a re-run finds the items already done.
+    """
+    identity = {
+        "job": job,
+        "generator": f"{generator}@{version}",
+        "model_sha256": model_sha256,
+        "options": options,
+        "seed": seed,
+        "prompt": prompt,
+    }
+    return _digest(identity)
+
+
+def _digest(identity: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, generate, plugins, results
+from aigc.core.cli import demo, generate, jobs, plugins, results, scheduling
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -47,6 +47,9 @@ app.command("feedback")(results.feedback)
 app.command("export")(results.export)
 app.command("demo")(demo.demo)
 app.add_typer(results.results_app, name="results")
+app.add_typer(jobs.jobs_app, name="jobs")
+app.command("scheduler")(scheduling.scheduler)
+app.command("gc")(scheduling.gc)
 
 
 def main() -> None:
