@@ -93,7 +93,7 @@ class Store:
     def generation_ids_by_key(self, keys: Iterable[str]) -> dict[str, int]:
         """The stored samples among these idempotency keys: key → generation id."""
         with self._read() as session:
-            rows = session.execute(queries.generations_by_idempotency_key(list(keys))).tuples()
+            rows = session.execute(queries.generations_by_idempotency_key(list(keys)))
             return {key: generation_id for key, generation_id in rows if key is not None}
 
     def __enter__(self) -> Store:

@@ -94,7 +94,7 @@ def _run_samples(
             .join(GenerationRow, GenerationRow.id == JobItemRow.generation_id)
             .where(JobItemRow.run_id == run_id, GenerationRow.status.in_(statuses))
             .order_by(JobItemRow.input_index, JobItemRow.sample_index)
-        ).tuples()
+        )
         return list(rows)
 
 

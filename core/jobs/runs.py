@@ -127,7 +127,7 @@ def progress(store: Store, run_id: int) -> RunProgress:
                 sa.select(JobItemRow.status, sa.func.count())
                 .where(JobItemRow.run_id == run_id)
                 .group_by(JobItemRow.status)
-            ).tuples().all()
+            ).all()
         )
         verdicts = dict(
             session.execute(
@@ -135,7 +135,7 @@ def progress(store: Store, run_id: int) -> RunProgress:
                 .join(JobItemRow, JobItemRow.generation_id == GenerationRow.id)
                 .where(JobItemRow.run_id == run_id)
                 .group_by(GenerationRow.status)
-            ).tuples().all()
+            ).all()
         )
         return RunProgress(
             run_id=run_id,
