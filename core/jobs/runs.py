@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,25 +89,28 @@ def open_run(store: Store, job_id: int, spec: JobSpec) -> int | None:
 
 
 def add_items(store: Store, run_id: int, items: Sequence[PlannedItem]) -> None:
-    """Queue a run's items; those whose result is stored already (an earlier run) start done."""
+    """Queue a run's items, all or none; those whose result is stored already (an earlier run)
+    start done. If another worker queued them first, theirs stand."""
+    stored: dict[str, int] = {}
     for start in range(0, len(items), INSERT_CHUNK):
-        chunk = items[start : start + INSERT_CHUNK]
-        stored = store.generation_ids_by_key(item.idempotency_key for item in chunk)
-        with store.transaction() as session:
-            session.add_all(
-                JobItemRow(
-                    run_id=run_id,
-                    input_index=item.input_index,
-                    sample_index=item.sample_index,
-                    input=item.input,
-                    seed=item.seed,
-                    idempotency_key=item.idempotency_key,
-                    status="done" if item.idempotency_key in stored else "pending",
-                    attempts=0,
-                    generation_id=stored.get(item.idempotency_key),
-                )
-                for item in chunk
+        stored |= store.generation_ids_by_key(
+            item.idempotency_key for item in items[start : start + INSERT_CHUNK]
+        )
+    with contextlib.suppress(IntegrityError), store.transaction() as session:
+        session.add_all(
+            JobItemRow(
+                run_id=run_id,
+                input_index=item.input_index,
+                sample_index=item.sample_index,
+                input=item.input,
+                seed=item.seed,
+                idempotency_key=item.idempotency_key,
+                status="done" if item.idempotency_key in stored else "pending",
+                attempts=0,
+                generation_id=stored.get(item.idempotency_key),
             )
+            for item in items
+        )
 
 
 def has_items(store: Store, run_id: int) -> bool:
