@@ -82,6 +82,7 @@ class JobScheduler:
     def __init__(self, engine: Engine, specs: list[LoadedSpec], *, clock: Clock = utc_now) -> None:
         self.engine = engine
         self._specs = {loaded.spec.name: loaded for loaded in specs if loaded.spec.schedule is not None}
+        self._clock = clock
         self._executor = _FiringExecutor(clock)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -111,10 +112,11 @@ class JobScheduler:
         """When each scheduled job fires next (known once started)."""
         return {job.id: getattr(job, "next_run_time", None) for job in self._scheduler.get_jobs()}
 
-    def fire(self, name: str, fire_time: datetime) -> int | None:
-        """Run job ``name`` for the firing at ``fire_time``; the run id, or None if that firing has
-        a run already (another scheduler, or this one before a restart, took it)."""
+    def fire(self, name: str, fire_time: datetime | None = None) -> int | None:
+        """Run job ``name`` for the firing at ``fire_time`` (default: now); the run id, or None if
+        that firing has a run already (another scheduler, or this one before a restart, took it)."""
         loaded = self._specs[name]
+        fire_time = fire_time or self._clock()
         started = start_run(self.engine, loaded, fire_time.astimezone(UTC))
         if started is None:
             _log.info("job %s: the firing at %s has a run already", name, fire_time)
