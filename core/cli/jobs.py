@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,9 +26,16 @@ from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError, NotFoundError
 
 if TYPE_CHECKING:
+    from aigc.core.jobs.runner import Executor
     from aigc.core.jobs.runs import RunProgress
     from aigc.core.jobs.specfile import LoadedSpec
     from aigc.core.jobs.worker import ItemOutcome
+
+
+class ExecutorChoice(StrEnum):
+    in_process = "in-process"
+    ray = "ray"
+
 
 jobs_app = typer.Typer(help="Batch and scheduled generation jobs (YAML specs).", no_args_is_help=True)
 SpecPath = Annotated[Path, typer.Argument(help="job spec (YAML)", exists=True, dir_okay=False)]
@@ -60,6 +68,11 @@ def run(
     ctx: typer.Context,
     spec: SpecPath,
     export: Annotated[bool, typer.Option(help="export the results to the spec's outputs when done")] = True,
+    executor: Annotated[
+        ExecutorChoice, typer.Option(help="where items run: this process, or Ray Data actors (extra 'ray')")
+    ] = ExecutorChoice.in_process,
+    ray_actors: Annotated[int, typer.Option(min=1, max=1024, help="Ray: actors, each with its model")] = 1,
+    ray_gpus: Annotated[float, typer.Option(min=0, max=64, help="Ray: GPUs per actor")] = 0.0,
 ) -> None:
     """Run a job: resume its unfinished run of the same spec, or start one; items already stored
     (same idempotency key) are skipped."""
@@ -68,6 +81,7 @@ def run(
     from aigc.core.jobs.runs import progress
 
     loaded = _load(spec)
+    chosen = _executor(executor, ray_actors, ray_gpus)
     engine = state(ctx).engine
     try:
         started = start_run(engine, loaded)
@@ -86,13 +100,25 @@ def run(
                 counts[outcome.outcome] += 1
                 bar.update(task, advance=1, counts=_format_counts(counts))
 
-        final = work(engine, loaded.spec, started.run_id, on_item=advance)
+        final = work(engine, loaded.spec, started.run_id, on_item=advance, executor=chosen)
     console.print(run_table([final], title=f"run {final.run_id}"))
     if export and loaded.spec.outputs is not None and final.status == "completed":
         summary = export_run(engine.store, final.run_id, loaded.spec.outputs, loaded.base_dir)
         console.print(f"exported {summary.samples} samples and {summary.files} files: {summary.records_url}")
     if final.status != "completed":
         raise typer.Exit(1)
+
+
+def _executor(kind: ExecutorChoice, actors: int, gpus: float) -> Executor | None:
+    if kind is ExecutorChoice.in_process:
+        return None
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise fail("the ray executor needs the 'ray' extra: pip install 'aigc[ray]'", code=2) from None
+    from aigc.core.jobs.ray_executor import RayExecutor, RayOptions
+
+    return RayExecutor(RayOptions(actors=actors, gpus_per_actor=gpus))
 
 
 @jobs_app.command("status")

@@ -6,12 +6,13 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aigc.core.jobs import leases, runs
+from aigc.core.jobs.leases import ClaimedItem
 from aigc.core.jobs.planner import plan
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.specfile import LoadedSpec
@@ -58,6 +59,32 @@ def start_run(engine: Engine, loaded: LoadedSpec, fire_time: datetime | None = N
     return StartedRun(run_id, resumed)
 
 
+class Executor(Protocol):
+    """Produces claimed items somewhere: in this process, or on a pool of workers."""
+
+    def claim_size(self, spec: JobSpec) -> int:
+        """How many items to claim at a time."""
+        ...
+
+    def produce(
+        self, engine: Engine, spec: JobSpec, run_id: int, owner: str, batch: list[ClaimedItem]
+    ) -> Iterable[ItemOutcome]:
+        """Produce every item of ``batch``, yielding each outcome as it is known."""
+        ...
+
+
+class InProcessExecutor:
+    """Produces items one after another with this process's engine."""
+
+    def claim_size(self, spec: JobSpec) -> int:
+        return spec.concurrency.batch_size
+
+    def produce(
+        self, engine: Engine, spec: JobSpec, run_id: int, owner: str, batch: list[ClaimedItem]
+    ) -> Iterable[ItemOutcome]:
+        return (produce(engine, spec, run_id, owner, item) for item in batch)
+
+
 def work(
     engine: Engine,
     spec: JobSpec,
@@ -65,6 +92,7 @@ def work(
     *,
     owner: str | None = None,
     on_item: OnItem | None = None,
+    executor: Executor | None = None,
 ) -> runs.RunProgress:
     """Claim and produce items of the run until every item is settled or the run is cancelled;
     returns the run's progress.
@@ -73,17 +101,17 @@ def work(
     claimable but others hold leases, this waits: their items come back if their lease expires.
     """
     owner = owner or worker_name()
-    concurrency = spec.concurrency
-    with leases.Heartbeat(engine.store, owner, concurrency.lease_s):
+    executor = executor or InProcessExecutor()
+    lease_s = spec.concurrency.lease_s
+    with leases.Heartbeat(engine.store, owner, lease_s):
         while True:
-            batch = leases.claim(engine.store, run_id, owner, concurrency.batch_size, concurrency.lease_s)
-            for item in batch:
-                outcome = produce(engine, spec, run_id, owner, item)
+            batch = leases.claim(engine.store, run_id, owner, executor.claim_size(spec), lease_s)
+            for outcome in executor.produce(engine, spec, run_id, owner, batch) if batch else ():
                 if on_item is not None:
                     on_item(outcome)
             if not batch:
                 if not runs.unsettled_items(engine.store, run_id):
                     break
-                time.sleep(min(concurrency.lease_s / 3, MAX_POLL_S))
+                time.sleep(min(lease_s / 3, MAX_POLL_S))
     runs.finish_if_complete(engine.store, run_id)
     return runs.progress(engine.store, run_id)
