@@ -1,7 +1,8 @@
 """Running a job's items on Ray Data (the optional ``ray`` extra): ``aigc jobs run --executor ray``.
 
-The driver claims items under its lease and keeps the lease alive by heartbeat, exactly as the
-in-process runner does; Ray Data maps the claimed items over a pool of actors. Each actor is an
+The driver claims items (up to ``ITEMS_PER_PASS`` at a time) under its lease and keeps the lease
+alive by heartbeat, exactly as the in-process runner does; Ray Data maps the claimed items, in
+batches of the spec's ``batch_size``, over a pool of actors. Each actor is an
 ``ItemProducer`` holding its own engine, and so its own loaded generator (the ONNX session),
 for its whole life; it produces items with the same code as the in-process runner, writing each
 sample under its unique idempotency key. A retried Ray task therefore cannot store a sample
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from aigc.core.engine import Engine
 
 Batch = dict[str, np.ndarray[Any, Any]]
-CLAIMS_PER_ACTOR = 4  # batches per actor in flight per claim: enough to keep the pool busy
+# Items claimed per pass. One pass is one Ray Dataset whose actors load the model once, so passes
+# should be long; the driver's heartbeat keeps the whole claim leased meanwhile.
+ITEMS_PER_PASS = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class RayExecutor:
         self.options = options or RayOptions()
 
     def claim_size(self, spec: JobSpec) -> int:
-        return spec.concurrency.batch_size * self.options.actors * CLAIMS_PER_ACTOR
+        return ITEMS_PER_PASS
 
     def produce(
         self, engine: Engine, spec: JobSpec, run_id: int, owner: str, batch: list[ClaimedItem]
