@@ -13,7 +13,7 @@ from aigc.core.config import Settings
 from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
-from aigc.core.keys import canonical_json, generation_key
+from aigc.core.keys import canonical_json
 from aigc.core.plugins import PluginRegistry
 from aigc.core.policy import ScoredResult, decide
 from aigc.core.preparation import PreparedRequest, prepare
@@ -263,17 +263,7 @@ class Engine:
         job_item: JobItemLink | None = None,
     ) -> GenerationResult:
         """Stamp provenance, evaluate, decide and store the samples of a request."""
-        keys = [
-            generation_key(
-                generator=prepared.spec.name,
-                version=prepared.spec.version,
-                model_sha256=model_sha256,
-                options=prepared.options_json,
-                seed=seed,
-                prompt=prepared.request.prompt,
-            )
-            for seed in prepared.seeds
-        ]
+        keys = [prepared.sample_key(model_sha256, seed) for seed in prepared.seeds]
         samples = [
             [stamp(a, self._provenance(prepared, model_sha256, seed, key)) for a in artifacts]
             for artifacts, seed, key in zip(samples, prepared.seeds, keys, strict=True)

@@ -37,29 +37,13 @@ def generation_key(
     return _digest(identity)
 
 
-def idempotency_key(
-    *,
-    job: str,
-    generator: str,
-    version: str,
-    model_sha256: str | None,
-    options: dict[str, Any],
-    seed: int,
-    prompt: str | None,
-) -> str:
-    """sha256 identifying one job item's result: job, generator@version, model, options, seed, input.
+def idempotency_key(job: str, sample_key: str) -> str:
+    """sha256 naming one job item's result: the job, and the sample's generation key (which covers
+    generator@version, model sha256, canonical options, seed and input).
 
     Running the job again gives the same keys, which is how a re-run finds the items already done.
     """
-    identity = {
-        "job": job,
-        "generator": f"{generator}@{version}",
-        "model_sha256": model_sha256,
-        "options": options,
-        "seed": seed,
-        "prompt": prompt,
-    }
-    return _digest(identity)
+    return _digest({"job": job, "sample": sample_key})
 
 
 def _digest(identity: dict[str, Any]) -> str:

@@ -63,15 +63,7 @@ def plan(engine: Engine, loaded: LoadedSpec) -> list[PlannedItem]:
     for input_index, (row, request) in enumerate(zip(rows, prepared, strict=True)):
         for sample_index in range(spec.samples):
             seed = spec.item_seed(input_index, sample_index)
-            key = idempotency_key(
-                job=spec.name,
-                generator=request.spec.name,
-                version=request.spec.version,
-                model_sha256=model_sha256,
-                options=request.options_json,
-                seed=seed,
-                prompt=request.request.prompt,
-            )
+            key = idempotency_key(spec.name, request.sample_key(model_sha256, seed))
             items.append(PlannedItem(input_index, sample_index, row, seed, key))
     return items
 

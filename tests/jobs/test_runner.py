@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from pathlib import Path
@@ -123,12 +124,11 @@ def test_export_writes_records_and_files(job_engine: Engine, write_spec: WriteSp
     assert started is not None and loaded.spec.outputs is not None
     work(job_engine, loaded.spec, started.run_id)
     summary = export_run(job_engine.store, started.run_id, loaded.spec.outputs, loaded.base_dir)
-    records = (tmp_path / "exported" / f"run-{started.run_id}.csv").read_text().splitlines()
-    files = sorted((tmp_path / "exported" / "files").iterdir())
+    with (tmp_path / "exported" / f"run-{started.run_id}.csv").open(newline="") as handle:
+        records = list(csv.DictReader(handle))
     accepted = runs.progress(job_engine.store, started.run_id).accepted
-    assert summary.samples == summary.files == len(records) - 1 == len(files) == accepted > 0
-    assert all(f.read_bytes().startswith(b"\x89PNG") for f in files)
-    assert json.loads(records[1].split(",", 9)[-1].strip('"').replace('""', '"')) in (
-        {"label": 3},
-        {"label": 7},
-    )
+    assert summary.samples == summary.files == len(records) == accepted > 0
+    assert {r["status"] for r in records} == {"accepted"}
+    assert {json.loads(r["input"])["label"] for r in records} <= {3, 7}
+    for record in records:
+        assert (tmp_path / "exported" / record["files"]).read_bytes().startswith(b"\x89PNG")
