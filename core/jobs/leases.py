@@ -79,18 +79,14 @@ def renew(store: Store, owner: str, lease_s: float) -> int:
 
 
 def complete(store: Store, item_id: int, generation_id: int) -> None:
-    """Mark an item done with its stored sample (whoever holds it: the sample exists either way)."""
+    """Mark an item done with its stored sample (whoever holds it: the sample exists either way).
+
+    ``lease_owner`` stays, saying which worker finished the item."""
     with store.transaction() as session:
         session.execute(
             sa.update(JobItemRow)
             .where(JobItemRow.id == item_id)
-            .values(
-                status="done",
-                generation_id=generation_id,
-                lease_owner=None,
-                lease_expires_at=None,
-                error=None,
-            )
+            .values(status="done", generation_id=generation_id, lease_expires_at=None, error=None)
         )
 
 

@@ -58,4 +58,4 @@ def test_eight_workers_process_each_item_exactly_once(
     assert len(items) == 6 * 8 and {i.run_id for i in items} == {started.run_id}
     assert {(i.status, i.attempts) for i in items} == {("done", 1)}  # claimed once, never retried
     assert requests == generations == len(items)  # generated once: no work thrown away on a conflict
-    assert len({i.lease_owner for i in items}) == 1  # leases are cleared once done
+    assert len({i.lease_owner for i in items}) > 1  # the workers shared the run
