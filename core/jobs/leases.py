@@ -78,15 +78,20 @@ def renew(store: Store, owner: str, lease_s: float) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def complete(store: Store, item_id: int, generation_id: int) -> None:
-    """Mark an item done with its stored sample (whoever holds it: the sample exists either way).
-
-    ``lease_owner`` stays, saying which worker finished the item."""
+def complete(store: Store, generations: dict[int, int]) -> None:
+    """Mark items done with their stored samples (item id → generation id), whoever holds them:
+    the samples exist either way. ``lease_owner`` stays, saying which worker finished each."""
+    if not generations:
+        return
+    items: sa.Table = JobItemRow.__table__  # type: ignore[assignment]
     with store.transaction() as session:
-        session.execute(
-            sa.update(JobItemRow)
-            .where(JobItemRow.id == item_id)
-            .values(status="done", generation_id=generation_id, lease_expires_at=None, error=None)
+        session.connection().execute(
+            sa.update(items)
+            .where(items.c.id == sa.bindparam("item"))
+            .values(
+                status="done", generation_id=sa.bindparam("generation"), lease_expires_at=None, error=None
+            ),
+            [{"item": item, "generation": generation} for item, generation in generations.items()],
         )
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from aigc.core.jobs.leases import ClaimedItem
 from aigc.core.jobs.spec import JobSpec
-from aigc.core.jobs.worker import ItemOutcome, produce
+from aigc.core.jobs.worker import ItemOutcome, produce_batch
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
@@ -57,10 +57,8 @@ class ItemProducer:
         self.engine.generator(self.spec.generator)  # load the ONNX session before the first batch
 
     def __call__(self, batch: Batch) -> Batch:
-        outcomes = [
-            produce(self.engine, self.spec, self.run_id, self.owner, _item(batch, i))
-            for i in range(len(batch["id"]))
-        ]
+        items = [_item(batch, i) for i in range(len(batch["id"]))]
+        outcomes = produce_batch(self.engine, self.spec, self.run_id, self.owner, items)
         return {
             "item_id": np.array([o.item_id for o in outcomes], dtype=np.int64),
             "outcome": np.array([o.outcome for o in outcomes], dtype=object),

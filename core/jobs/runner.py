@@ -16,7 +16,7 @@ from aigc.core.jobs.leases import ClaimedItem
 from aigc.core.jobs.planner import plan
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.specfile import LoadedSpec
-from aigc.core.jobs.worker import ItemOutcome, produce
+from aigc.core.jobs.worker import ItemOutcome, produce_batch
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
@@ -82,7 +82,7 @@ class InProcessExecutor:
     def produce(
         self, engine: Engine, spec: JobSpec, run_id: int, owner: str, batch: list[ClaimedItem]
     ) -> Iterable[ItemOutcome]:
-        return (produce(engine, spec, run_id, owner, item) for item in batch)
+        return produce_batch(engine, spec, run_id, owner, batch)
 
 
 def work(

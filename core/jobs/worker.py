@@ -39,9 +39,30 @@ class ItemOutcome:
     error: str | None = None
 
 
-def produce(engine: Engine, spec: JobSpec, run_id: int, owner: str, item: ClaimedItem) -> ItemOutcome:
-    """Store the item's sample (unless it is stored already) and mark the item done."""
-    stored = _stored_sample(engine, item.idempotency_key)
+def produce_batch(
+    engine: Engine, spec: JobSpec, run_id: int, owner: str, batch: list[ClaimedItem]
+) -> list[ItemOutcome]:
+    """Store each item's sample (unless it is stored already), then mark the batch's items done.
+
+    One look-up finds the samples stored already and one transaction settles the batch: a crash
+    in between leaves stored samples whose items the next worker adopts by their keys.
+    """
+    stored = engine.store.generation_ids_by_key(item.idempotency_key for item in batch)
+    outcomes = [
+        _produce(engine, spec, run_id, owner, item, stored.get(item.idempotency_key)) for item in batch
+    ]
+    leases.complete(
+        engine.store, {o.item_id: o.generation_id for o in outcomes if o.generation_id is not None}
+    )
+    return outcomes
+
+
+def _produce(
+    engine: Engine, spec: JobSpec, run_id: int, owner: str, item: ClaimedItem, stored_id: int | None
+) -> ItemOutcome:
+    stored: tuple[int, str] | None = None
+    if stored_id is not None:
+        stored = (stored_id, engine.store.get_generation(stored_id).status)
     if stored is None:
         try:
             result = engine.generate(
@@ -59,7 +80,6 @@ def produce(engine: Engine, spec: JobSpec, run_id: int, owner: str, item: Claime
     if stored is None:
         return _give_back(engine, spec, owner, item, "the sample was neither stored nor found")
     generation_id, status = stored
-    leases.complete(engine.store, item.id, generation_id)
     return ItemOutcome(item.id, "accepted" if status == "accepted" else "rejected", generation_id)
 
 
