@@ -16,7 +16,7 @@ from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.store import Store
 
 INPUTS = 8
-SAMPLES = 10
+SAMPLES = 20
 SPEC = f"""\
 name: crash-test
 generator: image-gan
@@ -69,7 +69,7 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path, database_url: str) 
             claims = claims_so_far(store)
             runner = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
             wait_for_claims_beyond(store, claims, runner)
-            time.sleep(rng.uniform(0, 0.6))  # a random point while it generates, stores and settles
+            time.sleep(rng.uniform(0, 0.25))  # a random point while it generates, stores and settles
             runner.kill()  # SIGKILL: no cleanup, leases left held, maybe a sample half written
             runner.wait()
     finisher = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
