@@ -14,7 +14,7 @@ from aigc.core.config import Settings
 from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
-from aigc.core.keys import canonical_json, generation_key
+from aigc.core.keys import canonical_json
 from aigc.core.plugins import PluginRegistry
 from aigc.core.policy import ScoredResult, decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
@@ -32,7 +32,7 @@ from aigc.core.specs import (
     StreamingGenerator,
 )
 from aigc.core.validation import invalid
-from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
+from aigc.storage.records import JobItemLink, NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
 from aigc.storage.store import Store
 
 
@@ -181,12 +181,22 @@ class Engine:
             fields["prompt"] = prepared.request.prompt
         return fields
 
-    def generate(self, request: GenerationRequest | dict[str, Any]) -> GenerationResult:
+    def generate(
+        self, request: GenerationRequest | dict[str, Any], *, job_item: JobItemLink | None = None
+    ) -> GenerationResult:
         """Run and store one request. Invalid input raises ``InvalidRequestError`` and stores nothing
         (also when the plugin finds it, e.g. a prompt longer than the model's context); a plugin
-        failure is stored as a failed request and returned with ``status == "failed"``."""
+        failure is stored as a failed request and returned with ``status == "failed"``.
+
+        ``job_item`` ties a single-sample request to a job item: its sample is stored under the
+        item's idempotency key (``sqlalchemy.exc.IntegrityError`` if that key is stored already).
+        """
         started = time.perf_counter()
         prepared = self.prepare(request)
+        if job_item is not None and prepared.request.n != 1:
+            raise invalid("n", prepared.request.n, "a job item is one sample; use n=1")
+        if job_item is not None and prepared.request.best_of != 1:
+            raise invalid("best_of", prepared.request.best_of, "a job item is one sample; use best_of=1")
         timings = {"validate_ms": _ms(started)}
         try:
             generator = self._load_for(prepared, timings)
@@ -195,7 +205,9 @@ class Engine:
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
-        return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
+        return self._finish(
+            prepared, model_sha256_of(generator, prepared.options), samples, timings, started, job_item
+        )
 
     def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
         """Run one single-sample request of a streaming generator, yielding text deltas as they come.
@@ -263,19 +275,10 @@ class Engine:
         samples: list[list[ArtifactData]],
         timings: dict[str, float],
         started: float,
+        job_item: JobItemLink | None = None,
     ) -> GenerationResult:
         """Stamp provenance, evaluate, decide and store the samples of a request."""
-        keys = [
-            generation_key(
-                generator=prepared.spec.name,
-                version=prepared.spec.version,
-                model_sha256=model_sha256,
-                options=prepared.options_json,
-                seed=seed,
-                prompt=prepared.request.prompt,
-            )
-            for seed in prepared.seeds
-        ]
+        keys = [prepared.sample_key(model_sha256, seed) for seed in prepared.seeds]
         samples = [
             [stamp(a, self._provenance(prepared, model_sha256, seed, key)) for a in artifacts]
             for artifacts, seed, key in zip(samples, prepared.seeds, keys, strict=True)
@@ -287,7 +290,7 @@ class Engine:
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings
         samples = apply_replacements(samples, evaluations)
-        generations = self._decide(prepared, samples, evaluations, keys, timings)
+        generations = self._decide(prepared, samples, evaluations, keys, timings, job_item)
         return self._store(prepared, model_sha256, timings, started, generations, set_evaluations)
 
     def _decide(
@@ -297,6 +300,7 @@ class Engine:
         evaluations: Sequence[list[NewEvaluation]],
         keys: Sequence[str],
         timings: dict[str, float],
+        job_item: JobItemLink | None,
     ) -> list[NewGeneration]:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
@@ -323,6 +327,8 @@ class Engine:
                     timings=per_sample,
                     artifacts=artifacts,
                     evaluations=list(evals),
+                    idempotency_key=job_item.idempotency_key if job_item else None,
+                    job_run_id=job_item.run_id if job_item else None,
                 )
             )
         return generations

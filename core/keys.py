@@ -34,4 +34,17 @@ def generation_key(
         "seed": seed,
         "prompt": prompt,
     }
+    return _digest(identity)
+
+
+def idempotency_key(job: str, sample_key: str) -> str:
+    """sha256 naming one job item's result: the job, and the sample's generation key (which covers
+    generator@version, model sha256, canonical options, seed and input).
+
+    Running the job again gives the same keys, which is how a re-run finds the items already done.
+    """
+    return _digest({"job": job, "sample": sample_key})
+
+
+def _digest(identity: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aigc.core.errors import InvalidRequestError
+from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, GenerationRequest
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -39,6 +40,17 @@ class PreparedRequest:
     def seeds(self) -> list[int]:
         """One seed per sample: ``n * best_of`` of them, candidates of an output side by side."""
         return [self.seed + i for i in range(self.request.n * self.request.best_of)]
+
+    def sample_key(self, model_sha256: str | None, seed: int) -> str:
+        """The generation key of this request's sample with ``seed`` (see ``aigc.core.keys``)."""
+        return generation_key(
+            generator=self.spec.name,
+            version=self.spec.version,
+            model_sha256=model_sha256,
+            options=self.options_json,
+            seed=seed,
+            prompt=self.request.prompt,
+        )
 
 
 def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:

@@ -26,6 +26,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def evaluator_names_as_refs(value: Any) -> Any:
+    """Let a list of evaluators name them by string: ``["a"]`` means ``[{"name": "a"}]``."""
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
 class EvaluatorRef(_Strict):
     """An evaluator to run on every sample, with its options."""
 
@@ -94,12 +101,7 @@ class GenerationRequest(_Strict):
             )
         return self
 
-    @field_validator("evaluators", mode="before")
-    @classmethod
-    def _names_as_refs(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
+    _names_as_refs = field_validator("evaluators", mode="before")(evaluator_names_as_refs)
 
 
 class EvalResult(_Strict):

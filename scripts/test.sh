@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Install aigc with the training, benchmark-peer, relevance-model and development extras, then lint, type-check and run the tests.
+# Install aigc with the training, benchmark-peer, relevance-model, PostgreSQL, Ray and development extras; lint, type-check, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/env.sh train,bench,relevance,dev
+bash scripts/env.sh train,bench,relevance,dev,postgres,ray
 bin=.venv/bin
 "$bin/ruff" check .
 "$bin/ruff" format --check .

@@ -9,11 +9,13 @@ filesystems write the temporary name and move it. Reads re-hash the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import fsspec
@@ -76,6 +78,8 @@ class BlobStore:
                 _write_local_atomically(Path(path), data)
             else:
                 self._write_remote(path, data)
+        elif self._local:
+            os.utime(path)  # freshly needed again: the garbage collector spares young blobs
         return sha256, self.uri(sha256)
 
     def get(self, sha256: str) -> bytes:
@@ -96,6 +100,22 @@ class BlobStore:
                 f"{actual}: the file was modified or corrupted"
             )
         return data
+
+    def age_s(self, sha256: str) -> float | None:
+        """Seconds since the blob was last written, or None if the filesystem cannot tell."""
+        try:
+            modified = self.fs.modified(self.path(sha256))
+        except (NotImplementedError, FileNotFoundError):
+            return None
+        if not isinstance(modified, datetime):
+            return None
+        modified = modified if modified.tzinfo else modified.astimezone()
+        return (datetime.now(UTC) - modified).total_seconds()
+
+    def delete(self, sha256: str) -> None:
+        """Remove blob ``sha256`` (nothing happens if it is not stored)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self.path(sha256))
 
     def iter_hashes(self) -> Iterator[str]:
         """Every stored blob's sha256 (temporary files of unfinished writes are skipped)."""

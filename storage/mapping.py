@@ -235,6 +235,7 @@ def _generation_row(
         seed=sample.seed,
         key=sample.key,
         idempotency_key=sample.idempotency_key,
+        job_run_id=sample.job_run_id,
         status=sample.status,
         score=sample.score,
         reasons=list(sample.reasons),

@@ -272,3 +272,65 @@ class ApiKeyRow(Base):
     scope: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     revoked_at: Mapped[datetime | None]
+
+
+JOB_RUN_STATUSES = ("running", "completed", "cancelled")
+JOB_ITEM_STATUSES = ("pending", "running", "done", "failed")
+
+
+class JobRow(Base):
+    """A job spec by name, as last submitted; ``schedule`` is its cron expression, if any."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    spec: Mapped[dict[str, Any]]
+    schedule: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class JobRunRow(Base):
+    """One run of a job. A scheduled run carries its fire time, unique per job: one run per firing."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("job_id", "fire_time"),
+        sa.CheckConstraint(_in("status", JOB_RUN_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    fire_time: Mapped[datetime | None]
+    spec: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+
+
+class JobItemRow(Base):
+    """One sample a run must produce: input, seed, idempotency key, and who holds it until when."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "input_index", "sample_index"),
+        sa.CheckConstraint(_in("status", JOB_ITEM_STATUSES), name="status"),
+        sa.Index("ix_job_items_run_id_status", "run_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("job_runs.id", ondelete="CASCADE"))
+    input_index: Mapped[int]
+    sample_index: Mapped[int]
+    input: Mapped[dict[str, Any]]
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(128))
+    lease_expires_at: Mapped[datetime | None]
+    generation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("generations.id", ondelete="SET NULL"), index=True
+    )
+    error: Mapped[str | None] = mapped_column(sa.Text)

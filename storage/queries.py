@@ -150,3 +150,15 @@ def model_row_for_update(name: str, version: str, file: str, sha256: str) -> sa.
         )
         .with_for_update()
     )
+
+
+def generations_by_idempotency_key(keys: list[str]) -> sa.Select[str | None, int]:
+    """(idempotency key, generation id) of the stored samples among ``keys``."""
+    return sa.select(GenerationRow.idempotency_key, GenerationRow.id).where(
+        GenerationRow.idempotency_key.in_(keys)
+    )
+
+
+def blob_hashes() -> sa.Select[str]:
+    """The sha256 of every artifact kept in the blob store (not inline text)."""
+    return sa.select(ArtifactRow.sha256).where(ArtifactRow.uri.is_not(None)).distinct()

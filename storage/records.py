@@ -44,6 +44,15 @@ class NewGeneration:
     artifacts: list[ArtifactData]
     evaluations: list[NewEvaluation]
     idempotency_key: str | None = None
+    job_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class JobItemLink:
+    """The job item a single-sample request produces: its run and idempotency key."""
+
+    run_id: int
+    idempotency_key: str
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ transaction, so a failure leaves no partial request behind, at most blobs no row
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -82,6 +83,19 @@ class Store:
         Use it as a context manager: ``with store.session() as session: ...``.
         """
         return self._read()
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite) for tables kept by other modules (jobs).
+
+        Use it as ``with store.transaction() as session: ...``; it commits on leaving the block.
+        """
+        return self._write.begin()
+
+    def generation_ids_by_key(self, keys: Iterable[str]) -> dict[str, int]:
+        """The stored samples among these idempotency keys: key → generation id."""
+        with self._read() as session:
+            rows = session.execute(queries.generations_by_idempotency_key(list(keys)))
+            return {key: generation_id for key, generation_id in rows if key is not None}
 
     def __enter__(self) -> Store:
         return self
@@ -234,6 +248,26 @@ class Store:
         """Every model file recorded, by name, version and file."""
         with self._read() as session:
             return [model_from_row(row) for row in session.scalars(queries.models_by_name())]
+
+    def collect_orphan_blobs(self, min_age_s: float, *, dry_run: bool = False) -> list[str]:
+        """Delete the blobs no artifact refers to that were last written ``min_age_s`` or more ago.
+
+        A crash between writing a request's blobs and committing its rows leaves such blobs. The
+        age limit spares blobs whose request is being committed right now; rewriting an existing
+        blob refreshes its age (local stores), so bytes needed again are not collected. Returns
+        the hashes deleted (or, with ``dry_run``, that would be).
+        """
+        with self._read() as session:
+            referenced = set(session.scalars(queries.blob_hashes()))
+        collected = []
+        for sha256 in self.blobs.iter_hashes():
+            age = self.blobs.age_s(sha256)
+            if sha256 in referenced or age is None or age < min_age_s:
+                continue
+            if not dry_run:
+                self.blobs.delete(sha256)
+            collected.append(sha256)
+        return collected
 
     def export_records(
         self, *, status: str | None = None, generator: str | None = None

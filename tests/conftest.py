@@ -11,6 +11,17 @@ from aigc.core.config import Settings
 from aigc.core.engine import Engine
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
+from aigc.storage.database import sqlite_database_url
+from tests.postgres import fresh_postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend: a SQLite file in the data folder, a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield sqlite_database_url(tmp_path / "aigc-data" / "aigc.db")
+    else:
+        yield from fresh_postgres_database()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from aigc.core.cli import demo, doctor, generate, keys, models, plugin, plugins, results, serve
+from aigc.core.cli import (
+    demo,
+    doctor,
+    generate,
+    jobs,
+    keys,
+    models,
+    plugin,
+    plugins,
+    results,
+    scheduling,
+    serve,
+)
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
 
@@ -51,6 +63,9 @@ app.add_typer(results.results_app, name="results")
 app.add_typer(plugin.plugin_app, name="plugin")
 app.command("serve")(serve.serve)
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(jobs.jobs_app, name="jobs")
+app.command("scheduler")(scheduling.scheduler)
+app.command("gc")(scheduling.gc)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""A fresh store (SQLite file and blob folder under tmp_path) per test."""
+"""A fresh store per test and backend (SQLite file or PostgreSQL database, blobs under tmp_path)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,6 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    with Store.open(data_dir) as store:
+def store(data_dir: Path, database_url: str) -> Iterator[Store]:
+    with Store(database_url, str(data_dir / "blobs")) as store:
         yield store

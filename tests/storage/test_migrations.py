@@ -21,12 +21,18 @@ def schema_differences(engine: sa.Engine) -> list[object]:
         return list(compare_metadata(context, Base.metadata))
 
 
+def test_a_new_sqlite_database_gets_its_folder(tmp_path: Path) -> None:
+    engine = open_database(sqlite_database_url(tmp_path / "new" / "aigc.db"))
+    engine.dispose()
+    assert (tmp_path / "new" / "aigc.db").is_file()
+
+
 def table_names(engine: sa.Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names())
 
 
-def test_opening_an_empty_database_migrates_it_to_head(tmp_path: Path) -> None:
-    engine = open_database(sqlite_database_url(tmp_path / "new" / "aigc.db"))
+def test_opening_an_empty_database_migrates_it_to_head(database_url: str) -> None:
+    engine = open_database(database_url)
     try:
         assert current_revisions(engine) == head_revisions()
         assert table_names(engine) == set(Base.metadata.tables) | {"alembic_version"}
@@ -34,16 +40,16 @@ def test_opening_an_empty_database_migrates_it_to_head(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
-    engine = open_database(sqlite_database_url(tmp_path / "aigc.db"))
+def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    engine = open_database(database_url)
     try:
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
 
 
-def test_downgrade_to_base_and_upgrade_again(tmp_path: Path) -> None:
-    engine = create_database_engine(sqlite_database_url(tmp_path / "aigc.db"), foreign_keys=False)
+def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
+    engine = create_database_engine(database_url, foreign_keys=False)
     try:
         upgrade_to_head(engine)
         downgrade_to(engine, "base")
@@ -56,8 +62,8 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_reopening_a_migrated_database_keeps_its_rows(tmp_path: Path) -> None:
-    url = sqlite_database_url(tmp_path / "aigc.db")
+def test_reopening_a_migrated_database_keeps_its_rows(database_url: str) -> None:
+    url = database_url
     engine = open_database(url)
     with engine.begin() as connection:
         connection.execute(

@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from aigc.storage.database import SQLITE_BUSY_TIMEOUT_MS, read_only
+from aigc.storage.database import SQLITE_BUSY_TIMEOUT_MS, read_only, sqlite_database_url
 from aigc.storage.store import Store
 from tests.storage.factories import new_request
+
+
+@pytest.fixture
+def database_url(data_dir: Path) -> str:
+    """These checks are about SQLite: no PostgreSQL variant."""
+    return sqlite_database_url(data_dir / "aigc.db")
 
 
 def pragma(store: Store, name: str) -> object:

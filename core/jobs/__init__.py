@@ -1,0 +1,1 @@
+"""Batch and scheduled generation jobs: specs, planning, leased items, runners, exports, schedules."""
