@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from aigc.core.cli.options import parse_json_or_file, parse_pairs
+from aigc.core.cli.options import evaluator_refs, parse_json_or_file, parse_pairs
 from aigc.core.cli.render import generations_table, result_summary
 from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError
@@ -32,6 +32,14 @@ def generate(
     evaluate: Annotated[
         list[str] | None, typer.Option("--evaluate", "-e", help="evaluator to run (repeatable)")
     ] = None,
+    evaluator_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evaluator-option",
+            "-E",
+            help="evaluator option evaluator.key=value (JSON values; runs that evaluator too)",
+        ),
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="acceptance policy as JSON or @file.json")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the stored result as JSON")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="print text as it is generated (n=1)")] = False,
@@ -46,7 +54,7 @@ def generate(
         "n": n,
         "best_of": best_of,
         "seed": seed,
-        "evaluators": evaluate or [],
+        "evaluators": evaluator_refs(evaluate, evaluator_option),
         "policy": parse_json_or_file(policy, "--policy"),
     }
     try:

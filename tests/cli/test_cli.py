@@ -72,6 +72,20 @@ def test_results_request_shows_the_set_level_evaluations(aigc: Aigc) -> None:
     assert "set image-fid/fid over 24" in text and "real-vs-real" in text
 
 
+def test_evaluator_options_from_the_command_line(aigc: Aigc) -> None:
+    stored = aigc.json(
+        "generate", "image-gan", "-n", "24", "--seed", "4", "-e", "image-fid",
+        "-E", "image-fid.max_fid=0.001", "-E", "image-kid.subset_size=10", "--json",
+    )  # fmt: skip
+    by_evaluator = {e["evaluator"]: e for e in stored["set_evaluations"]}
+    assert list(by_evaluator) == ["image-fid", "image-kid"]  # -E runs the evaluator it names
+    assert by_evaluator["image-fid"]["passed"] is False
+    assert by_evaluator["image-kid"]["details"]["subset_size"] == 10
+    done = aigc.run("generate", "image-gan", "-E", "image-kid.subset_size=1", expect=2)
+    assert "evaluators[1].options.subset_size" in done.stderr or "options.subset_size" in done.stderr
+    assert "-E/--evaluator-option" in aigc.run("generate", "image-gan", "-E", "image-kid=3", expect=2).stderr
+
+
 def test_missing_result_is_a_clear_error(aigc: Aigc) -> None:
     done = aigc.run("results", "show", "999999", expect=1)
     assert "999999" in done.stderr
