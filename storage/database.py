@@ -14,6 +14,8 @@ needs Python 3.12.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,21 @@ def _create_sqlite_folder(url: URL) -> None:
     Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    # Switching a fresh file to WAL needs a moment of exclusive access; with another process
+    # opening the same fresh file at that moment it has failed with "database is locked" before
+    # the busy timeout ran out (seen under heavy load): retry for as long as that timeout allows.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -82,7 +99,7 @@ def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode except on power loss
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         finally:
