@@ -15,6 +15,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from aigc.core.specs import ArtifactData
+
 MAX_SCALE = 64
 MAX_INPUT_PIXELS = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -49,6 +51,17 @@ def encode_png(image: np.ndarray, scale: int = 1) -> bytes:
     # Fixed settings and no metadata: the bytes depend on the pixels only.
     Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def png_artifact(image: np.ndarray, scale: int, metadata: dict[str, object]) -> ArtifactData:
+    """An ``image/png`` artifact of a grayscale image enlarged ``scale`` times (see
+    :func:`encode_png`); its metadata is ``metadata`` plus the PNG's ``width`` and ``height``."""
+    height, width = image.shape[0] * scale, image.shape[1] * scale
+    return ArtifactData(
+        "image/png",
+        data=encode_png(image, scale=scale),
+        metadata={**metadata, "width": width, "height": height},
+    )
 
 
 def decode_png(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarray:

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import encode_png
+from aigc.core.images import png_artifact
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.image_diffusion.options import NUM_LABELS, DiffusionOptions
 from aigc.plugins.image_diffusion.schedule import cosine_alpha_bar, ddim_step, ddim_timesteps
 
-MEDIA_TYPE = "image/png"
 NULL_LABEL = NUM_LABELS
 IMAGE_SHAPE = (1, 8, 8)
 
@@ -83,10 +82,7 @@ class ImageDiffusionGenerator:
             return []
         x, labels = self.initial_noise(options, seeds)
         images = self.sample(x, labels, options.steps, options.guidance_scale)
-        results = []
-        for image, label in zip(images, labels, strict=True):
-            png = encode_png(image, scale=options.scale)
-            height, width = image.shape[0] * options.scale, image.shape[1] * options.scale
-            metadata = {"label": int(label), "width": width, "height": height}
-            results.append([ArtifactData(MEDIA_TYPE, data=png, metadata=metadata)])
-        return results
+        return [
+            [png_artifact(image, options.scale, {"label": int(label)})]
+            for image, label in zip(images, labels, strict=True)
+        ]

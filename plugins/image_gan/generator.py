@@ -13,12 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import encode_png
+from aigc.core.images import png_artifact
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.image_gan.options import NUM_LABELS, GanOptions
-
-MEDIA_TYPE = "image/png"
 
 
 def truncated_normal(rng: np.random.Generator, size: int, truncation: float) -> np.ndarray:
@@ -63,10 +61,7 @@ class ImageGanGenerator:
             return []
         z, labels = self.latents(options, seeds)
         images = self.render(z, labels)
-        results = []
-        for image, label in zip(images, labels, strict=True):
-            png = encode_png(image, scale=options.scale)
-            height, width = image.shape[0] * options.scale, image.shape[1] * options.scale
-            metadata = {"label": int(label), "width": width, "height": height}
-            results.append([ArtifactData(MEDIA_TYPE, data=png, metadata=metadata)])
-        return results
+        return [
+            [png_artifact(image, options.scale, {"label": int(label)})]
+            for image, label in zip(images, labels, strict=True)
+        ]

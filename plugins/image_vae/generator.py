@@ -17,12 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import decode_png, encode_png, png_from_base64
+from aigc.core.images import decode_png, png_artifact, png_from_base64
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.image_vae.options import NUM_LABELS, VaeOptions
 
-MEDIA_TYPE = "image/png"
 IMAGE_SIZE = 8
 
 
@@ -110,11 +109,9 @@ class ImageVaeGenerator:
         for sample_images, label in zip(images, labels, strict=True):
             artifacts = []
             for position, image in enumerate(sample_images):
-                height, width = image.shape[0] * options.scale, image.shape[1] * options.scale
-                metadata: dict[str, object] = {"label": int(label), "width": width, "height": height}
+                metadata: dict[str, object] = {"label": int(label)}
                 if options.mode == "interpolate":
                     metadata.update(position=position, fraction=round(position / (points - 1), 6))
-                png = encode_png(image, scale=options.scale)
-                artifacts.append(ArtifactData(MEDIA_TYPE, data=png, metadata=metadata))
+                artifacts.append(png_artifact(image, options.scale, metadata))
             results.append(artifacts)
         return results
