@@ -1,8 +1,9 @@
-"""Checks every image generator plugin's tests share: its registered spec, classifier recognition
-and a torch-free serving import."""
+"""Checks every image generator plugin's tests share: its registered spec, its PNG outputs, seed
+determinism, classifier recognition and a torch-free serving import."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
@@ -23,6 +25,36 @@ def registered_generator(plugin: ModuleType) -> GeneratorSpec:
     plugin.aigc_register_generators(register=specs.append)
     (spec,) = specs
     return spec
+
+
+# ``generate(generator, seeds, **options)``: the first PNG of each seed's sample, as bytes.
+GeneratePngs = Callable[..., list[bytes]]
+
+
+def check_one_labelled_png_per_input(generator: Any, options: Any) -> None:
+    """Three inputs give three 64x64 grayscale PNGs whose metadata names ``options.label``."""
+    outputs = generator.generate([GeneratorInput()] * 3, options, [1, 2, 3])
+    assert len(outputs) == 3
+    for (artifact,) in outputs:
+        assert artifact.media_type == "image/png"
+        assert dict(artifact.metadata) == {"label": options.label, "width": 64, "height": 64}
+        with Image.open(io.BytesIO(artifact.data)) as image:
+            assert (image.format, image.mode, image.size) == ("PNG", "L", (64, 64))
+
+
+def check_same_seed_gives_identical_pngs(spec: GeneratorSpec, generate: GeneratePngs, **options: Any) -> None:
+    """Two generators from two runtimes give byte-identical PNGs for the same seeds and options."""
+    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], **options)
+    # A second runtime builds a fresh session: nothing cached carries the result over.
+    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], **options)
+    assert first == second
+    assert first[0] != first[1]
+
+
+def check_batch_equals_one_by_one(generator: Any, generate: GeneratePngs, seeds: list[int]) -> None:
+    """A batch of ``seeds`` gives exactly the PNGs of the same seeds generated one at a time."""
+    batched = generate(generator, seeds)
+    assert batched == [generate(generator, [seed])[0] for seed in seeds]
 
 
 def classifier_accuracy(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
@@ -19,7 +16,14 @@ from aigc.plugins.image_diffusion.schedule import (
     ddim_step,
     ddim_timesteps,
 )
-from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
+from tests.plugins.image_plugin_checks import (
+    check_batch_equals_one_by_one,
+    check_one_labelled_png_per_input,
+    check_same_seed_gives_identical_pngs,
+    classifier_accuracy,
+    imports_torch,
+    registered_generator,
+)
 
 # Chance is 0.1; the committed model's measured rates are in its manifest (training.class_match).
 MIN_RECOGNITION = 0.8
@@ -107,27 +111,15 @@ def test_ddim_step_with_the_true_noise_recovers_the_clean_image() -> None:
 
 
 def test_one_png_per_input_with_label_and_size_metadata(generator) -> None:
-    outputs = generator.generate([GeneratorInput()] * 3, DiffusionOptions(label=4, steps=5), [1, 2, 3])
-    assert len(outputs) == 3
-    for (artifact,) in outputs:
-        assert artifact.media_type == "image/png"
-        assert dict(artifact.metadata) == {"label": 4, "width": 64, "height": 64}
-        with Image.open(io.BytesIO(artifact.data)) as image:
-            assert (image.format, image.mode, image.size) == ("PNG", "L", (64, 64))
+    check_one_labelled_png_per_input(generator, DiffusionOptions(label=4, steps=5))
 
 
 def test_same_seed_and_options_give_byte_identical_pngs(spec: GeneratorSpec) -> None:
-    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, guidance_scale=2.0)
-    # A second runtime builds a fresh session: nothing cached carries the result over.
-    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, guidance_scale=2.0)
-    assert first == second
-    assert first[0] != first[1]
+    check_same_seed_gives_identical_pngs(spec, generate, label=3, guidance_scale=2.0)
 
 
 def test_a_batch_equals_the_same_samples_one_by_one(generator) -> None:
-    seeds = list(range(100, 132))
-    batched = generate(generator, seeds)
-    assert batched == [generate(generator, [seed])[0] for seed in seeds]
+    check_batch_equals_one_by_one(generator, generate, list(range(100, 132)))
 
 
 def test_guidance_runs_both_halves_in_one_session_call_per_step(generator, monkeypatch) -> None:

@@ -13,7 +13,14 @@ from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import GeneratorInput, GeneratorSpec
 from aigc.plugins import image_gan
 from aigc.plugins.image_gan.options import GanOptions
-from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
+from tests.plugins.image_plugin_checks import (
+    check_batch_equals_one_by_one,
+    check_one_labelled_png_per_input,
+    check_same_seed_gives_identical_pngs,
+    classifier_accuracy,
+    imports_torch,
+    registered_generator,
+)
 
 # Measured on the committed model at the default truncation (2.0): 200/200 of this test's
 # digits and 99.8% of 3,000 in the manifest. With p = 0.998, 10 or more failures out of 200
@@ -72,27 +79,15 @@ def test_onnx_matches_the_torch_checkpoint_at_batch_1_16_64(
 
 
 def test_one_png_per_input_with_label_and_size_metadata(generator) -> None:
-    outputs = generator.generate([GeneratorInput()] * 3, GanOptions(label=4), [1, 2, 3])
-    assert len(outputs) == 3
-    for (artifact,) in outputs:
-        assert artifact.media_type == "image/png"
-        assert dict(artifact.metadata) == {"label": 4, "width": 64, "height": 64}
-        with Image.open(io.BytesIO(artifact.data)) as image:
-            assert (image.format, image.mode, image.size) == ("PNG", "L", (64, 64))
+    check_one_labelled_png_per_input(generator, GanOptions(label=4))
 
 
 def test_same_seed_and_options_give_byte_identical_pngs(spec: GeneratorSpec) -> None:
-    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, truncation=1.5)
-    # A second runtime builds a fresh session: nothing cached carries the result over.
-    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, truncation=1.5)
-    assert first == second
-    assert first[0] != first[1]
+    check_same_seed_gives_identical_pngs(spec, generate, label=3, truncation=1.5)
 
 
 def test_a_batch_equals_the_same_samples_one_by_one(generator) -> None:
-    seeds = list(range(100, 164))
-    batched = generate(generator, seeds)
-    assert batched == [generate(generator, [seed])[0] for seed in seeds]
+    check_batch_equals_one_by_one(generator, generate, list(range(100, 164)))
 
 
 def test_batch_position_does_not_change_a_sample(generator) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import pytest
-from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.images import decode_png, encode_png
@@ -17,7 +15,14 @@ from aigc.plugins import image_vae
 from aigc.plugins.image_metrics.reference import load_reference
 from aigc.plugins.image_vae.generator import slerp
 from aigc.plugins.image_vae.options import VaeOptions
-from tests.plugins.image_plugin_checks import classifier_accuracy, imports_torch, registered_generator
+from tests.plugins.image_plugin_checks import (
+    check_batch_equals_one_by_one,
+    check_one_labelled_png_per_input,
+    check_same_seed_gives_identical_pngs,
+    classifier_accuracy,
+    imports_torch,
+    registered_generator,
+)
 
 # Chance is 0.1; the committed model's measured rate is in its manifest (training.class_match).
 MIN_RECOGNITION = 0.9
@@ -94,27 +99,15 @@ def test_encoder_onnx_matches_the_torch_checkpoint_at_batch_1_16_64(
 
 
 def test_one_png_per_input_with_label_and_size_metadata(generator) -> None:
-    outputs = generator.generate([GeneratorInput()] * 3, VaeOptions(label=4), [1, 2, 3])
-    assert len(outputs) == 3
-    for (artifact,) in outputs:
-        assert artifact.media_type == "image/png"
-        assert dict(artifact.metadata) == {"label": 4, "width": 64, "height": 64}
-        with Image.open(io.BytesIO(artifact.data)) as image:
-            assert (image.format, image.mode, image.size) == ("PNG", "L", (64, 64))
+    check_one_labelled_png_per_input(generator, VaeOptions(label=4))
 
 
 def test_same_seed_and_options_give_byte_identical_pngs(spec: GeneratorSpec) -> None:
-    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, temperature=1.2)
-    # A second runtime builds a fresh session: nothing cached carries the result over.
-    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], label=3, temperature=1.2)
-    assert first == second
-    assert first[0] != first[1]
+    check_same_seed_gives_identical_pngs(spec, generate, label=3, temperature=1.2)
 
 
 def test_a_batch_equals_the_same_samples_one_by_one(generator) -> None:
-    seeds = list(range(100, 164))
-    batched = generate(generator, seeds)
-    assert batched == [generate(generator, [seed])[0] for seed in seeds]
+    check_batch_equals_one_by_one(generator, generate, list(range(100, 164)))
 
 
 def test_an_interpolation_batch_equals_its_paths_one_by_one(generator) -> None:
