@@ -27,6 +27,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from timing import calls_per_repetition
+
 CONTENDERS = ("torch eager", "aigc session", "aigc images", "aigc PNGs")
 WARMUP_CALLS = 20
 ROUNDS = 30
@@ -34,20 +36,6 @@ MIN_REPETITION_SECONDS = 0.05
 # ORT's shared thread pool keeps spinning for ~50 ms after a run (the runtime's allow_spinning=0
 # does not reach the global pool); the pause keeps that off the next contender's cores.
 PAUSE_SECONDS = 0.1
-
-
-def calls_per_repetition(call: Callable[[], object]) -> int:
-    """Warm up, then find how many calls take at least ``MIN_REPETITION_SECONDS``."""
-    for _ in range(WARMUP_CALLS):
-        call()
-    calls = 1
-    while True:
-        started = time.perf_counter()
-        for _ in range(calls):
-            call()
-        if time.perf_counter() - started >= MIN_REPETITION_SECONDS:
-            return calls
-        calls *= 2
 
 
 def images_per_second(call: Callable[[], object], calls: int, batch: int) -> float:
@@ -102,7 +90,7 @@ def worker(contender: str, threads: int, batches: list[int]) -> None:
     calls = {}
     for batch in batches:
         call = torch_calls(threads, batch) if contender == "torch eager" else aigc_calls(contender, batch)
-        calls[batch] = (call, calls_per_repetition(call))
+        calls[batch] = (call, calls_per_repetition(call, MIN_REPETITION_SECONDS, WARMUP_CALLS))
     print("ready", flush=True)
     for line in sys.stdin:
         call, count = calls[int(line)]

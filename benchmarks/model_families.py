@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import calls_per_repetition
 
 REPETITIONS = 7
 MIN_REPETITION_SECONDS = 0.2
@@ -40,15 +41,7 @@ class Family:
 
 def time_per_image(call: Callable[[], object], batch: int) -> float:
     """Images per second: median of ``REPETITIONS`` repetitions of at least ``MIN_REPETITION_SECONDS``."""
-    call()
-    calls = 1
-    while True:
-        started = time.perf_counter()
-        for _ in range(calls):
-            call()
-        if time.perf_counter() - started >= MIN_REPETITION_SECONDS:
-            break
-        calls *= 2
+    calls = calls_per_repetition(call, MIN_REPETITION_SECONDS, warmup_calls=1)
     rates = []
     for _ in range(REPETITIONS):
         started = time.perf_counter()
