@@ -25,6 +25,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture(scope="session")
+def installed_models_home() -> Path:
+    """A data folder with SmolLM2 installed in both variants (``aigc models install``), kept across
+    runs under build/ (installing is idempotent); tests that need it skip when it cannot be had."""
+    from aigc.core.errors import AigcError
+    from aigc.core.model_install import installables
+
+    home = Path(__file__).parents[1] / "build" / "test-models"
+    try:
+        installables()["smollm2"].install(home, ["quantized", "fp32"])
+    except (AigcError, ImportError) as error:
+        pytest.skip(f"SmolLM2 could not be installed: {error}")
+    return home
+
+
+@pytest.fixture
+def smollm2_home(installed_models_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` pointing at the installed SmolLM2 (the plugin finds its model there)."""
+    monkeypatch.setenv("AIGC_HOME", str(installed_models_home))
+    return installed_models_home
+
+
+@pytest.fixture(scope="session")
 def runtime() -> ModelRuntime:
     """One runtime per test session: sessions are cached across tests, as in a server."""
     return ModelRuntime()

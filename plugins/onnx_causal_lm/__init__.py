@@ -57,10 +57,12 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
             factory=build_generator,
             media_types=("text/plain",),
             prompt="required",
+            chat=True,
             max_batch_size=32,
             description=(
-                "Continues a prompt with a language model you registered by path (`aigc models add`): "
-                "an optimum `text-generation-with-past` export or an onnxruntime-genai build; options: "
+                "Continues a prompt, or answers messages with the model's chat template, with a language "
+                "model you registered (`aigc models add`): an optimum `text-generation-with-past` export, "
+                "an onnxruntime-genai build or a Llama GGUF file; options: "
                 "model, max_new_tokens, temperature, top_k, top_p, repetition_penalty, stop"
             ),
             examples=_examples(),

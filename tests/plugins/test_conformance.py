@@ -2,7 +2,8 @@
 
 Parametrised over the registered plugins, so a plugin added later, or a third-party package
 installed into the test environment (docs/examples/aigc-markov in CI), is covered automatically.
-``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file.
+``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file;
+``smollm2`` on the model installed by the ``installed_models_home`` fixture.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=_ids)
 @pytest.mark.parametrize("name", sorted(_INSTALLED.generators))
-def test_generator_conforms(name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine) -> None:
-    check(GeneratorHarness(aigc_engine, name))
+def test_generator_conforms(
+    name: str, check: Callable[[GeneratorHarness], Any], request: pytest.FixtureRequest
+) -> None:
+    if name == "smollm2":
+        request.getfixturevalue("smollm2_home")  # the installed model, before the engine is built
+    check(GeneratorHarness(request.getfixturevalue("aigc_engine"), name))
 
 
 @pytest.mark.parametrize("check", EVALUATOR_CHECKS, ids=_ids)
