@@ -8,7 +8,7 @@
 - Q4_1: ``w = d * q + m``: scale ``d`` with zero point 0, plus the block minimum ``m`` as a second,
   32x smaller product: ``A @ W.T = MatMulNBits(A) + blocksum(A) @ m.T``, where ``blocksum`` adds
   each block's 32 inputs. (A float zero point ``-m / d`` is also exact but sends ONNX Runtime down
-  a path about 100x slower.)
+  a path more than 10x slower.)
 - Q8_0: ``w = d * q`` with signed ``q``: stored as ``q + 128`` with the default 8-bit zero point 128.
 
 GGML packs a 4-bit block as 16 bytes whose low nibbles are elements 0-15 and high nibbles 16-31;

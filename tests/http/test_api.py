@@ -186,6 +186,21 @@ def test_text_streams_as_server_sent_events(client: httpx.Client) -> None:
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "generator"
 
 
+@pytest.mark.usefixtures("smollm2_home")
+def test_a_chat_generator_answers_messages_and_stores_them(client: httpx.Client) -> None:
+    messages = [
+        {"role": "system", "content": "Answer in one short sentence."},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]
+    body = {"generator": "smollm2", "messages": messages, "options": {"temperature": 0, "max_new_tokens": 24}}
+    response = client.post("/v1/generations", json=body)
+    assert response.status_code == 200, response.text
+    (generation,) = response.json()["generations"]
+    assert generation["messages"] == messages and "Paris" in generation["artifacts"][0]["text"]
+    both = client.post("/v1/generations", json={**body, "prompt": "hello"})
+    assert both.status_code == 422 and "not both" in both.text
+
+
 def test_health_and_metrics_need_no_key(client: httpx.Client, server: LiveServer) -> None:
     client.post("/v1/generations", json=GAN)
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
