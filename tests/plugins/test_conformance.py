@@ -2,7 +2,8 @@
 
 Parametrised over the registered plugins, so a plugin added later, or a third-party package
 installed into the test environment (docs/examples/aigc-markov in CI), is covered automatically.
-``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file.
+``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file;
+``speech-piper`` on the joe-us voice installed into the test cache (skipped if it cannot be).
 """
 
 from __future__ import annotations
@@ -37,9 +38,17 @@ def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIGC_MODELS", str(models_file))
 
 
+# Generators whose model is installed rather than shipped: the fixture that provides it.
+MODEL_FIXTURES = {"speech-piper": "voice_home"}
+
+
 @pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=_ids)
 @pytest.mark.parametrize("name", sorted(_INSTALLED.generators))
-def test_generator_conforms(name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine) -> None:
+def test_generator_conforms(
+    name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    if name in MODEL_FIXTURES:
+        request.getfixturevalue(MODEL_FIXTURES[name])
     check(GeneratorHarness(aigc_engine, name))
 
 
