@@ -133,19 +133,23 @@ def encode(pcm: np.ndarray, rate: int, fmt: str) -> tuple[bytes, int]:
 
 def decode(data: bytes, media_type: str, rate: int | None = None) -> tuple[np.ndarray, int]:
     """``(float64 mono samples in [-1, 1], sample rate)`` of an audio file; raw ``audio/L16`` needs
-    ``rate``. WAV needs only the standard library; other formats need soundfile."""
+    ``rate``. 16-bit WAV needs only the standard library; other formats need soundfile. Bytes that
+    do not decode raise ``ValueError`` (WAV) or soundfile's ``RuntimeError``."""
     kind = media_type.split(";")[0].strip().lower()
     if kind == "audio/l16":
         if rate is None:
             raise ValueError("raw PCM (audio/L16) needs its sample rate")
         return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
     if kind in ("audio/wav", "audio/x-wav"):
-        with wave.open(io.BytesIO(data)) as source:
-            if source.getsampwidth() == 2:
-                frames = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
-                channels = source.getnchannels()
-                samples = frames.reshape(-1, channels).mean(axis=1) / 32768.0
-                return samples.astype(np.float64), source.getframerate()
+        try:
+            with wave.open(io.BytesIO(data)) as source:
+                if source.getsampwidth() == 2:
+                    frames = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
+                    channels = source.getnchannels()
+                    samples = frames.reshape(-1, channels).mean(axis=1) / 32768.0
+                    return samples.astype(np.float64), source.getframerate()
+        except (wave.Error, EOFError) as error:
+            raise ValueError(f"not a readable WAV file: {error}") from error
     soundfile = _soundfile()
     samples, file_rate = soundfile.read(io.BytesIO(data), dtype="float64", always_2d=True)
     return samples.mean(axis=1), int(file_rate)
