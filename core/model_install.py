@@ -166,7 +166,11 @@ def install(name: str, data_dir: Path) -> Path:
         ).write(staging)
         if folder.exists():
             shutil.rmtree(folder)  # an older or damaged install
-        staging.rename(folder)
+        try:
+            staging.rename(folder)
+        except OSError:
+            if not is_installed(data_dir, name):  # not a concurrent install that finished first
+                raise
     return folder
 
 

@@ -83,7 +83,7 @@ def _clauses(text: str) -> list[tuple[str, str, bool]]:
     (lock held). espeak-ng reads one character ahead: the pointer it leaves is one character
     past the start of the next clause, so that character is dropped from the consumed text."""
     library = _load()
-    encoded = text.encode("utf-8")
+    encoded = text.replace("\0", " ").encode("utf-8")  # espeak-ng would stop at a NUL
     buffer = ctypes.create_string_buffer(encoded)
     start = ctypes.addressof(buffer)
     pointer = ctypes.c_void_p(start)

@@ -98,8 +98,6 @@ class PiperVoice:
             float(inference.get("length_scale", 1.0)),
             float(inference.get("noise_w", 0.8)),
         )
-        if int(config.get("num_speakers", 1)) > 1:
-            raise ValueError("multi-speaker Piper voices are not supported yet")
 
     @property
     def sha256(self) -> str:
@@ -176,5 +174,7 @@ def load_voice(runtime: ModelRuntime, files: VoiceFiles) -> PiperVoice:
     config_name = files.onnx + ".json"
     verify_file(files.folder, config_name, files.manifest)
     config = json.loads((files.folder / config_name).read_text(encoding="utf-8"))
+    if int(config.get("num_speakers", 1)) > 1:
+        raise invalid("options.voice", files.onnx, "multi-speaker Piper voices are not supported yet")
     session = runtime.session(files.folder, files.onnx, files.manifest, transform=seedable_voice)
     return PiperVoice(session, config)

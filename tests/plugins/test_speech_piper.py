@@ -189,3 +189,17 @@ def test_text_beyond_the_limit_is_refused_naming_prompt(voice_home: Path, engine
     with pytest.raises(InvalidRequestError) as caught:
         engine.generate({"generator": "speech-piper", "prompt": "word " * 1001})
     assert caught.value.errors[0]["field"] == "prompt"
+
+
+def test_a_multi_speaker_voice_is_refused_naming_voice(tmp_path: Path, runtime: ModelRuntime) -> None:
+    (tmp_path / "many.onnx").write_bytes(b"not loaded: refused before")
+    (tmp_path / "many.onnx.json").write_text(json.dumps({"num_speakers": 4, "audio": {"sample_rate": 22050}}))
+    models_file = tmp_path / "models.json"
+    register_model(models_file, tmp_path / "many.onnx", "many")
+    files = find_voice(Settings(data_dir=tmp_path, models_file=models_file), "many")
+    with pytest.raises(InvalidRequestError, match="multi-speaker"):
+        load_voice(runtime, files)
+
+
+def test_text_with_a_nul_is_spoken_to_the_end(voice: PiperVoice) -> None:
+    assert voice.sentence_ids("one\0two") == voice.sentence_ids("one two")
