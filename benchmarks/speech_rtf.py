@@ -10,6 +10,8 @@ the voice's default noise settings, each in its own process, with an ONNX Runtim
 
 - ``aigc``: ``SpeechPiperGenerator.generate`` (one input per request, ``format=wav``): espeak-ng
   phonemes, the sentences of a request as padded batches, WAV encoding;
+- ``aigc, session pool``: the same with ``AIGC_THREAD_POOL=session`` (the voice's session has its
+  own pool, as Piper's has, instead of the process-wide one);
 - ``piper``: ``piper.PiperVoice.synthesize`` (piper-tts 1.8, installed with ``--no-deps``), one
   sentence per call, int16 samples joined (no file encoding).
 
@@ -44,7 +46,7 @@ TEXTS = (
     "Turn left at the next corner. Then continue straight for about two hundred metres.",
     "Thank you for calling. All of our agents are busy right now; please stay on the line.",
 )
-CONTENDERS = ("aigc", "piper")
+CONTENDERS = ("aigc", "aigc, session pool", "piper")
 
 
 def aigc_speaker(data: Path, threads: int) -> Callable[[str], float]:
@@ -112,7 +114,7 @@ def run_level(speak: Callable[[str], float], concurrency: int, requests: int) ->
 
 
 def worker(args: argparse.Namespace) -> None:
-    speaker = aigc_speaker if args.worker == "aigc" else piper_speaker
+    speaker = piper_speaker if args.worker == "piper" else aigc_speaker
     speak = speaker(args.data, args.threads)
     results = {}
     for concurrency in args.concurrency:
@@ -146,7 +148,9 @@ def main() -> None:
             str(args.repeats),
         ]
         command += ["--concurrency", *map(str, args.concurrency)]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        pool = "session" if contender == "aigc, session pool" else "shared"
+        environment = os.environ | {"AIGC_THREAD_POOL": pool}
+        done = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
         rows[contender] = json.loads(done.stdout.strip().splitlines()[-1])
     machine = platform.processor() or platform.machine()
     print(f"{machine}, {args.threads} threads, {args.requests} requests per client\n")
