@@ -77,7 +77,9 @@ def piper_speaker(data: Path, threads: int) -> Callable[[str], float]:
     from piper import PiperVoice
     from piper.config import PiperConfig
 
-    folder = data / "models" / "joe-us"
+    from aigc.core.piper_voices import JOE_US
+
+    folder = JOE_US.folder(data, "medium")
     onnx = next(folder.glob("*.onnx"))
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads

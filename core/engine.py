@@ -26,7 +26,6 @@ from aigc.core.specs import (
     Evaluator,
     EvaluatorSpec,
     Generator,
-    GeneratorInput,
     GeneratorSpec,
     SetEvaluator,
     StreamingGenerator,
@@ -153,7 +152,7 @@ class Engine:
 
     def _generate_batches(self, prepared: PreparedRequest, generator: Generator) -> list[list[ArtifactData]]:
         spec, seeds = prepared.spec, prepared.seeds
-        inputs = [GeneratorInput(prompt=prepared.request.prompt)] * len(seeds)
+        inputs = [prepared.generator_input] * len(seeds)
         outputs: list[list[ArtifactData]] = []
         for start in range(0, len(seeds), spec.max_batch_size):
             batch_inputs = inputs[start : start + spec.max_batch_size]
@@ -179,6 +178,8 @@ class Engine:
         }
         if prepared.request.prompt is not None:
             fields["prompt"] = prepared.request.prompt
+        if prepared.messages_json is not None:
+            fields["messages"] = canonical_json(prepared.messages_json)
         return fields
 
     def generate(
@@ -240,7 +241,7 @@ class Engine:
     ) -> PyGenerator[str, None, GenerationResult]:
         try:
             generate_started = time.perf_counter()
-            sample_input = GeneratorInput(prompt=prepared.request.prompt)
+            sample_input = prepared.generator_input
             artifact = yield from iterate_with_timeout(
                 f"generator {prepared.spec.name}",
                 self.settings.generator_timeout_s,
@@ -350,6 +351,7 @@ class Engine:
             generator_version=prepared.spec.version,
             model_sha256=model_sha256,
             prompt=request.prompt,
+            messages=prepared.messages_json,
             options=prepared.options_json,
             n=request.n,
             best_of=request.best_of,

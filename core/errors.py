@@ -49,7 +49,3 @@ class BlobIntegrityError(AigcError):
 
 class NotFoundError(AigcError, LookupError):
     """A stored record (generation, artifact, request) does not exist."""
-
-
-class ModelInstallError(AigcError):
-    """An installable model could not be fetched or did not match its pinned sha256."""

@@ -20,13 +20,15 @@ def generation_key(
     options: dict[str, Any],
     seed: int,
     prompt: str | None,
+    messages: list[dict[str, str]] | None = None,
 ) -> str:
-    """sha256 over everything that determines a sample's output.
+    """sha256 over everything that determines a sample's output (``messages``: a chat request's
+    conversation; absent from the identity when there is none, so prompt keys stay as they were).
 
     Two samples with the same key have byte-identical artifacts, which is what lets anyone check a
     file by generating it again.
     """
-    identity = {
+    identity: dict[str, Any] = {
         "generator": generator,
         "version": version,
         "model_sha256": model_sha256,
@@ -34,6 +36,8 @@ def generation_key(
         "seed": seed,
         "prompt": prompt,
     }
+    if messages is not None:
+        identity["messages"] = messages
     return _digest(identity)
 
 

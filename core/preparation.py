@@ -12,7 +12,7 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, GenerationRequest
-from aigc.core.specs import EvaluatorSpec, GeneratorSpec
+from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec
 from aigc.core.validation import M, invalid, validate_model
 
 
@@ -37,6 +37,20 @@ class PreparedRequest:
         return self.options.model_dump(mode="json")
 
     @property
+    def messages_json(self) -> list[dict[str, str]] | None:
+        """The conversation of a chat request as plain JSON (None for a prompt)."""
+        messages = self.request.messages
+        return None if messages is None else [m.model_dump(mode="json") for m in messages]
+
+    @property
+    def generator_input(self) -> GeneratorInput:
+        """What the generator is given for each sample: the prompt or the conversation."""
+        messages = self.request.messages
+        return GeneratorInput(
+            prompt=self.request.prompt, messages=None if messages is None else tuple(messages)
+        )
+
+    @property
     def seeds(self) -> list[int]:
         """One seed per sample: ``n * best_of`` of them, candidates of an output side by side."""
         return [self.seed + i for i in range(self.request.n * self.request.best_of)]
@@ -50,6 +64,7 @@ class PreparedRequest:
             options=self.options_json,
             seed=seed,
             prompt=self.request.prompt,
+            messages=self.messages_json,
         )
 
 
@@ -71,11 +86,17 @@ def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:
     return validate_model(model, values, prefix)
 
 
-def _check_prompt(spec: GeneratorSpec, prompt: str | None) -> None:
+def _check_prompt(spec: GeneratorSpec, request: GenerationRequest) -> None:
+    prompt, messages = request.prompt, request.messages
+    if messages is not None:
+        if not spec.chat:
+            raise invalid("messages", len(messages), f"generator {spec.name!r} takes a prompt, not messages")
+        return
     if spec.prompt == "none" and prompt is not None:
         raise invalid("prompt", prompt, f"generator {spec.name!r} takes no prompt")
     if spec.prompt == "required" and not (prompt and prompt.strip()):
-        raise invalid("prompt", prompt, f"generator {spec.name!r} needs a non-empty prompt")
+        wanted = "a non-empty prompt or messages" if spec.chat else "a non-empty prompt"
+        raise invalid("prompt", prompt, f"generator {spec.name!r} needs {wanted}")
 
 
 def _prepare_evaluators(
@@ -115,7 +136,7 @@ def prepare(registry: PluginRegistry, request: GenerationRequest | dict[str, Any
             request.generator,
             f"unknown generator; installed: {names(registry.generators.values())}",
         )
-    _check_prompt(spec, request.prompt)
+    _check_prompt(spec, request)
     options = validate_options(spec.options, request.options, "options")
     evaluators = _prepare_evaluators(registry, request, spec)
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED)

@@ -132,6 +132,33 @@ def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
     return model
 
 
+def register_gguf(
+    models_file: Path, source: Path, name: str, models_dir: Path, variant: str
+) -> RegisteredModel:
+    """Convert the GGUF file ``source`` into ``models_dir/name`` (see ``aigc.core.gguf``) and register
+    the folder as model ``name``; ``InvalidRequestError`` names an unsupported file or variant."""
+    if not source.is_file():
+        raise invalid("path", str(source), "is not a file")
+    if variant not in ("quantized", "fp32"):
+        raise invalid("variant", variant, "must be 'quantized' or 'fp32'")
+    if not re.match(NAME_PATTERN, name):
+        raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
+    existing = load_registered(models_file).get(name)
+    folder = (models_dir / name).resolve()
+    if existing is not None and existing.path != folder:
+        raise invalid("name", name, f"already registered for {existing.path}")
+    try:
+        from aigc.core.gguf import convert_gguf
+    except ImportError as error:
+        raise invalid(
+            "path",
+            str(source),
+            f"converting GGUF needs the 'chat' extra ({error.name} is missing): pip install 'aigc[chat]'",
+        ) from error
+    convert_gguf(source, folder, "fp32" if variant == "fp32" else "quantized")
+    return register_model(models_file, folder, name)
+
+
 def _write(models_file: Path, models: dict[str, RegisteredModel]) -> None:
     """Replace the file atomically, so a crash leaves the old registry or the new one."""
     models_file.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +182,7 @@ __all__ = [
     "folder_format",
     "load_registered",
     "piper_voice_files",
+    "register_gguf",
     "register_model",
     "registered_model",
 ]

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aigc.core.specs import NAME_PATTERN, ArtifactData
+from aigc.core.specs import MAX_PROMPT_CHARS, NAME_PATTERN, ArtifactData, ChatMessage
 
 MAX_SAMPLES = 256
 MAX_BEST_OF = 16
 MAX_SEED = 2**53  # seeds survive a round trip through JSON and JavaScript exactly
-MAX_PROMPT_CHARS = 20_000
+MAX_MESSAGES = 256
+MAX_CONVERSATION_CHARS = 100_000
 MAX_ID = 2**62  # no stored id reaches this; larger ones would overflow 64-bit database integers
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
@@ -83,6 +84,12 @@ class GenerationRequest(_Strict):
 
     generator: Name
     prompt: str | None = Field(None, max_length=MAX_PROMPT_CHARS)
+    messages: list[ChatMessage] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_MESSAGES,
+        description="a conversation, instead of a prompt, for chat generators",
+    )
     options: dict[str, Any] = Field(default_factory=dict, max_length=64)
     n: int = Field(1, ge=1, le=MAX_SAMPLES)
     best_of: int = Field(1, ge=1, le=MAX_BEST_OF, description="candidates generated per output")
@@ -92,6 +99,18 @@ class GenerationRequest(_Strict):
     metadata: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(
         default_factory=dict, max_length=32
     )
+
+    @model_validator(mode="after")
+    def _prompt_or_messages(self) -> GenerationRequest:
+        if self.prompt is not None and self.messages is not None:
+            raise ValueError("give a prompt or messages, not both")
+        if self.messages is not None:
+            total = sum(len(m.content) for m in self.messages)
+            if total > MAX_CONVERSATION_CHARS:
+                raise ValueError(
+                    f"messages must not exceed {MAX_CONVERSATION_CHARS} characters in all, got {total}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _candidates_within_limit(self) -> GenerationRequest:
@@ -178,6 +197,7 @@ class Generation(BaseModel):
     generator_version: str
     model_sha256: str | None
     prompt: str | None
+    messages: list[ChatMessage] | None = None
     options: dict[str, Any]
     seed: int
     key: str

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from aigc.core.runtime import ModelRuntime
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 Modality = Literal["text", "image", "audio", "music"]
 EvalScope = Literal["item", "set"]
 PromptUse = Literal["none", "optional", "required"]
+ChatRole = Literal["system", "user", "assistant"]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+MAX_PROMPT_CHARS = 20_000
 _NAME_RE = re.compile(NAME_PATTERN)
 
 
@@ -49,11 +51,21 @@ class ArtifactData:
         return self.data if self.data is not None else (self.text or "").encode()
 
 
+class ChatMessage(BaseModel):
+    """One turn of a conversation, as chat models take it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: ChatRole
+    content: str = Field(max_length=MAX_PROMPT_CHARS)
+
+
 @dataclass(frozen=True)
 class GeneratorInput:
-    """One item of a generation batch."""
+    """One item of a generation batch: a prompt, or (for ``chat`` generators) a conversation."""
 
     prompt: str | None = None
+    messages: tuple[ChatMessage, ...] | None = None
 
 
 @runtime_checkable
@@ -120,6 +132,8 @@ class GeneratorSpec:
     ``examples`` are partial requests (``prompt``, ``options``, ``n``) that ``aigc demo`` runs.
     ``stateless`` says a call keeps no state between calls (no KV cache, no session), so a server may
     merge concurrent requests with the same options and prompt into one ``generate`` call.
+    ``chat`` says it answers conversations: requests may give ``messages`` instead of a prompt
+    (``GeneratorInput.messages``), which it renders with its model's chat template.
     """
 
     name: str
@@ -134,6 +148,7 @@ class GeneratorSpec:
     model_dir: Path | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
     stateless: bool = False
+    chat: bool = False
 
     def __post_init__(self) -> None:
         _check_common("generator", self.name, self.version, self.options)

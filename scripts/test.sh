@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install aigc with the training, benchmark-peer, relevance-model, speech, PostgreSQL, Ray and development
+# Install aigc with the training, benchmark-peer, relevance-model, chat, speech, PostgreSQL, Ray and development
 # extras; lint, type-check, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/env.sh train,bench,relevance,speech,dev,postgres,ray
+bash scripts/env.sh train,bench,relevance,chat,speech,dev,postgres,ray
 bin=.venv/bin
 # Piper's own synthesiser, the reference of speech-piper's parity tests and benchmark. --no-deps: it
 # requires the CPU onnxruntime, which would overwrite onnxruntime-gpu's files; it runs on either.

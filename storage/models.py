@@ -81,6 +81,8 @@ class RequestRow(Base):
     generator_version: Mapped[str] = mapped_column(sa.String(32))
     model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     prompt: Mapped[str | None] = mapped_column(sa.Text)
+    # A chat request's conversation ([{"role", "content"}, ...]) instead of a prompt.
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(sa.JSON(none_as_null=True))
     options: Mapped[dict[str, Any]]
     n: Mapped[int]
     # Candidates per output: the request has n * best_of generations (see GenerationRequest).
@@ -118,6 +120,7 @@ class GenerationRow(Base):
     generator_version: Mapped[str] = mapped_column(sa.String(32))
     model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     prompt: Mapped[str | None] = mapped_column(sa.Text)
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(sa.JSON(none_as_null=True))
     options: Mapped[dict[str, Any]]
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     # The deterministic key repeats whenever the same sample is generated again: not unique.

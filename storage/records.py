@@ -73,5 +73,6 @@ class NewRequest:
     timings: dict[str, float]
     metadata: dict[str, str] = field(default_factory=dict)
     best_of: int = 1
+    messages: list[dict[str, str]] | None = None
     generations: list[NewGeneration] = field(default_factory=list)
     set_evaluations: list[NewSetEvaluation] = field(default_factory=list)

@@ -9,8 +9,9 @@ import pytest
 
 from aigc.core.config import Settings
 from aigc.core.engine import Engine
-from aigc.core.errors import ModelInstallError
-from aigc.core.model_install import install, installed_dir
+from aigc.core.errors import ModelIntegrityError
+from aigc.core.model_install import InstallError
+from aigc.core.piper_voices import JOE_US
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
 from aigc.storage.database import sqlite_database_url
@@ -58,10 +59,10 @@ def joe_us_voice() -> Path:
     )
     pytest.importorskip("onnx", reason="speech-piper needs the speech extra: pip install 'aigc[speech]'")
     try:
-        install("joe-us", model_cache())
-    except ModelInstallError as error:
+        [folder] = JOE_US.install(model_cache(), JOE_US.default_variants)
+    except (InstallError, ModelIntegrityError) as error:
         pytest.skip(f"the joe-us voice could not be installed: {error}")
-    return installed_dir(model_cache(), "joe-us")
+    return folder
 
 
 @pytest.fixture

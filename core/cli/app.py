@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from aigc.core.cli import (
+    chat,
     demo,
     doctor,
     generate,
@@ -53,6 +54,7 @@ def root(
 
 
 app.command("generate")(generate.generate)
+app.command("chat")(chat.chat)
 app.command("plugins")(plugins.plugins)
 app.add_typer(models.models_app, name="models")
 app.command("feedback")(results.feedback)

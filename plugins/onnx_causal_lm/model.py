@@ -4,21 +4,27 @@ An optimum folder (``optimum-cli export onnx --task text-generation-with-past``)
 aigc's decode loop: ``model.onnx`` has ``past_key_values.{i}.key|value`` inputs and
 ``present.{i}.*`` outputs; sizes and end-of-text come from Hugging Face's ``config.json``; prompts
 are encoded by ``tokenizer.json`` with its own special tokens, as Hugging Face tokenizers do.
+A folder converted from GGUF (``aigc.core.gguf``) has the same files, and a graph with a static
+KV cache (a ``seqlens_k`` input), which runs through ``StaticCacheLM``. When
+``tokenizer_config.json`` has a ``chat_template``, the model also answers conversations.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from aigc.core.decoding import CausalLM
+from aigc.core.decoding import CausalLM, StaticCacheLM
+from aigc.core.decoding.chat import ChatTemplate
 from aigc.core.errors import PluginLoadError
-from aigc.core.manifest import verify_file
+from aigc.core.manifest import Manifest, verify_file
 from aigc.core.registered_models import RegisteredModel
 from aigc.core.runtime import ModelRuntime, ModelSession
 from aigc.plugins.text_transformer.generator import TextTransformerGenerator
 
 ONNX_FILE, CONFIG_FILE, TOKENIZER_FILE = "model.onnx", "config.json", "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 
 
 def model_sizes(config: dict[str, Any]) -> tuple[int, int, int, int | None]:
@@ -36,10 +42,29 @@ def model_sizes(config: dict[str, Any]) -> tuple[int, int, int, int | None]:
     return int(context), int(kv_heads), int(head_dim), None if eos_id is None else int(eos_id)
 
 
+def chat_template(tokenizer_config: dict[str, Any]) -> ChatTemplate | None:
+    """The chat template of a ``tokenizer_config.json``, if it has one."""
+    source = tokenizer_config.get("chat_template")
+    if not isinstance(source, str) or not source:
+        return None
+
+    def token(key: str) -> str | None:
+        value = tokenizer_config.get(key)
+        return value.get("content") if isinstance(value, dict) else value
+
+    return ChatTemplate(source, token("bos_token"), token("eos_token"))
+
+
 class OptimumModel(TextTransformerGenerator):
     """The text-transformer generator's loop and options on a Hugging Face model's files."""
 
-    def __init__(self, session: ModelSession, tokenizer: Any, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        session: ModelSession,
+        tokenizer: Any,
+        config: dict[str, Any],
+        template: ChatTemplate | None = None,
+    ) -> None:
         if not any(name.startswith("past_key_values.") for name in session.input_names):
             raise PluginLoadError(
                 f"{session.model.path} has no past_key_values inputs: export it with "
@@ -48,7 +73,11 @@ class OptimumModel(TextTransformerGenerator):
         context, kv_heads, head_dim, eos = model_sizes(config)
         self.session, self.tokenizer, self.model_sha256 = session, tokenizer, session.sha256
         self.eos_token_id = eos  # type: ignore[assignment]  # None: the model has no end-of-text token
-        self.model = CausalLM(session, context, eos, (kv_heads, head_dim))
+        self.chat_template = template
+        if "seqlens_k" in session.input_names:
+            self.model = StaticCacheLM(session, context, eos, (kv_heads, head_dim))
+        else:
+            self.model = CausalLM(session, context, eos, (kv_heads, head_dim))
 
     def prompt_ids(self, prompt: str) -> list[int]:
         """The prompt's ids with the tokenizer's own special tokens (e.g. Llama's BOS), as transformers."""
@@ -56,12 +85,21 @@ class OptimumModel(TextTransformerGenerator):
         return ids
 
 
-def load_optimum(runtime: ModelRuntime, model: RegisteredModel) -> OptimumModel:
-    """Load an optimum folder, every file used checked against its sha256 at registration."""
+def load_model_folder(runtime: ModelRuntime, folder: Path, manifest: Manifest) -> OptimumModel:
+    """Load a Hugging Face-style folder, every file used checked against ``manifest``'s sha256."""
     from tokenizers import Tokenizer
 
     for name in (CONFIG_FILE, TOKENIZER_FILE):
-        verify_file(model.path, name, model.manifest)
-    session = runtime.session(model.path, ONNX_FILE, manifest=model.manifest)
-    config = json.loads((model.path / CONFIG_FILE).read_text())
-    return OptimumModel(session, Tokenizer.from_file(str(model.path / TOKENIZER_FILE)), config)
+        verify_file(folder, name, manifest)
+    template = None
+    if TOKENIZER_CONFIG_FILE in manifest.files:
+        verify_file(folder, TOKENIZER_CONFIG_FILE, manifest)
+        template = chat_template(json.loads((folder / TOKENIZER_CONFIG_FILE).read_text()))
+    session = runtime.session(folder, ONNX_FILE, manifest=manifest)
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    return OptimumModel(session, Tokenizer.from_file(str(folder / TOKENIZER_FILE)), config, template)
+
+
+def load_optimum(runtime: ModelRuntime, model: RegisteredModel) -> OptimumModel:
+    """Load a registered folder, every file used checked against its sha256 at registration."""
+    return load_model_folder(runtime, model.path, model.manifest)

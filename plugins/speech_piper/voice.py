@@ -1,6 +1,6 @@
 """A Piper voice: where its files are, its config, and speech from text (ONNX Runtime and numpy).
 
-A voice is either installed (``aigc models install joe-us``: ``AIGC_HOME/models/joe-us``) or a
+A voice is either installed (``aigc models install joe-us``: ``AIGC_HOME/models/joe-us/medium``) or a
 ``.onnx`` + ``.onnx.json`` pair registered by path (``aigc models add``); both are checked
 against the sha256s recorded for them. Synthesis follows Piper's ``PiperVoice.synthesize``:
 sentences from espeak-ng, phoneme ids from the voice's map, each sentence's audio normalised to
@@ -21,7 +21,7 @@ import numpy as np
 
 from aigc.core.config import Settings
 from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_file
-from aigc.core.model_install import INSTALLABLE_MODELS, installed_dir
+from aigc.core.model_install import installables
 from aigc.core.registered_models import load_registered
 from aigc.core.runtime import CUDA, ModelRuntime, ModelSession
 from aigc.core.validation import invalid
@@ -58,19 +58,21 @@ def find_voice(settings: Settings, name: str) -> VoiceFiles:
         return VoiceFiles(
             registered.path, _onnx_file(name, registered.path, registered.manifest), registered.manifest
         )
-    folder = installed_dir(settings.data_dir, name)
-    if (folder / MANIFEST_NAME).is_file():
-        manifest = load_manifest(folder)
-        return VoiceFiles(folder, _onnx_file(name, folder, manifest), manifest)
-    if name in INSTALLABLE_MODELS:
-        hint = f"it is not installed in {settings.data_dir}: run `aigc models install {name}`"
-    else:
-        hint = (
-            f"no voice of that name is installed or registered; install one with `aigc models install "
-            f"{next(iter(INSTALLABLE_MODELS))}` or register a Piper voice with "
-            "`aigc models add VOICE.onnx --name NAME`"
+    installable = installables().get(name)
+    if installable is None:
+        raise invalid(
+            "options.voice",
+            name,
+            "no voice of that name is installed or registered; install one with `aigc models install "
+            "joe-us` or register a Piper voice with `aigc models add VOICE.onnx --name NAME`",
         )
-    raise invalid("options.voice", name, hint)
+    folder = installable.folder(settings.data_dir, installable.default_variants[0])
+    if not (folder / MANIFEST_NAME).is_file():
+        raise invalid(
+            "options.voice", name, f"is not installed in {folder}: run `aigc models install {name}`"
+        )
+    manifest = load_manifest(folder)
+    return VoiceFiles(folder, _onnx_file(name, folder, manifest), manifest)
 
 
 @dataclass(frozen=True)

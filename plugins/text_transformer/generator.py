@@ -17,14 +17,16 @@ from typing import Any
 from aigc.core.decoding import (
     CausalLM,
     ContextLengthError,
-    DecodeBatch,
+    LanguageModel,
     RowResult,
     SamplingParams,
     TextStream,
 )
+from aigc.core.decoding.chat import ChatTemplate
 from aigc.core.manifest import load_manifest, verify_file
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.validation import invalid
 from aigc.plugins.text_transformer.options import TextOptions
 
 MEDIA_TYPE = "text/plain"
@@ -59,12 +61,16 @@ def sampling_params(options: TextOptions) -> SamplingParams:
 class TextTransformerGenerator:
     """Text continuations of prompts from ``model.onnx`` with its KV cache."""
 
+    chat_template: ChatTemplate | None = None  # models with one answer conversations (``messages``)
+
     def __init__(self, session: ModelSession, tokenizer: Any, config: dict[str, Any]) -> None:
         self.session = session
         self.tokenizer = tokenizer
         self.model_sha256: str | None = session.sha256
         self.eos_token_id = int(config["eos_token_id"])
-        self.model = CausalLM(session, int(config["decoder"]["context_length"]), self.eos_token_id)
+        self.model: LanguageModel = CausalLM(
+            session, int(config["decoder"]["context_length"]), self.eos_token_id
+        )
 
     @property
     def context_length(self) -> int:
@@ -79,14 +85,29 @@ class TextTransformerGenerator:
         """``<|endoftext|>`` (the model's "a document starts here") and the prompt's token ids."""
         return [self.eos_token_id, *self.tokenizer.encode(prompt, add_special_tokens=False).ids]
 
+    def input_ids(self, item: GeneratorInput) -> list[int]:
+        """The token ids of a prompt (``prompt_ids``) or of a conversation rendered with the model's
+        chat template (which writes its own special tokens)."""
+        if item.messages is None:
+            return self.prompt_ids(item.prompt or "")
+        if self.chat_template is None:
+            raise invalid("messages", len(item.messages), "this model has no chat template; send a prompt")
+        text = self.chat_template.render(item.messages)
+        ids: list[int] = self.tokenizer.encode(text, add_special_tokens=False).ids
+        return ids
+
     def encode_prompt(self, prompt: str | None, options: TextOptions) -> tuple[list[int], int]:
-        """The prompt's token ids (``prompt_ids``), and how many tokens were dropped to fit.
+        """``encode_input`` of a prompt."""
+        return self.encode_input(GeneratorInput(prompt=prompt), options)
+
+    def encode_input(self, item: GeneratorInput, options: TextOptions) -> tuple[list[int], int]:
+        """The input's token ids (``input_ids``), and how many tokens were dropped to fit.
 
         A prompt with no room for one new token raises ``ContextLengthError`` naming the limit,
         unless ``prompt_overflow == "truncate_left"``, which keeps the newest tokens so that
         prompt + ``max_new_tokens`` fit the context.
         """
-        ids = self.prompt_ids(prompt or "")
+        ids = self.input_ids(item)
         if len(ids) < self.context_length:
             return ids, 0
         if options.prompt_overflow == "error":
@@ -102,12 +123,10 @@ class TextTransformerGenerator:
             raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
         if not inputs:
             return []
-        encoded = [self.encode_prompt(i.prompt, options) for i in inputs]
+        encoded = [self.encode_input(i, options) for i in inputs]
         prompts = [ids for ids, _ in encoded]
         params = sampling_params(options)
-        batch = DecodeBatch(
-            self.model, prompts, seeds, params, options.max_new_tokens, options.min_new_tokens
-        )
+        batch = self.model.batch(prompts, seeds, params, options.max_new_tokens, options.min_new_tokens)
         if options.stop:
             streams = [TextStream(self.decode, options.stop) for _ in prompts]
             while not batch.done:
@@ -132,9 +151,9 @@ class TextTransformerGenerator:
         The generator's return value (``StopIteration.value``, or the result of ``yield from``) is
         the finished ``ArtifactData`` with the same metadata as ``generate``, ready to be stored.
         """
-        ids, dropped = self.encode_prompt(input.prompt, options)
+        ids, dropped = self.encode_input(input, options)
         params = sampling_params(options)
-        batch = DecodeBatch(self.model, [ids], [seed], params, options.max_new_tokens, options.min_new_tokens)
+        batch = self.model.batch([ids], [seed], params, options.max_new_tokens, options.min_new_tokens)
         text = TextStream(self.decode, options.stop)
         while not batch.done:
             for _, token in batch.step():
