@@ -40,6 +40,10 @@ OPTIONAL = {
     "pytest": ("pytest", "dev extra: run the tests and aigc.testing"),
     "onnxruntime_genai": ("onnxruntime-genai", "run onnxruntime-genai model folders (separate environment)"),
     "psycopg": ("psycopg", "PostgreSQL databases"),
+    "espeakng_loader": ("espeakng-loader", "speech extra: espeak-ng phonemes for speech-piper"),
+    "soundfile": ("soundfile", "audio extra: FLAC, Ogg Opus and MP3 files"),
+    "pyloudnorm": ("pyloudnorm", "audio extra: loudness in audio-metrics"),
+    "tinysoundfont": ("tinysoundfont", "SoundFont rendering of music-transformer (pip install --no-deps)"),
 }
 
 
@@ -108,10 +112,14 @@ def check_plugins(settings: Settings, registry: PluginRegistry) -> Iterator[Find
 
 def check_models(settings: Settings, registry: PluginRegistry) -> Iterator[Finding]:
     """Every model file of every plugin and registered model against its recorded sha256."""
-    from aigc.core.model_files import model_file_rows, registered_model_rows
+    from aigc.core.model_files import installed_model_rows, model_file_rows, registered_model_rows
 
     try:
-        rows = model_file_rows(registry, {}) + registered_model_rows(settings.resolved_models_file, {})
+        rows = (
+            model_file_rows(registry, {})
+            + installed_model_rows(settings.data_dir, {})
+            + registered_model_rows(settings.resolved_models_file, {})
+        )
     except ValueError as error:
         yield Finding("models", str(settings.resolved_models_file), "broken", f"unreadable: {error}")
         return

@@ -30,11 +30,11 @@ def write_midi(
     voice_names: Sequence[str],
     tempo_bpm: float,
     beats_per_bar: int = 4,
-    program: int = 19,
+    program: int | Sequence[int] = 19,
 ) -> bytes:
     """A type-1 MIDI file: a conductor track, then one track (and channel) per entry of ``voice_names``.
 
-    ``program`` is the General MIDI instrument of every voice (19 = church organ).
+    ``program`` is the General MIDI instrument of every voice (19 = church organ), or one per voice.
     """
     import mido
 
@@ -44,6 +44,9 @@ def write_midi(
     conductor.append(mido.MetaMessage("time_signature", numerator=beats_per_bar, denominator=4, time=0))
     conductor.append(mido.MetaMessage("end_of_track", time=0))
     midi.tracks.append(conductor)
+    programs = [program] * len(voice_names) if isinstance(program, int) else list(program)
+    if len(programs) != len(voice_names):
+        raise ValueError(f"{len(programs)} programs for {len(voice_names)} voices")
     for voice, name in enumerate(voice_names):
         events: list[tuple[int, int, int]] = []  # (tick, 0 = off before 1 = on, pitch)
         for note in notes:
@@ -52,7 +55,7 @@ def write_midi(
                 events.append((round(note.end * TICKS_PER_BEAT), 0, note.pitch))
         track = mido.MidiTrack()
         track.append(mido.MetaMessage("track_name", name=name, time=0))
-        track.append(mido.Message("program_change", channel=voice, program=program, time=0))
+        track.append(mido.Message("program_change", channel=voice, program=programs[voice], time=0))
         now = 0
         for tick, on, pitch in sorted(events):
             kind = "note_on" if on else "note_off"

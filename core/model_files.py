@@ -1,11 +1,13 @@
-"""Every model file aigc knows of (installed plugins' manifests, folders registered by path), checked."""
+"""Every model file aigc knows of (installed plugins' manifests, models installed into the data folder,
+folders registered by path), checked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from aigc.core.manifest import load_manifest, verify_manifest
+from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_manifest
+from aigc.core.model_install import installables
 from aigc.core.plugins import PluginRegistry
 from aigc.core.registered_models import load_registered
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -24,6 +26,24 @@ class ModelFileRow:
     providers: list[str]
 
 
+def _rows(
+    owner: str, manifest: Manifest, problems: dict[str, str | None], seen: dict[tuple[str, str], list[str]]
+) -> list[ModelFileRow]:
+    """One row per file of ``manifest``, with its problem (None if intact) and the providers seen."""
+    return [
+        ModelFileRow(
+            owner,
+            file,
+            entry.sha256,
+            entry.size,
+            problems[file] is None,
+            problems[file],
+            seen.get((file, entry.sha256), []),
+        )
+        for file, entry in manifest.files.items()
+    ]
+
+
 def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
     """Every file in every installed plugin's manifest, checked against its sha256."""
     rows = []
@@ -40,19 +60,19 @@ def model_file_rows(registry: PluginRegistry, seen: dict[tuple[str, str], list[s
         except Exception as error:
             rows.append(ModelFileRow(spec.name, str(spec.model_dir), "", 0, False, str(error), []))
             continue
-        for file, entry in manifest.files.items():
-            providers = seen.get((file, entry.sha256), [])
-            rows.append(
-                ModelFileRow(
-                    spec.name,
-                    file,
-                    entry.sha256,
-                    entry.size,
-                    problems[file] is None,
-                    problems[file],
-                    providers,
-                )
-            )
+        rows += _rows(spec.name, manifest, problems, seen)
+    return rows
+
+
+def installed_model_rows(data_dir: Path, seen: dict[tuple[str, str], list[str]]) -> list[ModelFileRow]:
+    """Every file of every model installed with ``aigc models install``, checked against its manifest."""
+    rows = []
+    for name, model in installables().items():
+        for variant in model.variants:
+            folder = model.folder(data_dir, variant)
+            if (folder / MANIFEST_NAME).is_file():
+                owner = f"{name} ({variant}, installed)"
+                rows += _rows(owner, load_manifest(folder), verify_manifest(folder), seen)
     return rows
 
 
@@ -60,13 +80,5 @@ def registered_model_rows(models_file: Path, seen: dict[tuple[str, str], list[st
     """Every file of every model registered by path, checked against its sha256 at registration."""
     rows = []
     for name, model in load_registered(models_file).items():
-        problems = model.verify()
-        for file, entry in model.manifest.files.items():
-            providers = seen.get((file, entry.sha256), [])
-            owner = f"{name} (registered)"
-            rows.append(
-                ModelFileRow(
-                    owner, file, entry.sha256, entry.size, problems[file] is None, problems[file], providers
-                )
-            )
+        rows += _rows(f"{name} (registered)", model.manifest, model.verify(), seen)
     return rows

@@ -122,6 +122,7 @@ class Installable:
     # (target folder, variant) → writes the files, returns how they were made (for the manifest)
     install_variant: Callable[[Path, str], dict[str, object]]
     version: str
+    usage: str = ""  # a command that uses the installed model, printed after installing
 
     def folder(self, data_dir: Path, variant: str) -> Path:
         return data_dir / "models" / self.name / variant
@@ -153,8 +154,9 @@ class Installable:
 def installables() -> dict[str, Installable]:
     """Every model ``aigc models install`` knows, by name."""
     from aigc.core.gguf.packaged import SMOLLM2
+    from aigc.core.piper_voices import JOE_US
 
-    return {model.name: model for model in (SMOLLM2,)}
+    return {model.name: model for model in (SMOLLM2, JOE_US)}
 
 
 def not_installed_error(name: str, variant: str, folder: Path) -> str:

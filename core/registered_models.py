@@ -1,4 +1,5 @@
-"""Model folders a user registered by path (``aigc models add PATH --name N``).
+"""Models a user registered by path (``aigc models add PATH --name N``): language model folders
+and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
 
 The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
 ``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
@@ -22,7 +23,7 @@ from aigc.core.manifest import Manifest, ModelFile, sha256_file, verify_manifest
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
 
-ModelFormat = Literal["optimum", "onnxruntime-genai"]
+ModelFormat = Literal["optimum", "onnxruntime-genai", "piper"]
 GENAI_CONFIG = "genai_config.json"
 OPTIMUM_FILES = ("model.onnx", "config.json", "tokenizer.json")
 
@@ -41,20 +42,39 @@ class RegisteredModel(BaseModel):
         return verify_manifest(self.path, self.manifest)
 
 
+def piper_voice_files(path: Path) -> list[Path]:
+    """The ``.onnx`` file and ``.onnx.json`` config of a Piper voice given as either file or as a
+    folder holding exactly one such pair; ``[]`` if ``path`` is none of these."""
+    if path.is_file() and path.name.endswith(".onnx"):
+        config = path.with_name(path.name + ".json")
+        if not config.is_file():
+            raise invalid(
+                "path", str(path), f"a Piper voice needs its config beside it: {config.name} is missing"
+            )
+        return [path, config]
+    if path.is_dir() and not (path / "config.json").is_file():
+        pairs = [p for p in sorted(path.glob("*.onnx")) if p.with_name(p.name + ".json").is_file()]
+        if len(pairs) == 1:
+            return [pairs[0], pairs[0].with_name(pairs[0].name + ".json")]
+    return []
+
+
 def folder_format(folder: Path) -> ModelFormat:
-    """Which exporter produced ``folder``; ``InvalidRequestError`` (field ``path``) if neither."""
+    """Which exporter produced ``folder``; ``InvalidRequestError`` (field ``path``) if none."""
     if not folder.is_dir():
         raise invalid("path", str(folder), "is not a folder")
     if (folder / GENAI_CONFIG).is_file():
         return "onnxruntime-genai"
+    if piper_voice_files(folder):
+        return "piper"
     missing = [name for name in OPTIMUM_FILES if not (folder / name).is_file()]
     if missing:
         raise invalid(
             "path",
             str(folder),
             f"lacks {', '.join(missing)}: expected a folder written by `optimum-cli export onnx "
-            f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}) or by onnxruntime-genai's "
-            f"model builder ({GENAI_CONFIG})",
+            f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's "
+            f"model builder ({GENAI_CONFIG}), or a Piper voice (VOICE.onnx and VOICE.onnx.json)",
         )
     return "optimum"
 
@@ -81,25 +101,25 @@ def registered_model(models_file: Path, name: str) -> RegisteredModel:
     return models[name]
 
 
-def register_model(models_file: Path, folder: Path, name: str) -> RegisteredModel:
-    """Record ``folder`` as model ``name`` with the sha256 of each of its files.
+def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
+    """Record the folder ``path`` (or the Piper voice file ``path``) as model ``name`` with the
+    sha256 of each of its files (of a Piper voice: the ``.onnx`` and ``.onnx.json`` only).
 
     Re-registering a name for the same folder re-reads its files (after a deliberate update);
     a name already used for another folder is refused.
     """
-    folder = folder.resolve()
+    path = path.resolve()
     if not re.match(NAME_PATTERN, name):
         raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
-    model_format = folder_format(folder)
+    voice_files = piper_voice_files(path)
+    folder = path.parent if path.is_file() else path
+    model_format: ModelFormat = "piper" if voice_files else folder_format(folder)
     models = load_registered(models_file)
     existing = models.get(name)
     if existing is not None and existing.path != folder:
         raise invalid("name", name, f"already registered for {existing.path}")
-    files = {
-        p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size)
-        for p in sorted(folder.iterdir())
-        if p.is_file()
-    }
+    chosen = voice_files or [p for p in sorted(folder.iterdir()) if p.is_file()]
+    files = {p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size) for p in chosen}
     model = RegisteredModel(
         name=name,
         path=folder,
@@ -161,6 +181,7 @@ __all__ = [
     "RegisteredModel",
     "folder_format",
     "load_registered",
+    "piper_voice_files",
     "register_gguf",
     "register_model",
     "registered_model",

@@ -15,6 +15,7 @@ import io
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
 Device = Literal["auto", "cpu", "cuda"]
+GraphTransform = Callable[[bytes], bytes]
 ThreadPool = Literal["shared", "session"]
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -201,7 +203,7 @@ class ModelRuntime:
         self.thread_pool: ThreadPool = pool  # type: ignore[assignment]
         self.threads = _configure_threads(self.thread_pool, threads or default_thread_count())
         self._own_threads = self.threads if self.thread_pool == "session" else None
-        self._sessions: dict[tuple[Path, str], ModelSession] = {}
+        self._sessions: dict[tuple[Path, str, GraphTransform | None], ModelSession] = {}
         self._lock = threading.Lock()
 
     def _providers_for(self, path: Path) -> list[str]:
@@ -217,9 +219,19 @@ class ModelRuntime:
             )
         return [CPU]
 
-    def session(self, model_dir: Path, file: str, manifest: Manifest | None = None) -> ModelSession:
+    def session(
+        self,
+        model_dir: Path,
+        file: str,
+        manifest: Manifest | None = None,
+        transform: GraphTransform | None = None,
+    ) -> ModelSession:
         """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``
-        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models)."""
+        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models).
+
+        ``transform`` rewrites the checked file's bytes before they are loaded (for example to feed
+        a graph's random numbers from an input); the file on disk and its sha256 stay as shipped.
+        Sessions are cached per file and transform."""
         model_dir = Path(model_dir)
         manifest = manifest or load_manifest(model_dir)
         sha256 = verify_file(model_dir, file, manifest)
@@ -227,14 +239,15 @@ class ModelRuntime:
             if extra.startswith(file + ".") or extra == file + "_data":  # optimum names it model.onnx_data
                 verify_file(model_dir, extra, manifest)  # external weights (model.onnx.data) too
         path = model_dir / file
-        key = (path.resolve(), sha256)
+        key = (path.resolve(), sha256, transform)
         with self._lock:
             cached = self._sessions.get(key)
             if cached is not None:
                 return cached
             ort = _ort()
+            source: str | bytes = str(path) if transform is None else transform(path.read_bytes())
             session = ort.InferenceSession(
-                str(path), _session_options(ort, self._own_threads), providers=self._providers_for(path)
+                source, _session_options(ort, self._own_threads), providers=self._providers_for(path)
             )
             providers = tuple(session.get_providers())
             if self.strict and self.device == "cuda" and providers[0] != CUDA:

@@ -14,5 +14,10 @@ if [ ! -f "$stamp" ]; then
     "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
   fi
   "$venv/bin/python" -m pip install --quiet --editable ".${extras:+[$extras]}"
+  if [[ ",$extras," == *",audio,"* || ",$extras," == *",speech,"* ]]; then
+    # SoundFont rendering; --no-deps because it requires PyAudio (built against PortAudio) for live
+    # playback only, which aigc never uses.
+    "$venv/bin/python" -m pip install --quiet --no-deps "tinysoundfont>=0.3,<0.4"
+  fi
   touch "$stamp"
 fi

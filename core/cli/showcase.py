@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from aigc.storage.store import Store
 
 SHEET_GAP = 4
-EXTENSIONS = {"text/plain": ".txt", "audio/midi": ".mid", "audio/wav": ".wav", "image/png": ".png"}
+EXTENSIONS = {
+    "text/plain": ".txt",
+    "audio/midi": ".mid",
+    "audio/wav": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/L16": ".pcm",
+    "image/png": ".png",
+}
 
 
 def extension(media_type: str) -> str:

@@ -40,4 +40,5 @@ SMOLLM2 = Installable(
     default_variants=("quantized",),
     install_variant=install_smollm2,
     version="0.1.2",
+    usage='aigc generate smollm2 "Write a haiku about the sea."',
 )

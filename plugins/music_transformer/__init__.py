@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "model.onnx"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 def build_generator(runtime: ModelRuntime, model_dir: Path = MODEL_DIR) -> Generator:
@@ -47,7 +47,8 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
             description=(
                 "Four-part chorales (soprano, alto, tenor, bass) from a small decoder trained on "
                 "music21's Bach chorales, as MIDI, WAV and note names; options: bars, key, tempo, "
-                "temperature, top_k, top_p, melody (harmonise a given soprano)"
+                "temperature, top_k, top_p, instrument (General MIDI; a SoundFont renders the WAV when "
+                "installed), melody (harmonise a given soprano)"
             ),
             examples=(
                 {"options": {"bars": 4}, "n": 2},

@@ -4,7 +4,8 @@ Every sample starts from the requested key token and decodes ``bars * 32`` token
 engine's KV-cache loop (``aigc.core.decoding``); with a melody, the soprano tokens are forced
 (constrained decoding) and the model chooses the other voices around them. Sample ``i`` draws
 from ``numpy.random.default_rng(seeds[i])`` only, so a seed gives the same chorale alone or in
-any batch. Each sample becomes a MIDI file, a WAV rendering and a note-name text.
+any batch. Each sample becomes a MIDI file, a WAV rendering (with a General MIDI SoundFont when
+one is installed, else by additive synthesis, as the WAV's metadata says) and a note-name text.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.audio import render, wav_bytes
+from aigc.core.audio import SAMPLE_RATE, render, wav_bytes
 from aigc.core.decoding import CausalLM, DecodeBatch, SamplingParams
 from aigc.core.manifest import load_manifest, verify_file
 from aigc.core.midi import write_midi
 from aigc.core.runtime import ModelSession
+from aigc.core.soundfont import SOUNDFONT_PATHS, find_soundfont, render_soundfont
 from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.plugins.music_transformer.options import MusicOptions, parse_key
+from aigc.plugins.music_transformer.options import INSTRUMENTS, MusicOptions, parse_key
 from aigc.plugins.music_transformer.tokens import (
     BEATS_PER_BAR,
     STEPS_PER_BEAT,
@@ -36,6 +38,12 @@ from aigc.plugins.music_transformer.tokens import (
 
 CONFIG_FILE = "config.json"
 MEDIA_TYPES = ("audio/midi", "audio/wav", "text/plain")
+SOUNDFONT_RATE = 44_100
+NO_SOUNDFONT = (
+    f"no General MIDI SoundFont found ({', '.join(str(p) for p in SOUNDFONT_PATHS)}) or tinysoundfont "
+    "is missing: rendered by additive synthesis; install Debian's fluid-soundfont-gm and "
+    "`pip install --no-deps tinysoundfont` for real instruments"
+)
 
 
 def load_model_config(model_dir: Path) -> dict[str, Any]:
@@ -81,18 +89,33 @@ class MusicTransformerGenerator:
         grid = tokens.reshape(-1, len(VOICES))
         notes = grid_to_notes(grid)
         beats = options.bars * BEATS_PER_BAR
-        metadata = {
+        programs = INSTRUMENTS[options.instrument]
+        metadata: dict[str, Any] = {
             "bars": options.bars,
             "key": options.key,
             "tempo_bpm": options.tempo,
             "seconds": beats * 60.0 / options.tempo,
             "notes": len(notes),
             "harmonised_melody": options.melody is not None,
+            "instrument": options.instrument,
+            "programs": list(programs),
         }
-        midi = write_midi(notes, VOICES, options.tempo, BEATS_PER_BAR)
-        wav = wav_bytes(render(notes, options.tempo, beats))
+        midi = write_midi(notes, VOICES, options.tempo, BEATS_PER_BAR, program=programs)
+        soundfont = find_soundfont()
+        if soundfont is None:
+            wav = wav_bytes(render(notes, options.tempo, beats))
+            audio = {"rendering": "additive", "rendering_note": NO_SOUNDFONT, "sample_rate": SAMPLE_RATE}
+        else:
+            samples = render_soundfont(notes, programs, options.tempo, beats, soundfont, SOUNDFONT_RATE)
+            wav = wav_bytes(samples, SOUNDFONT_RATE)
+            audio = {
+                "rendering": "soundfont",
+                "soundfont": soundfont.path.name,
+                "soundfont_sha256": soundfont.sha256,
+                "sample_rate": SOUNDFONT_RATE,
+            }
         return [
             ArtifactData("audio/midi", data=midi, metadata=metadata),
-            ArtifactData("audio/wav", data=wav, metadata=metadata),
+            ArtifactData("audio/wav", data=wav, metadata=metadata | audio),
             ArtifactData("text/plain", text=grid_text(grid), metadata=metadata),
         ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -13,6 +13,17 @@ MAX_BARS = 8  # the shipped model's context: 8 bars of 4/4 (256 tokens) plus the
 SOPRANO_LOW, SOPRANO_HIGH = 57, 81  # A3..A5: the sopranos of the training chorales, in all their keys
 KEY_PATTERN = re.compile(r"^([A-Ga-g])([#b]?)\s+(major|minor)$")
 TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+# One General MIDI program per voice (soprano, alto, tenor, bass).
+INSTRUMENTS: dict[str, tuple[int, int, int, int]] = {
+    "organ": (19, 19, 19, 19),  # church organ
+    "choir": (52, 52, 52, 52),  # choir aahs
+    "strings": (40, 40, 41, 42),  # violin, violin, viola, cello
+    "piano": (0, 0, 0, 0),  # acoustic grand piano
+    "brass": (56, 60, 57, 58),  # trumpet, French horn, trombone, tuba
+    "woodwinds": (73, 68, 71, 70),  # flute, oboe, clarinet, bassoon
+}
+Instrument = Literal["organ", "choir", "strings", "piano", "brass", "woodwinds"]
 
 MelodyNote = tuple[
     Annotated[int, Field(ge=SOPRANO_LOW, le=SOPRANO_HIGH)] | None,
@@ -53,6 +64,14 @@ class MusicOptions(Options):
         gt=0.0,
         le=1.0,
         description="nucleus sampling: keep the most likely tokens reaching top_p (1 = all)",
+    )
+    instrument: Instrument = Field(
+        "organ",
+        description=(
+            "General MIDI instruments of the voices in the MIDI file and the WAV rendering: organ, choir, "
+            "strings (violins, viola, cello), piano, brass (trumpet, horn, trombone, tuba) or woodwinds "
+            "(flute, oboe, clarinet, bassoon); the WAV uses a General MIDI SoundFont when one is installed"
+        ),
     )
     melody: list[MelodyNote] | None = Field(
         None,

@@ -77,26 +77,40 @@ def note_name(pitch: int) -> str:
 
 
 def grid_text(grid: np.ndarray) -> str:
-    """One line per voice: ``name:eighths`` per note (``r`` for rests), bars separated by ``|``."""
+    """One line per voice: ``name:eighths`` per note (``r`` for rests), bars separated by ``|``.
+
+    A note held across a bar line is written in each bar, the first part tied with ``-`` as in
+    ABC notation (``E5:4- | E5:6``): a hold continues what the voice was doing, as in
+    ``grid_to_notes``, so the text and the MIDI file agree.
+    """
     lines = []
     for voice, name in enumerate(VOICES):
         column = grid[:, voice].tolist()
         parts: list[str] = []
+        pitch: int | None = None  # what the voice is doing: a pitch, or None for a rest
         step = 0
         while step < len(column):
-            pitch = token_pitch(column[step])
+            starts = token_pitch(column[step])
+            if starts is not None or column[step] == REST:
+                pitch = starts
             end = step + 1
             while end < len(column) and end % STEPS_PER_BAR and token_pitch(column[end]) is None:
                 if column[end] == REST and pitch is not None:
                     break
                 end += 1
             label = "r" if pitch is None else note_name(pitch)
-            parts.append(f"{label}:{end - step}")
+            tied = pitch is not None and end < len(column) and _continues(column[end])
+            parts.append(f"{label}:{end - step}{'-' if tied else ''}")
             if end % STEPS_PER_BAR == 0 and end < len(column):
                 parts.append("|")
             step = end
         lines.append(f"{name[0]}  {' '.join(parts)}")
     return "\n".join(lines)
+
+
+def _continues(token: int) -> bool:
+    """Whether ``token`` carries on the voice's note (a hold, or a stray key token)."""
+    return token != REST and token_pitch(token) is None
 
 
 def sequence(key: int, grid: np.ndarray) -> np.ndarray:

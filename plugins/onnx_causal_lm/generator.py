@@ -11,6 +11,7 @@ from aigc.core.config import Settings
 from aigc.core.registered_models import registered_model
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.validation import invalid
 from aigc.plugins.onnx_causal_lm.genai import GenaiModel
 from aigc.plugins.onnx_causal_lm.model import load_optimum
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
@@ -32,6 +33,10 @@ class OnnxCausalLMGenerator:
         with self._lock:
             if name not in self._models:
                 entry = registered_model(self.models_file, name)
+                if entry.format == "piper":
+                    raise invalid(
+                        "options.model", name, "is a Piper voice: use it with speech-piper -o voice=NAME"
+                    )
                 self._models[name] = (
                     GenaiModel(entry)
                     if entry.format == "onnxruntime-genai"

@@ -10,6 +10,7 @@ import pytest
 
 from aigc.core.audio import SAMPLE_RATE, render, wav_bytes
 from aigc.core.midi import Note, read_midi, write_midi
+from aigc.core.soundfont import SoundFont, find_soundfont, render_soundfont
 
 NOTES = [Note(0.0, 1.0, 67, 0), Note(1.0, 1.5, 69, 0), Note(1.5, 3.0, 67, 0), Note(0.0, 3.0, 48, 1)]
 
@@ -50,3 +51,45 @@ def test_rendering_is_deterministic_and_follows_the_pitch() -> None:
 
 def test_no_notes_render_silence_of_the_right_length() -> None:
     assert not render([], 60, 2).any() and len(render([], 60, 2)) == 2 * SAMPLE_RATE
+
+
+# -- General MIDI SoundFont rendering --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def soundfont() -> SoundFont:
+    found = find_soundfont()
+    if found is None:
+        pytest.skip(
+            "no SoundFont: install Debian's fluid-soundfont-gm and `pip install --no-deps tinysoundfont`"
+        )
+    return found
+
+
+def test_soundfont_render_lasts_the_beats_and_sounds_the_pitch(soundfont: SoundFont) -> None:
+    a4 = render_soundfont([Note(0.0, 2.0, 69)], [0], 60, 2, soundfont, rate=44_100)  # piano
+    assert len(a4) == 2 * 44_100 and np.abs(a4).max() == pytest.approx(0.8)
+    spectrum = np.abs(np.fft.rfft(a4))
+    assert np.argmax(spectrum) * 44_100 / len(a4) == pytest.approx(440, abs=2)
+
+
+def test_soundfont_render_does_not_depend_on_the_render_before(soundfont: SoundFont) -> None:
+    """The same notes give the same samples, also after a render of other notes and instruments."""
+    first = render_soundfont(NOTES, [19, 19], 90, 4, soundfont, 44_100)
+    render_soundfont([Note(0.0, 4.0, 50, 0), Note(0.0, 4.0, 62, 1)], [52, 52], 90, 4, soundfont, 44_100)
+    np.testing.assert_array_equal(render_soundfont(NOTES, [19, 19], 90, 4, soundfont, 44_100), first)
+
+
+def test_programs_choose_the_instruments(soundfont: SoundFont) -> None:
+    organ = render_soundfont(NOTES, [19, 19], 90, 4, soundfont, 44_100)
+    strings = render_soundfont(NOTES, [40, 42], 90, 4, soundfont, 44_100)
+    assert np.abs(organ - strings).max() > 0.1
+
+
+def test_midi_tracks_take_one_program_per_voice() -> None:
+    mido = pytest.importorskip("mido")
+    midi = mido.MidiFile(file=io.BytesIO(write_midi(NOTES, ["Soprano", "Bass"], 72, program=[40, 42])))
+    programs = [m.program for t in midi.tracks for m in t if m.type == "program_change"]
+    assert programs == [40, 42]
+    with pytest.raises(ValueError, match="3 programs for 2 voices"):
+        write_midi(NOTES, ["Soprano", "Bass"], 72, program=[1, 2, 3])

@@ -3,7 +3,8 @@
 Parametrised over the registered plugins, so a plugin added later, or a third-party package
 installed into the test environment (docs/examples/aigc-markov in CI), is covered automatically.
 ``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file;
-``smollm2`` on the model installed by the ``installed_models_home`` fixture.
+``speech-piper`` and ``smollm2`` on their models installed into the test cache (skipped if they
+cannot be).
 """
 
 from __future__ import annotations
@@ -38,14 +39,18 @@ def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIGC_MODELS", str(models_file))
 
 
+# Generators whose model is installed rather than shipped: the fixture that provides it.
+MODEL_FIXTURES = {"speech-piper": "voice_home", "smollm2": "smollm2_home"}
+
+
 @pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=_ids)
 @pytest.mark.parametrize("name", sorted(_INSTALLED.generators))
 def test_generator_conforms(
-    name: str, check: Callable[[GeneratorHarness], Any], request: pytest.FixtureRequest
+    name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine, request: pytest.FixtureRequest
 ) -> None:
-    if name == "smollm2":
-        request.getfixturevalue("smollm2_home")  # the installed model, before the engine is built
-    check(GeneratorHarness(request.getfixturevalue("aigc_engine"), name))
+    if name in MODEL_FIXTURES:
+        request.getfixturevalue(MODEL_FIXTURES[name])
+    check(GeneratorHarness(aigc_engine, name))
 
 
 @pytest.mark.parametrize("check", EVALUATOR_CHECKS, ids=_ids)

@@ -13,20 +13,24 @@ from typing import Any
 import numpy as np
 import pytest
 
+from aigc.core.audio import render, wav_bytes
 from aigc.core.decoding import CausalLM, DecodeBatch, SamplingParams
 from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
 from aigc.core.midi import Note, read_midi
 from aigc.core.provenance import read_midi_text
 from aigc.core.runtime import ModelRuntime
+from aigc.core.soundfont import find_soundfont
 from aigc.core.specs import GeneratorInput
 from aigc.core.validation import validate_model
 from aigc.plugins.music_metrics.metrics import scale_consistency
 from aigc.plugins.music_transformer import MODEL_DIR, ONNX_FILE, build_generator
+from aigc.plugins.music_transformer import generator as music_generator
 from aigc.plugins.music_transformer.generator import MusicTransformerGenerator
 from aigc.plugins.music_transformer.options import MusicOptions
 from aigc.plugins.music_transformer.tokens import (
     HOLD,
+    PITCH_NAMES,
     REST,
     VOICES,
     grid_text,
@@ -219,3 +223,74 @@ def test_the_manifest_records_the_data_source_seed_and_parity() -> None:
     assert max(training["parity_max_abs"].values()) < 1e-4
     size = sum(path.stat().st_size for path in MODEL_DIR.glob("*.onnx"))
     assert size < 5_000_000
+
+
+# -- text form and instruments ---------------------------------------------------------------------------
+
+
+def notes_from_text(text: str) -> list[Note]:
+    """Notes read back from ``grid_text`` (ties joined), times in beats."""
+    names = {name: index for index, name in enumerate(PITCH_NAMES)}
+    notes = []
+    for voice, line in enumerate(text.splitlines()):
+        now, tied = 0, False
+        for part in line.split()[1:]:
+            if part == "|":
+                continue
+            label, length = part.rstrip("-").split(":")
+            if label != "r":
+                pitch = names[label[:-1]] + 12 * (int(label[-1]) + 1)
+                if tied:
+                    last = notes.pop()
+                    notes.append(Note(last.start, (now + int(length)) / 2, pitch, voice))
+                else:
+                    notes.append(Note(now / 2, (now + int(length)) / 2, pitch, voice))
+            tied = part.endswith("-")
+            now += int(length)
+    return sorted(notes)
+
+
+def test_a_note_held_across_a_bar_line_is_tied_not_a_rest() -> None:
+    e5 = pitch_token(76)
+    soprano = [HOLD] * 4 + [e5] + [HOLD] * 9 + [REST, HOLD]  # E5 from beat 2 to beat 7
+    grid = np.asarray([[token, REST, REST, REST] for token in soprano])
+    assert grid_text(grid).splitlines()[0] == "S  r:4 E5:4- | E5:6 r:2"
+    assert notes_from_text(grid_text(grid)) == grid_to_notes(grid)
+
+
+def test_text_and_midi_agree_note_for_note(generator: MusicTransformerGenerator) -> None:
+    """Seed 7 holds notes across the second bar line; the text used to print them as rests."""
+    for sample in generate(generator, [7, 8, 9], bars=8):
+        notes, _ = read_midi(sample["audio/midi"].data)
+        assert notes_from_text(sample["text/plain"].text) == notes
+
+
+def test_instrument_sets_the_programs_and_the_soundfont_renders_the_wav(
+    generator: MusicTransformerGenerator,
+) -> None:
+    mido = pytest.importorskip("mido")
+    [sample] = generate(generator, [1], bars=2, instrument="strings")
+    midi = mido.MidiFile(file=io.BytesIO(sample["audio/midi"].data))
+    assert [m.program for t in midi.tracks for m in t if m.type == "program_change"] == [40, 40, 41, 42]
+    wav = sample["audio/wav"]
+    if find_soundfont() is None:
+        pytest.skip("no SoundFont installed: the additive fallback is tested below")
+    assert wav.metadata["rendering"] == "soundfont" and wav.metadata["soundfont"] == "FluidR3_GM.sf2"
+    with wave.open(io.BytesIO(wav.data)) as audio:
+        assert audio.getframerate() == 44_100 and audio.getnframes() == round(2 * 4 * 60 / 80 * 44_100)
+    [organ] = generate(generator, [1], bars=2, instrument="organ")
+    assert organ["audio/wav"].data != wav.data and organ["audio/midi"].data != sample["audio/midi"].data
+
+
+def test_without_a_soundfont_the_wav_is_synthesised_and_says_so(
+    generator: MusicTransformerGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(music_generator, "find_soundfont", lambda: None)
+    [sample] = generate(generator, [1], bars=2, instrument="choir")
+    wav = sample["audio/wav"]
+    assert wav.metadata["rendering"] == "additive" and "fluid-soundfont-gm" in wav.metadata["rendering_note"]
+    assert wav.data == wav_bytes(render(grid_notes(sample), 80, 8))
+
+
+def grid_notes(sample: dict[str, Any]) -> list[Note]:
+    return read_midi(sample["audio/midi"].data)[0]

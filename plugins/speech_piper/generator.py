@@ -1,0 +1,83 @@
+"""The ``speech-piper`` generator at serving time: espeak-ng phonemes, ONNX Runtime, numpy.
+
+Each input's sentences run as padded batches; sample ``i`` draws its noise from its seed alone,
+so a seed gives the same bytes alone or in any batch. Voices load on first use and stay loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from aigc.core.audio_files import MEDIA_TYPES, AudioFormatUnavailableError, encode
+from aigc.core.config import Settings
+from aigc.core.runtime import ModelRuntime
+from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.validation import invalid
+from aigc.plugins.speech_piper.options import SpeechOptions
+from aigc.plugins.speech_piper.voice import PiperVoice, find_voice, load_voice
+
+MAX_TEXT_CHARS = 5_000  # about five minutes of speech: the whole text is answered in one response
+
+
+class SpeechPiperGenerator:
+    """Speech from text with Piper voices, one loaded session per voice."""
+
+    model_sha256: str | None = None  # several voices: see model_sha256_for
+
+    def __init__(self, runtime: ModelRuntime, settings: Settings | None = None) -> None:
+        self.runtime = runtime
+        self.settings = settings or Settings.from_env()
+        self._voices: dict[str, PiperVoice] = {}
+        self._lock = threading.Lock()
+
+    def voice(self, name: str) -> PiperVoice:
+        """The loaded voice ``name`` (found, sha256-checked and loaded on first use)."""
+        with self._lock:
+            if name not in self._voices:
+                self._voices[name] = load_voice(self.runtime, find_voice(self.settings, name))
+            return self._voices[name]
+
+    def model_sha256_for(self, options: SpeechOptions) -> str | None:
+        """The sha256 of the ONNX file of the voice ``options`` chose."""
+        return self.voice(options.voice).sha256
+
+    def generate(
+        self, inputs: Sequence[GeneratorInput], options: SpeechOptions, seeds: Sequence[int]
+    ) -> list[list[ArtifactData]]:
+        """One audio file per input, in ``options.format``."""
+        if len(inputs) != len(seeds):
+            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        for item in inputs:
+            if len(item.prompt or "") > MAX_TEXT_CHARS:
+                raise invalid(
+                    "prompt", f"{len(item.prompt or '')} characters", f"at most {MAX_TEXT_CHARS} characters"
+                )
+        voice = self.voice(options.voice)
+        settings = voice.settings(
+            options.speed, options.noise_scale, options.noise_w, options.sentence_silence
+        )
+        artifacts = []
+        for item, seed in zip(inputs, seeds, strict=True):
+            pcm, sentences = voice.speak(item.prompt or "", settings, seed)
+            if not len(pcm):
+                raise invalid(
+                    "prompt", item.prompt, "has nothing to speak (no words espeak-ng can pronounce)"
+                )
+            try:
+                data, rate = encode(pcm, voice.sample_rate, options.format)
+            except AudioFormatUnavailableError as error:
+                raise invalid("options.format", options.format, str(error)) from None
+            metadata = {
+                "voice": options.voice,
+                "sample_rate": rate,
+                "channels": 1,
+                "seconds": round(len(pcm) / voice.sample_rate, 4),
+                "sentences": sentences,
+                "format": options.format,
+                "length_scale": round(settings.length_scale, 6),
+                "noise_scale": settings.noise_scale,
+                "noise_w": settings.noise_w,
+            }
+            artifacts.append([ArtifactData(MEDIA_TYPES[options.format], data=data, metadata=metadata)])
+        return artifacts
