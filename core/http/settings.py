@@ -20,6 +20,9 @@ class ServerSettings(BaseModel):
     rate_per_s: float = Field(20.0, gt=0, le=100_000, description="requests per second per API key")
     burst: int = Field(100, ge=1, le=100_000, description="requests a key may make at once")
     default_wait_s: float = Field(30.0, ge=0, le=600, description="wait before answering 202 pending")
+    grace_period_s: float = Field(
+        30.0, ge=0, le=3600, description="on shutdown, wait this long for accepted requests to be stored"
+    )
     workers: int = Field(64, ge=1, le=1024, description="generation requests run at once")
     batching: dict[str, BatchPolicy] = Field(
         default_factory=dict, description="dynamic batching per generator name"

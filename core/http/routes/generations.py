@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -75,7 +76,7 @@ async def create_generation(
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
     _checked(request, body)
-    future: Future[GenerationResult] = state.executor.submit(_run, state, body)
+    future: Future[GenerationResult] = state.in_flight.submit(partial(_run, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
     )
