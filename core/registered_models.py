@@ -2,7 +2,7 @@
 
 The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
 ``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
-(subfolders included) as a ``Manifest``.
+(subfolders included; a symbolic link that leads out of the folder is refused) as a ``Manifest``.
 Every load checks every recorded file against it (``ModelRuntime.session(..., manifest=...)``,
 ``RegisteredModel.check``): an ONNX graph may name any file of its folder as external data, so a
 file changed after registration is refused with ``ModelIntegrityError`` whichever reader it has.
@@ -157,9 +157,14 @@ def register_gguf(
 
 
 def _files_inside(folder: Path) -> list[Path]:
-    """Every file under ``folder``."""
+    """Every file under ``folder``; ``InvalidRequestError`` (field ``path``) for a symbolic link whose
+    target is outside it, which would make the model depend on files nobody registered."""
     files = []
     for path in sorted(folder.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(folder):
+            raise invalid(
+                "path", str(path), f"is a symbolic link to {path.resolve()}, outside the model folder"
+            )
         if path.is_file():
             files.append(path)
     return files

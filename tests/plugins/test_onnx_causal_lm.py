@@ -170,6 +170,21 @@ def test_changed_external_weights_of_any_name_are_refused_at_load(
     assert "weights.bin has sha256" in (result.error or "")
 
 
+def test_a_symbolic_link_out_of_the_folder_is_refused_at_registration(tmp_path: Path) -> None:
+    folder = tmp_path / "gpt2"
+    shutil.copytree(FIXTURES / "gpt2", folder)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not part of the model")
+    (folder / "config.json").unlink()
+    (folder / "config.json").symlink_to(outside)
+    models_file = tmp_path / "models.json"
+    with pytest.raises(InvalidRequestError) as raised:
+        register_model(models_file, folder, "linked")
+    assert raised.value.errors[0]["field"] == "path"
+    assert "outside the model folder" in str(raised.value)
+    assert not models_file.exists()
+
+
 def test_registering_a_folder_without_the_exported_files_names_them(tmp_path: Path) -> None:
     (tmp_path / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(InvalidRequestError) as raised:
