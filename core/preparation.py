@@ -13,7 +13,7 @@ from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, GenerationRequest
 from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec
-from aigc.core.validation import M, invalid, validate_model
+from aigc.core.validation import M, invalid, storable_problems, validate_model
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:
                 for name in unknown
             ]
         )
+    unstorable = storable_problems(values, prefix)
+    if unstorable:
+        raise InvalidRequestError(unstorable)
     return validate_model(model, values, prefix)
 
 

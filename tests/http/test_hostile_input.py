@@ -1,6 +1,7 @@
-"""Input no client should send: values JSON cannot carry back (NaN, Infinity, lone surrogates).
+"""Input no client should send: non-finite numbers, text that no database stores alike.
 
-Each gets a 422 naming the field, with its value rendered as text, and nothing is stored.
+Each gets a 422 naming the field, with its value rendered as text when JSON cannot carry it, and
+nothing is stored.
 """
 
 from __future__ import annotations
@@ -25,11 +26,28 @@ def _post_raw(client: httpx.Client, body: str) -> httpx.Response:
     ("body", "field", "value"),
     [
         ('{"generator": "image-gan", "options": {"label": NaN}}', "options.label", "nan"),
+        (
+            '{"generator": "image-diffusion", "options": {"guidance_scale": Infinity}}',
+            "options.guidance_scale",
+            "inf",
+        ),
+        (
+            '{"generator": "image-gan", "policy": {"thresholds": {"class_match": {"min": -Infinity}}}}',
+            "policy.thresholds.class_match.min",
+            "-inf",
+        ),
+        ('{"generator": "image-gan", "policy": {"min_score": NaN}}', "policy.min_score", "nan"),
+        (
+            '{"generator": "image-gan", "policy": {"weights": {"class_match": Infinity}}}',
+            "policy.weights.class_match",
+            "inf",
+        ),
         ('{"generator": "text-transformer", "prompt": "a\\udc80b"}', "prompt", "'a\\udc80b'"),
+        ('{"generator": "text-transformer", "prompt": "a\\u0000b"}', "prompt", "a\x00b"),
         ('{"generator": "image-gan", "metadata": {"k\\udc80": "v"}}', "metadata", "'k\\udc80'"),
     ],
 )
-def test_values_json_cannot_carry_get_422_naming_the_field(
+def test_values_no_database_stores_alike_get_422_naming_the_field(
     client: httpx.Client, server: LiveServer, body: str, field: str, value: str
 ) -> None:
     before = server.engine.store.count_generations()
