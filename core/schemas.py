@@ -101,9 +101,9 @@ class GenerationRequest(_Strict):
         description="a conversation, instead of a prompt, for chat generators",
     )
     options: dict[str, Any] = Field(default_factory=dict, max_length=64)
-    n: int = Field(1, ge=1, le=MAX_SAMPLES)
-    best_of: int = Field(1, ge=1, le=MAX_BEST_OF, description="candidates generated per output")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    n: int = Field(1, ge=1, le=MAX_SAMPLES, strict=True)
+    best_of: int = Field(1, ge=1, le=MAX_BEST_OF, strict=True, description="candidates generated per output")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, strict=True)
     evaluators: list[EvaluatorRef] = Field(default_factory=list, max_length=16)
     policy: AcceptancePolicy | None = None
     metadata: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(

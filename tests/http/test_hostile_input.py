@@ -1,4 +1,4 @@
-"""Input no client should send: non-finite numbers, text that no database stores alike.
+"""Input no client should send: non-finite numbers, text that no database stores alike, loose types.
 
 Each gets a 422 naming the field, with its value rendered as text when JSON cannot carry it, and
 nothing is stored.
@@ -56,3 +56,10 @@ def test_values_no_database_stores_alike_get_422_naming_the_field(
     [error] = response.json()["errors"]
     assert error["field"].startswith(field) and str(error["value"]) == value
     assert server.engine.store.count_generations() == before
+
+
+def test_numbers_sent_as_strings_are_refused(client: httpx.Client) -> None:
+    for field in ("seed", "n", "best_of"):
+        response = client.post("/v1/generations", json={"generator": "image-gan", field: "1"})
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
+    assert client.post("/v1/generations", json={"generator": "image-gan", "seed": 1.0}).status_code == 422
