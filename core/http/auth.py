@@ -1,7 +1,8 @@
 """API key authentication: a bearer token, an ``X-API-Key`` header or the gallery's cookie.
 
-No key: 401. A key whose scope does not include what the route needs: 403. Over the key's rate:
-429 with Retry-After. All of it is decided before the route does any work.
+No key: 401. A key whose scope does not include what the route needs: 403. Over the key's rate, or
+too many failed authentications from the client's address: 429 with Retry-After. All of it is
+decided before the route does any work.
 """
 
 from __future__ import annotations
@@ -26,6 +27,25 @@ def key_of(request: Request, token: str | None) -> ApiKey | None:
     return request.app.state.api_keys.verify(token) if token else None
 
 
+def checked_key_of(request: Request, token: str | None) -> ApiKey | None:
+    """``key_of``, limited per client address: each failure takes a token from the address's
+    bucket, and an address out of tokens gets 429 before its key is looked up, so guessing
+    keys (or a client stuck with a revoked one) never costs the database more than that rate."""
+    address = request.client.host if request.client else "unknown"
+    failures = request.app.state.auth_failures
+    wait_s = failures.wait_s(address)
+    if wait_s > 0:
+        raise HTTPException(
+            429,
+            "too many requests with a missing or invalid API key from this address",
+            headers={"Retry-After": retry_after_header(wait_s)},
+        )
+    key = key_of(request, token)
+    if key is None:
+        failures.acquire(address)
+    return key
+
+
 def require(scope: Scope) -> Callable[..., ApiKey]:
     """A dependency that admits keys whose scope includes ``scope``, within their rate limit."""
 
@@ -36,7 +56,7 @@ def require(scope: Scope) -> Callable[..., ApiKey]:
         cookie: Annotated[str | None, Depends(_cookie)],
     ) -> ApiKey:
         token = bearer.credentials if bearer else header or cookie
-        key = key_of(request, token)
+        key = checked_key_of(request, token)
         if key is None:
             raise HTTPException(
                 401,

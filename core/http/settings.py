@@ -19,6 +19,12 @@ class ServerSettings(BaseModel):
     max_samples: int = Field(64, ge=1, le=256, description="largest n of one HTTP generation request")
     rate_per_s: float = Field(20.0, gt=0, le=100_000, description="requests per second per API key")
     burst: int = Field(100, ge=1, le=100_000, description="requests a key may make at once")
+    auth_failures_per_s: float = Field(
+        1.0, gt=0, le=100_000, description="failed authentications per second per client address"
+    )
+    auth_failure_burst: int = Field(
+        20, ge=1, le=100_000, description="failed authentications an address may make at once"
+    )
     default_wait_s: float = Field(30.0, ge=0, le=600, description="wait before answering 202 pending")
     grace_period_s: float = Field(
         30.0, ge=0, le=3600, description="on shutdown, wait this long for accepted requests to be stored"

@@ -269,3 +269,20 @@ def test_listing_filters_by_an_evaluator_metric(client: httpx.Client) -> None:
     )
     orphan = client.get("/v1/generations", params={"min_metric_score": 0.5})
     assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "min_metric_score"
+
+
+def test_an_address_sending_bad_keys_is_limited_before_any_lookup(
+    tmp_path: Path, runtime: ModelRuntime
+) -> None:
+    settings = ServerSettings(auth_failures_per_s=0.1, auth_failure_burst=5)
+    with live_server(tmp_path / "data", runtime, settings) as server:
+        lookups = []
+        verify = server.app.state.api_keys.verify
+        server.app.state.api_keys.verify = lambda token: lookups.append(token) or verify(token)
+        codes = [
+            httpx.get(f"{server.url}/v1/generators", headers={"X-API-Key": f"aigc_guess{i}"}).status_code
+            for i in range(20)
+        ]
+        assert codes == [401] * 5 + [429] * 15 and len(lookups) == 5
+        limited = httpx.get(f"{server.url}/v1/generators", headers=server.auth("read"))
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1

@@ -19,7 +19,7 @@ from pydantic_core import PydanticUseDefault
 from starlette.concurrency import run_in_threadpool
 
 from aigc.core.errors import InvalidRequestError, NotFoundError
-from aigc.core.http.auth import COOKIE_NAME, key_of
+from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import validate_model
@@ -60,7 +60,7 @@ async def login(request: Request) -> Response:
     form = await _form(request)
     token = form.get("key", "").strip()
     target = _safe_next(form.get("next", "/gallery"))
-    if await run_in_threadpool(key_of, request, token) is None:
+    if await run_in_threadpool(checked_key_of, request, token) is None:
         context = {"next": target, "error": "unknown or revoked API key"}
         return templates.TemplateResponse(request, "login.html", context, status_code=401)
     response = RedirectResponse(target, status_code=303)
