@@ -1,4 +1,8 @@
-"""API key authentication: a bearer token, an ``X-API-Key`` header or the gallery's cookie.
+"""API key authentication: a bearer token or an ``X-API-Key`` header.
+
+The gallery's cookie is not accepted here: a browser sends it with any request to this host
+(``SameSite`` treats another port of the same host as the same site), so only the gallery's own
+pages, whose forms carry a CSRF token, accept it.
 
 No key: 401. A key whose scope does not include what the route needs: 403. Over the key's rate, or
 too many failed authentications from the client's address: 429 with Retry-After. All of it is
@@ -11,7 +15,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from aigc.core.http.ratelimit import retry_after_header
 from aigc.storage.api_keys import ApiKey, Scope
@@ -19,7 +23,6 @@ from aigc.storage.api_keys import ApiKey, Scope
 COOKIE_NAME = "aigc_key"
 _bearer = HTTPBearer(auto_error=False, description="an API key from `aigc keys create`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
-_cookie = APIKeyCookie(name=COOKIE_NAME, auto_error=False)
 
 
 def key_of(request: Request, token: str | None) -> ApiKey | None:
@@ -53,9 +56,8 @@ def require(scope: Scope) -> Callable[..., ApiKey]:
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         header: Annotated[str | None, Depends(_header)],
-        cookie: Annotated[str | None, Depends(_cookie)],
     ) -> ApiKey:
-        token = bearer.credentials if bearer else header or cookie
+        token = bearer.credentials if bearer else header
         key = checked_key_of(request, token)
         if key is None:
             raise HTTPException(
