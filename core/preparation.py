@@ -12,7 +12,7 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, GenerationRequest
-from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec
+from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec, sample_cost
 from aigc.core.validation import M, invalid, storable_problems, validate_model
 
 
@@ -49,6 +49,11 @@ class PreparedRequest:
         return GeneratorInput(
             prompt=self.request.prompt, messages=None if messages is None else tuple(messages)
         )
+
+    @property
+    def cost(self) -> int:
+        """Work units of the whole request: samples (``n * best_of``) times the options' ``sample_cost``."""
+        return len(self.seeds) * sample_cost(self.options)
 
     @property
     def seeds(self) -> list[int]:

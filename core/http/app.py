@@ -72,6 +72,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyStore(engine.store.engine)
     app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
+    app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)
     app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)
     app.state.pending = PendingRequests()
     app.state.in_flight = InFlight(ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request"))

@@ -286,3 +286,21 @@ def test_an_address_sending_bad_keys_is_limited_before_any_lookup(
         assert codes == [401] * 5 + [429] * 15 and len(lookups) == 5
         limited = httpx.get(f"{server.url}/v1/generators", headers=server.auth("read"))
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+def test_a_keys_work_budget_is_metered_in_work_units(tmp_path: Path, runtime: ModelRuntime) -> None:
+    settings = ServerSettings(max_request_cost=100, cost_per_s=1, cost_burst=100)
+    with live_server(tmp_path / "data", runtime, settings) as server:
+
+        def diffusion(steps: int, scope: str = "generate") -> httpx.Response:
+            body = {"generator": "image-diffusion", "options": {"steps": steps}, "seed": 1}
+            return httpx.post(
+                f"{server.url}/v1/generations", json=body, headers=server.auth(scope), timeout=60
+            )
+
+        assert [diffusion(40).status_code, diffusion(40).status_code] == [200, 200]
+        spent = diffusion(40)  # 80 of 100 units spent, refilled at 1 per second
+        assert spent.status_code == 429 and "work budget" in spent.json()["detail"]
+        assert 1 <= int(spent.headers["retry-after"]) <= 40
+        assert diffusion(101, "admin").status_code == 422  # over the per-request cap: refused, not metered
+        assert diffusion(10, "admin").status_code == 200  # each key has its own budget

@@ -63,3 +63,22 @@ def test_numbers_sent_as_strings_are_refused(client: httpx.Client) -> None:
         response = client.post("/v1/generations", json={"generator": "image-gan", field: "1"})
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
     assert client.post("/v1/generations", json={"generator": "image-gan", "seed": 1.0}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("body", "cost"),
+    [
+        ({"generator": "music-transformer", "n": 16, "best_of": 16, "options": {"bars": 8}}, 65_536),
+        ({"generator": "image-diffusion", "n": 16, "best_of": 16, "options": {"steps": 250}}, 64_000),
+    ],
+)
+def test_a_request_over_the_work_cap_is_refused_before_any_work(
+    client: httpx.Client, server: LiveServer, body: dict, cost: int
+) -> None:
+    before = server.engine.store.count_generations()
+    response = client.post("/v1/generations", json=body)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "n" and f"costs {cost} work units" in error["message"]
+    assert "at most 16384 per request" in error["message"]
+    assert server.engine.store.count_generations() == before
