@@ -19,6 +19,7 @@ from aigc.core.plugins import PluginRegistry
 from aigc.core.policy import ScoredResult, decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
+from aigc.core.redaction import without_paths
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
 from aigc.core.specs import (
@@ -267,7 +268,7 @@ class Engine:
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(prepared, None, timings, started, [], error=str(error))
+        return self._store(prepared, None, timings, started, [], error=without_paths(str(error)))
 
     def _finish(
         self,

@@ -168,6 +168,7 @@ def test_changed_external_weights_of_any_name_are_refused_at_load(
     )
     assert result.status == "failed"
     assert "weights.bin has sha256" in (result.error or "")
+    assert str(tmp_path) not in (result.error or "")  # clients see file names, not server paths
 
 
 def test_a_symbolic_link_out_of_the_folder_is_refused_at_registration(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from aigc.core.http.auth import require
 from aigc.core.http.errors import ERROR_RESPONSES, NOT_FOUND
 from aigc.core.http.ratelimit import retry_after_header
 from aigc.core.http.schemas import GenerationPage, PendingGeneration
+from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
@@ -72,7 +73,7 @@ def _pending(ticket: str, future: Future[GenerationResult]) -> PendingGeneration
         return PendingGeneration(id=ticket, status="pending", poll=poll)
     error = future.exception()
     if error is not None:
-        return PendingGeneration(id=ticket, status="failed", poll=poll, error=str(error))
+        return PendingGeneration(id=ticket, status="failed", poll=poll, error=without_paths(str(error)))
     result = future.result()
     return PendingGeneration(id=ticket, status=result.status, poll=poll, result=result)
 
