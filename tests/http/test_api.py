@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -304,3 +305,25 @@ def test_a_keys_work_budget_is_metered_in_work_units(tmp_path: Path, runtime: Mo
         assert 1 <= int(spent.headers["retry-after"]) <= 40
         assert diffusion(101, "admin").status_code == 422  # over the per-request cap: refused, not metered
         assert diffusion(10, "admin").status_code == 200  # each key has its own budget
+
+
+def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    request = {
+        "generator": "text-transformer",
+        "prompt": "In the beginning",
+        "seed": 4,
+        "options": {"max_new_tokens": 200},
+    }
+    with client.stream("POST", "/v1/generations/stream", json=request) as response:
+        first = next(response.iter_lines())
+    assert first == "event: delta"
+    for _ in range(200):
+        [stored] = server.engine.store.list_generations(generator="text-transformer", limit=1) or [None]
+        if stored is not None and stored.seed == 4:
+            break
+        time.sleep(0.05)
+    assert stored is not None and stored.seed == 4
+    assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
+    assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True
