@@ -33,6 +33,8 @@ def test_keys_create_list_and_revoke(aigc: Aigc) -> None:
     assert aigc.json("keys", "list")[0]["revoked_at"] is not None
     assert "not found" in aigc.run("keys", "revoke", "99", expect=1).stderr
     assert "'read', 'generate', 'admin'" in aigc.run("keys", "create", "--scope", "root", expect=2).stderr
+    aigc.run("keys", "create", "--scope", "read", "--expires-in-days", "30")
+    assert aigc.json("keys", "list")[1]["expires_at"] is not None
 
 
 def test_serve_answers_with_keys_from_the_command_line(aigc: Aigc, served: str) -> None:
