@@ -19,6 +19,7 @@ from aigc.core.plugins import PluginRegistry
 from aigc.core.policy import ScoredResult, decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
+from aigc.core.redaction import without_paths
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
 from aigc.core.specs import (
@@ -44,6 +45,20 @@ def model_sha256_of(generator: Generator, options: Any) -> str | None:
     that serve several models (chosen by an option), else their ``model_sha256``."""
     per_options = getattr(generator, "model_sha256_for", None)
     return per_options(options) if callable(per_options) else generator.model_sha256
+
+
+def _recording(source: PyGenerator[str, None, Any], sent: list[str]) -> PyGenerator[str, None, Any]:
+    """``source``'s items and return value, each item appended to ``sent`` as it is handed on."""
+    try:
+        while True:
+            try:
+                item = next(source)
+            except StopIteration as stop:
+                return stop.value
+            sent.append(item)
+            yield item
+    finally:
+        source.close()
 
 
 class GenerationStream:
@@ -239,19 +254,54 @@ class Engine:
         timings: dict[str, float],
         started: float,
     ) -> PyGenerator[str, None, GenerationResult]:
+        sent: list[str] = []
         try:
             generate_started = time.perf_counter()
             sample_input = prepared.generator_input
-            artifact = yield from iterate_with_timeout(
-                f"generator {prepared.spec.name}",
-                self.settings.generator_timeout_s,
-                partial(generator.stream, sample_input, prepared.options, prepared.seed),
+            artifact = yield from _recording(
+                iterate_with_timeout(
+                    f"generator {prepared.spec.name}",
+                    self.settings.generator_timeout_s,
+                    partial(generator.stream, sample_input, prepared.options, prepared.seed),
+                ),
+                sent,
             )
             timings["generate_ms"] = _ms(generate_started)
             samples = checked_batch([[artifact]], 1, prepared.spec.name)
         except AigcError as error:
             return self._store_failure(prepared, timings, started, error)
+        except GeneratorExit:  # the consumer stopped reading (an HTTP client went away)
+            timings["generate_ms"] = _ms(generate_started)
+            self._store_cancelled(
+                prepared, model_sha256_of(generator, prepared.options), "".join(sent), timings, started
+            )
+            raise
         return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
+
+    def _store_cancelled(
+        self,
+        prepared: PreparedRequest,
+        model_sha256: str | None,
+        text: str,
+        timings: dict[str, float],
+        started: float,
+    ) -> GenerationResult:
+        """Store a stream its consumer abandoned: a failed request whose one sample holds the text
+        streamed so far, both with an error starting ``cancelled``."""
+        error = f"cancelled: the stream was abandoned after {len(text)} characters"
+        sample = NewGeneration(
+            index=0,
+            seed=prepared.seed,
+            key=prepared.sample_key(model_sha256, prepared.seed),
+            status="failed",
+            score=None,
+            reasons=[error],
+            error=error,
+            timings={"generate_ms": timings["generate_ms"]},
+            artifacts=[ArtifactData("text/plain", text=text, metadata={"cancelled": True})],
+            evaluations=[],
+        )
+        return self._store(prepared, model_sha256, timings, started, [sample], error=error)
 
     def _load_for(self, prepared: PreparedRequest, timings: dict[str, float]) -> Generator:
         load_started = time.perf_counter()
@@ -267,7 +317,7 @@ class Engine:
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(prepared, None, timings, started, [], error=str(error))
+        return self._store(prepared, None, timings, started, [], error=without_paths(str(error)))
 
     def _finish(
         self,

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from aigc.core.errors import AigcError
 from aigc.core.isolation import call_with_timeout
 from aigc.core.preparation import PreparedEvaluator, PreparedRequest
+from aigc.core.redaction import without_paths
 from aigc.core.schemas import EvalResult
 from aigc.core.specs import ArtifactData, EvalItem, Evaluator, EvaluatorSpec, SetEvaluator
 from aigc.storage.blobs import sha256_hex
@@ -69,7 +70,7 @@ def _checked(raw: object, targets: Sequence[_Target], name: str) -> list[list[Ev
 
 
 def _failure(spec: EvaluatorSpec, error: AigcError) -> EvalResult:
-    return EvalResult(metric=spec.name, error=str(error)[:4000], reason="evaluator failed")
+    return EvalResult(metric=spec.name, error=without_paths(str(error))[:4000], reason="evaluator failed")
 
 
 def _run_items(

@@ -63,6 +63,12 @@ class Manifest(BaseModel):
             check_relative_path(name)
         return files
 
+    def files_sha256(self) -> str:
+        """One sha256 over every file: of the lines ``<file sha256>  <relative path>`` (as
+        ``sha256sum`` prints them), sorted by path."""
+        lines = "".join(f"{entry.sha256}  {name}\n" for name, entry in sorted(self.files.items()))
+        return hashlib.sha256(lines.encode()).hexdigest()
+
     def write(self, folder: Path) -> Path:
         """Write ``manifest.json`` into ``folder`` (stable key order, trailing newline)."""
         path = folder / MANIFEST_NAME

@@ -12,8 +12,8 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, GenerationRequest
-from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec
-from aigc.core.validation import M, invalid, validate_model
+from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec, sample_cost
+from aigc.core.validation import M, invalid, storable_problems, validate_model
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class PreparedRequest:
         )
 
     @property
+    def cost(self) -> int:
+        """Work units of the whole request: samples (``n * best_of``) times the options' ``sample_cost``."""
+        return len(self.seeds) * sample_cost(self.options)
+
+    @property
     def seeds(self) -> list[int]:
         """One seed per sample: ``n * best_of`` of them, candidates of an output side by side."""
         return [self.seed + i for i in range(self.request.n * self.request.best_of)]
@@ -83,6 +88,9 @@ def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:
                 for name in unknown
             ]
         )
+    unstorable = storable_problems(values, prefix)
+    if unstorable:
+        raise InvalidRequestError(unstorable)
     return validate_model(model, values, prefix)
 
 

@@ -3,8 +3,11 @@ and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
 
 The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
 ``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
-as a ``Manifest``; loaders check files against it (``ModelRuntime.session(..., manifest=...)``,
-``verify_file``), so a model changed after registration is refused with ``ModelIntegrityError``.
+(subfolders included; a symbolic link that leads out of the folder is refused) as a ``Manifest``.
+Every load checks every recorded file against it (``ModelRuntime.session(..., manifest=...)``,
+``RegisteredModel.check``): an ONNX graph may name any file of its folder as external data, so a
+file changed after registration is refused with ``ModelIntegrityError`` whichever reader it has.
+A model's ``sha256`` (the one provenance records) covers all of its files.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
+from aigc.core.errors import ModelIntegrityError
 from aigc.core.manifest import Manifest, ModelFile, sha256_file, verify_manifest
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
@@ -40,6 +44,20 @@ class RegisteredModel(BaseModel):
     def verify(self) -> dict[str, str | None]:
         """``{file: None if unchanged since registration else problem}`` for every recorded file."""
         return verify_manifest(self.path, self.manifest)
+
+    def check(self) -> None:
+        """Raise ``ModelIntegrityError`` naming every recorded file changed since registration."""
+        problems = [problem for problem in self.verify().values() if problem]
+        if problems:
+            raise ModelIntegrityError(
+                f"model {self.name!r} changed since it was registered: {'; '.join(problems)}"
+            )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sha256(self) -> str:
+        """One sha256 over every file of the model (``Manifest.files_sha256``)."""
+        return self.manifest.files_sha256()
 
 
 def piper_voice_files(path: Path) -> list[Path]:
@@ -118,8 +136,11 @@ def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
     existing = models.get(name)
     if existing is not None and existing.path != folder:
         raise invalid("name", name, f"already registered for {existing.path}")
-    chosen = voice_files or [p for p in sorted(folder.iterdir()) if p.is_file()]
-    files = {p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size) for p in chosen}
+    chosen = voice_files or _files_inside(folder)
+    files = {
+        path.relative_to(folder).as_posix(): ModelFile(sha256=sha256_file(path), size=path.stat().st_size)
+        for path in chosen
+    }
     model = RegisteredModel(
         name=name,
         path=folder,
@@ -157,6 +178,20 @@ def register_gguf(
         ) from error
     convert_gguf(source, folder, "fp32" if variant == "fp32" else "quantized")
     return register_model(models_file, folder, name)
+
+
+def _files_inside(folder: Path) -> list[Path]:
+    """Every file under ``folder``; ``InvalidRequestError`` (field ``path``) for a symbolic link whose
+    target is outside it, which would make the model depend on files nobody registered."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(folder):
+            raise invalid(
+                "path", str(path), f"is a symbolic link to {path.resolve()}, outside the model folder"
+            )
+        if path.is_file():
+            files.append(path)
+    return files
 
 
 def _write(models_file: Path, models: dict[str, RegisteredModel]) -> None:

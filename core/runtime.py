@@ -227,17 +227,22 @@ class ModelRuntime:
         transform: GraphTransform | None = None,
     ) -> ModelSession:
         """A session for ``model_dir/file`` after checking it against ``model_dir/manifest.json``
-        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models).
+        (or ``manifest``, for folders whose checksums are kept elsewhere, e.g. registered models:
+        then every file it lists is checked, on every call).
 
         ``transform`` rewrites the checked file's bytes before they are loaded (for example to feed
         a graph's random numbers from an input); the file on disk and its sha256 stay as shipped.
         Sessions are cached per file and transform."""
         model_dir = Path(model_dir)
+        registered = manifest is not None
         manifest = manifest or load_manifest(model_dir)
         sha256 = verify_file(model_dir, file, manifest)
         for extra in manifest.files:
-            if extra.startswith(file + ".") or extra == file + "_data":  # optimum names it model.onnx_data
-                verify_file(model_dir, extra, manifest)  # external weights (model.onnx.data) too
+            # A graph may name any file of its folder as external weights: a registered folder's
+            # manifest lists every file in it, so all are checked; a plugin's, the usual names
+            # (model.onnx.data; optimum's model.onnx_data).
+            if extra != file and (registered or extra.startswith(file + ".") or extra == file + "_data"):
+                verify_file(model_dir, extra, manifest)
         path = model_dir / file
         key = (path.resolve(), sha256, transform)
         with self._lock:

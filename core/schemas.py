@@ -6,9 +6,10 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from aigc.core.specs import MAX_PROMPT_CHARS, NAME_PATTERN, ArtifactData, ChatMessage
+from aigc.core.validation import storable_problem
 
 MAX_SAMPLES = 256
 MAX_BEST_OF = 16
@@ -24,7 +25,16 @@ RequestStatus = Literal["completed", "failed"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        # One behaviour on every database: PostgreSQL refuses NUL in text, JSON has no NaN. Plugin
+        # options are checked with their own names by ``preparation.validate_options``.
+        if info.field_name != "options" and (problem := storable_problem(value)):
+            raise ValueError(problem)
+        return value
 
 
 def evaluator_names_as_refs(value: Any) -> Any:
@@ -91,9 +101,9 @@ class GenerationRequest(_Strict):
         description="a conversation, instead of a prompt, for chat generators",
     )
     options: dict[str, Any] = Field(default_factory=dict, max_length=64)
-    n: int = Field(1, ge=1, le=MAX_SAMPLES)
-    best_of: int = Field(1, ge=1, le=MAX_BEST_OF, description="candidates generated per output")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    n: int = Field(1, ge=1, le=MAX_SAMPLES, strict=True)
+    best_of: int = Field(1, ge=1, le=MAX_BEST_OF, strict=True, description="candidates generated per output")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, strict=True)
     evaluators: list[EvaluatorRef] = Field(default_factory=list, max_length=16)
     policy: AcceptancePolicy | None = None
     metadata: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(

@@ -29,6 +29,18 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def sample_cost(self) -> int:
+        """Work units of one sample with these options: the model calls it takes (decoded tokens,
+        denoising steps), 1 for one forward pass. Servers cap and meter requests by
+        ``samples x sample_cost``, as hosted APIs meter tokens."""
+        return 1
+
+
+def sample_cost(options: BaseModel) -> int:
+    """``options.sample_cost()``, or 1 for options that do not derive from ``Options``."""
+    cost = getattr(options, "sample_cost", None)
+    return int(cost()) if callable(cost) else 1
+
 
 @dataclass(frozen=True)
 class ArtifactData:

@@ -38,6 +38,7 @@ class ApiKey(BaseModel):
     scope: Scope
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
     def allows(self, needed: Scope) -> bool:
         """Whether this key's scope includes ``needed``."""
@@ -59,8 +60,9 @@ class ApiKeyStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def create(self, name: str, scope: Scope) -> tuple[ApiKey, str]:
-        """A new key and its token; the token cannot be recovered later."""
+    def create(self, name: str, scope: Scope, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+        """A new key and its token; the token cannot be recovered later. From ``expires_at`` on (if
+        given), the key no longer verifies."""
         if scope not in API_KEY_SCOPES:
             raise ValueError(f"scope must be one of {', '.join(API_KEY_SCOPES)}, got {scope!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -70,6 +72,7 @@ class ApiKeyStore:
             token_sha256=token_sha256(token),
             scope=scope,
             created_at=utc_now(),
+            expires_at=expires_at,
         )
         with self._sessions.begin() as session:
             session.add(row)
@@ -77,11 +80,13 @@ class ApiKeyStore:
             return _key(row), token
 
     def verify(self, token: str) -> ApiKey | None:
-        """The live key whose token this is, or None."""
+        """The live key whose token this is (not revoked, not expired), or None."""
         digest = token_sha256(token)
         with self._sessions() as session:
             row = session.scalars(sa.select(ApiKeyRow).where(ApiKeyRow.token_sha256 == digest)).one_or_none()
             if row is None or row.revoked_at is not None:
+                return None
+            if row.expires_at is not None and row.expires_at <= utc_now():
                 return None
             if not hmac.compare_digest(row.token_sha256, digest):
                 return None

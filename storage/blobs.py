@@ -103,8 +103,30 @@ class BlobStore:
 
     def age_s(self, sha256: str) -> float | None:
         """Seconds since the blob was last written, or None if the filesystem cannot tell."""
+        return self._age_of(self.path(sha256))
+
+    def collect_partial_writes(self, min_age_s: float, *, dry_run: bool = False) -> list[str]:
+        """Delete the temporary files of writes that never finished (a crash between creating and
+        renaming one) last written ``min_age_s`` or more ago; younger ones may be writes in
+        progress. Returns their paths (or, with ``dry_run``, those that would be deleted)."""
+        collected = []
+        for folder in sorted(self._list_names(self.root)):
+            if not _FANOUT.match(folder):
+                continue
+            for name in sorted(self._list_names(f"{self.root}/{folder}")):
+                path = f"{self.root}/{folder}/{name}"
+                age = self._age_of(path) if name.startswith(_TEMP_PREFIX) else None
+                if age is None or age < min_age_s:
+                    continue
+                if not dry_run:
+                    with contextlib.suppress(FileNotFoundError):
+                        self.fs.rm_file(path)
+                collected.append(path)
+        return collected
+
+    def _age_of(self, path: str) -> float | None:
         try:
-            modified = self.fs.modified(self.path(sha256))
+            modified = self.fs.modified(path)
         except (NotImplementedError, FileNotFoundError):
             return None
         if not isinstance(modified, datetime):

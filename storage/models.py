@@ -275,6 +275,7 @@ class ApiKeyRow(Base):
     scope: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 JOB_RUN_STATUSES = ("running", "completed", "cancelled")

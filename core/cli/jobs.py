@@ -76,7 +76,7 @@ def run(
 ) -> None:
     """Run a job: resume its unfinished run of the same spec, or start one; items already stored
     (same idempotency key) are skipped."""
-    from aigc.core.jobs.exporter import export_run
+    from aigc.core.jobs.exporter import ExportSummary, export_run
     from aigc.core.jobs.runner import start_run, work
     from aigc.core.jobs.runs import progress
 
@@ -100,11 +100,32 @@ def run(
                 counts[outcome.outcome] += 1
                 bar.update(task, advance=1, counts=_format_counts(counts))
 
-        final = work(engine, loaded.spec, started.run_id, on_item=advance, executor=chosen)
+        outputs = loaded.spec.outputs if export else None
+        exported: list[ExportSummary] = []
+        try:
+            final = work(
+                engine,
+                loaded.spec,
+                started.run_id,
+                on_item=advance,
+                executor=chosen,
+                export=None
+                if outputs is None
+                else lambda run_id: exported.append(
+                    export_run(engine.store, run_id, outputs, loaded.base_dir)
+                ),
+            )
+        except OSError as error:
+            raise fail(
+                f"exporting run {started.run_id} failed: {error}; the run stays open, run the job again "
+                "to export it"
+            ) from None
     console.print(run_table([final], title=f"run {final.run_id}"))
-    if export and loaded.spec.outputs is not None and final.status == "completed":
-        summary = export_run(engine.store, final.run_id, loaded.spec.outputs, loaded.base_dir)
-        console.print(f"exported {summary.samples} samples and {summary.files} files: {summary.records_url}")
+    for summary in exported:
+        console.print(
+            f"exported {summary.samples} samples and {summary.files} files: {summary.records_url}",
+            markup=False,
+        )
     if final.status != "completed":
         raise typer.Exit(1)
 

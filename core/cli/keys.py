@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import NotFoundError
 from aigc.storage.api_keys import ApiKeyStore, Scope
+from aigc.storage.models import utc_now
 
 keys_app = typer.Typer(help="Manage API keys (only their sha256 is stored).", no_args_is_help=True)
 
@@ -23,9 +25,14 @@ def create(
     ctx: typer.Context,
     scope: Annotated[Scope, typer.Option(help="read (view and rate), generate (+ run requests) or admin")],
     name: Annotated[str, typer.Option(help="who or what uses the key")] = "default",
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option(min=0.001, max=36_500, help="days until the key stops working (default: never)"),
+    ] = None,
 ) -> None:
     """Create a key and print its token (shown only this once)."""
-    key, token = _keys(ctx).create(name, scope)
+    expires_at = None if expires_in_days is None else utc_now() + timedelta(days=expires_in_days)
+    key, token = _keys(ctx).create(name, scope, expires_at)
     typer.echo(token)
     errors.print(  # on stderr, so that `TOKEN=$(aigc keys create ...)` captures the token alone
         f"key #{key.id} {key.name!r} ({key.scope}); store the token now, it cannot be shown again",
@@ -40,10 +47,11 @@ def list_keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
     if as_json:
         print_json([k.model_dump(mode="json") for k in keys])
         return
-    table = Table("id", "name", "token starts", "scope", "created", "revoked")
+    table = Table("id", "name", "token starts", "scope", "created", "revoked", "expires")
     for k in keys:
         table.add_row(str(k.id), k.name, k.prefix + "…", k.scope, f"{k.created_at:%Y-%m-%d %H:%M}",
-                      f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")  # fmt: skip
+                      f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+                      f"{k.expires_at:%Y-%m-%d %H:%M}" if k.expires_at else "")  # fmt: skip
     console.print(table)
 
 

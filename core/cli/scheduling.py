@@ -52,13 +52,16 @@ def scheduler(
 def gc(
     ctx: typer.Context,
     min_age: Annotated[
-        float, typer.Option(min=0, help="spare blobs written less than this many seconds ago")
+        float, typer.Option(min=0, help="spare blobs and partial writes younger than this many seconds")
     ] = 3600,
     dry_run: Annotated[bool, typer.Option(help="only list what would be removed")] = False,
 ) -> None:
-    """Remove blobs no artifact refers to (left by a crash between writing bytes and rows)."""
-    collected = state(ctx).engine.store.collect_orphan_blobs(min_age, dry_run=dry_run)
+    """Remove blobs no artifact refers to (left by a crash between writing bytes and rows), and the
+    temporary files of blob writes that never finished."""
+    store = state(ctx).engine.store
+    collected = store.collect_orphan_blobs(min_age, dry_run=dry_run)
+    partial = store.blobs.collect_partial_writes(min_age, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
-    console.print(f"{verb} {len(collected)} orphan blobs")
-    for sha256 in collected:
-        console.print(f"  {sha256}", highlight=False)
+    console.print(f"{verb} {len(collected)} orphan blobs and {len(partial)} partial writes")
+    for name in [*collected, *partial]:
+        console.print(f"  {name}", highlight=False, markup=False)

@@ -25,6 +25,15 @@ def serve(
     rate: Annotated[float, typer.Option(min=0.001, help="requests per second per API key")] = 20.0,
     burst: Annotated[int, typer.Option(min=1, help="requests a key may make at once")] = 100,
     wait: Annotated[float, typer.Option(min=0, max=600, help="seconds before answering 202 pending")] = 30.0,
+    max_request_cost: Annotated[
+        int, typer.Option(min=1, help="most work units (samples x steps or tokens) of one request")
+    ] = 16_384,
+    cost_rate: Annotated[float, typer.Option(min=0.001, help="work units per second per API key")] = 1_000.0,
+    cost_burst: Annotated[int, typer.Option(min=1, help="work units a key may spend at once")] = 32_768,
+    grace_period: Annotated[
+        float,
+        typer.Option(min=0, max=3600, help="on SIGTERM, seconds to finish and store accepted requests"),
+    ] = 30.0,
 ) -> None:
     """Serve the HTTP API (/docs for its OpenAPI page) and the gallery (/gallery)."""
     import uvicorn
@@ -35,7 +44,16 @@ def serve(
     cli = state(ctx)
     try:
         policies = {} if no_batching else batching_policies(cli.registry.generators.values(), batch or [])
-        settings = ServerSettings(rate_per_s=rate, burst=burst, default_wait_s=wait, batching=policies)
+        settings = ServerSettings(
+            rate_per_s=rate,
+            burst=burst,
+            max_request_cost=max_request_cost,
+            cost_per_s=cost_rate,
+            cost_burst=cost_burst,
+            default_wait_s=wait,
+            grace_period_s=grace_period,
+            batching=policies,
+        )
         app = create_app(cli.engine, settings)
     except ValueError as error:
         raise fail(str(error), code=2) from None

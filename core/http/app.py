@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -15,12 +17,13 @@ from aigc.core.http import errors
 from aigc.core.http.gallery import routes as gallery
 from aigc.core.http.limits import BodyLimit
 from aigc.core.http.metrics import RequestMetrics, ServerMetrics
-from aigc.core.http.pending import PendingRequests
+from aigc.core.http.pending import InFlight, PendingRequests
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
 from aigc.storage.api_keys import ApiKeyStore
 
+log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
 
 Authenticate with an API key from `aigc keys create --scope read|generate|admin`, sent as
@@ -31,8 +34,14 @@ requests one entry per bad field with its value and limit."""
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    # Requests still queued are dropped; running ones finish on their own (plugin calls are time-limited).
-    app.state.executor.shutdown(wait=False, cancel_futures=True)
+    # uvicorn has stopped taking requests; those already acknowledged (a 202 ticket) must still be
+    # stored, so wait for them before the process exits (uvicorn then re-raises SIGTERM).
+    grace_s = app.state.settings.grace_period_s
+    unfinished = await asyncio.to_thread(app.state.in_flight.drain, grace_s)
+    if unfinished:
+        log.warning(
+            "%d generation requests were not finished within the %g s grace period", unfinished, grace_s
+        )
 
 
 def check_batching(engine: Engine, settings: ServerSettings) -> None:
@@ -63,8 +72,10 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyStore(engine.store.engine)
     app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
+    app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)
+    app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)
     app.state.pending = PendingRequests()
-    app.state.executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request")
+    app.state.in_flight = InFlight(ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request"))
     errors.install_error_handlers(app)
     for router in (catalog.router, generations.router, artifacts.router, system.router):
         app.include_router(router)

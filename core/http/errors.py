@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,14 +29,25 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descrip
 
 
 def _json_safe(value: object) -> object:
+    """``value`` as the response will render it, or its ``ascii()`` text when it cannot be rendered
+    (NaN, Infinity, a lone surrogate): the client gets a 422 showing its value, never a 500."""
     try:
-        return jsonable_encoder(value)
-    except (TypeError, ValueError):
-        return repr(value)
+        encoded = jsonable_encoder(value)
+        json.dumps(encoded, ensure_ascii=False, allow_nan=False).encode()
+        return encoded
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        return ascii(value)
 
 
 def _invalid(errors: list[dict[str, object]]) -> JSONResponse:
-    entries = [{**e, "value": _json_safe(e.get("value"))} for e in errors]
+    entries = [
+        {
+            "field": _json_safe(e["field"]),
+            "value": _json_safe(e.get("value")),
+            "message": _json_safe(e["message"]),
+        }
+        for e in errors
+    ]
     return JSONResponse({"detail": "invalid request", "errors": entries}, status_code=422)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, wait
 
 from aigc.core.schemas import GenerationResult
 
@@ -32,3 +33,33 @@ class PendingRequests:
         """The request behind ``ticket``, if this process knows it."""
         with self._lock:
             return self._futures.get(ticket)
+
+
+class InFlight:
+    """Generation requests submitted to ``executor`` and not finished yet, so shutdown can wait."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self._futures: set[Future[GenerationResult]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, run: Callable[[], GenerationResult]) -> Future[GenerationResult]:
+        """Run ``run`` on the executor and track it until it is done."""
+        future = self.executor.submit(run)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[GenerationResult]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def drain(self, grace_s: float) -> int:
+        """Wait up to ``grace_s`` for every submitted request to be stored, then stop the executor;
+        returns how many were still unfinished (queued ones are cancelled)."""
+        with self._lock:
+            futures = set(self._futures)
+        _, unfinished = wait(futures, timeout=grace_s)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        return len(unfinished)

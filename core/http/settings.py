@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from aigc.core.batching import BatchPolicy
 from aigc.core.specs import GeneratorSpec
@@ -17,13 +17,36 @@ class ServerSettings(BaseModel):
 
     max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="largest request body")
     max_samples: int = Field(64, ge=1, le=256, description="largest n of one HTTP generation request")
+    max_request_cost: int = Field(
+        16_384, ge=1, le=10_000_000, description="most work units (samples x sample_cost) of one request"
+    )
+    cost_per_s: float = Field(1_000.0, gt=0, le=10_000_000, description="work units per second per API key")
+    cost_burst: int = Field(32_768, ge=1, le=100_000_000, description="work units a key may spend at once")
     rate_per_s: float = Field(20.0, gt=0, le=100_000, description="requests per second per API key")
     burst: int = Field(100, ge=1, le=100_000, description="requests a key may make at once")
+    auth_failures_per_s: float = Field(
+        1.0, gt=0, le=100_000, description="failed authentications per second per client address"
+    )
+    auth_failure_burst: int = Field(
+        20, ge=1, le=100_000, description="failed authentications an address may make at once"
+    )
     default_wait_s: float = Field(30.0, ge=0, le=600, description="wait before answering 202 pending")
+    grace_period_s: float = Field(
+        30.0, ge=0, le=3600, description="on shutdown, wait this long for accepted requests to be stored"
+    )
     workers: int = Field(64, ge=1, le=1024, description="generation requests run at once")
     batching: dict[str, BatchPolicy] = Field(
         default_factory=dict, description="dynamic batching per generator name"
     )
+
+    @model_validator(mode="after")
+    def _largest_request_fits_the_budget(self) -> ServerSettings:
+        if self.cost_burst < self.max_request_cost:
+            raise ValueError(
+                f"cost_burst ({self.cost_burst}) must be at least max_request_cost "
+                f"({self.max_request_cost}): a key could never afford the largest request"
+            )
+        return self
 
 
 def batching_policies(specs: Iterable[GeneratorSpec], choices: Sequence[str]) -> dict[str, BatchPolicy]:

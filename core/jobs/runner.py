@@ -93,12 +93,15 @@ def work(
     owner: str | None = None,
     on_item: OnItem | None = None,
     executor: Executor | None = None,
+    export: Callable[[int], object] | None = None,
 ) -> runs.RunProgress:
     """Claim and produce items of the run until every item is settled or the run is cancelled;
     returns the run's progress.
 
     Several workers (threads, processes, machines) may work on one run at once. When nothing is
     claimable but others hold leases, this waits: their items come back if their lease expires.
+    ``export(run_id)`` runs once every item is settled, before the run is marked completed: a
+    crash before it is done leaves the run running, and resuming it exports again.
     """
     owner = owner or worker_name()
     executor = executor or InProcessExecutor()
@@ -113,5 +116,7 @@ def work(
                 if not runs.unsettled_items(engine.store, run_id):
                     break
                 time.sleep(min(lease_s / 3, MAX_POLL_S))
+    if export is not None and runs.run_status(engine.store, run_id) == "running":
+        export(run_id)
     runs.finish_if_complete(engine.store, run_id)
     return runs.progress(engine.store, run_id)

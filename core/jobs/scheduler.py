@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
@@ -121,9 +122,15 @@ class JobScheduler:
         if started is None:
             _log.info("job %s: the firing at %s has a run already", name, fire_time)
             return None
-        final = work(self.engine, loaded.spec, started.run_id)
-        if loaded.spec.outputs is not None and final.status == "completed":
-            export_run(self.engine.store, final.run_id, loaded.spec.outputs, loaded.base_dir)
+        outputs = loaded.spec.outputs
+        work(
+            self.engine,
+            loaded.spec,
+            started.run_id,
+            export=None
+            if outputs is None
+            else partial(export_run, self.engine.store, outputs=outputs, base_dir=loaded.base_dir),
+        )
         return started.run_id
 
     def start(self) -> None:

@@ -37,3 +37,7 @@ class DiffusionOptions(Options):
         ),
     )
     scale: int = Field(8, ge=1, le=32, description="PNG pixels per source pixel (8 gives 64x64 from 8x8)")
+
+    def sample_cost(self) -> int:
+        """One UNet call per denoising step."""
+        return self.steps

@@ -59,6 +59,10 @@ class VaeOptions(Options):
     )
     scale: int = Field(8, ge=1, le=32, description="PNG pixels per source pixel (8 gives 64x64 from 8x8)")
 
+    def sample_cost(self) -> int:
+        """One decoder pass per image: ``steps`` of them when interpolating."""
+        return self.steps if self.mode == "interpolate" else 1
+
     @field_validator("image")
     @classmethod
     def _image_is_a_png(cls, image: str | None) -> str | None:

@@ -84,6 +84,10 @@ class MusicOptions(Options):
         ),
     )
 
+    def sample_cost(self) -> int:
+        """One decoder step per token: 32 a bar (8 eighth-note steps of 4 voices)."""
+        return self.bars * 32
+
     @field_validator("key")
     @classmethod
     def _known_key(cls, key: str) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aigc.core.errors import PluginLoadError
-from aigc.core.manifest import verify_manifest
 from aigc.core.registered_models import GENAI_CONFIG, RegisteredModel
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.onnx_causal_lm.model import TOKENIZER_FILE
@@ -41,11 +40,7 @@ class GenaiModel:
 
     def __init__(self, model: RegisteredModel) -> None:
         genai = import_genai()
-        problems = {
-            name: problem for name, problem in verify_manifest(model.path, model.manifest).items() if problem
-        }
-        if problems:
-            raise PluginLoadError(f"model {model.name!r} changed since it was registered: {problems}")
+        model.check()
         from tokenizers import Tokenizer
 
         self.genai = genai
@@ -53,7 +48,7 @@ class GenaiModel:
         # tokenizer.json through `tokenizers`, as for optimum folders: onnxruntime-genai's own tokenizer
         # skips the special tokens (Llama's <s>) of folders saved by transformers 5.
         self.tokenizer = Tokenizer.from_file(str(model.path / TOKENIZER_FILE))
-        self.model_sha256: str | None = model.manifest.files["model.onnx"].sha256
+        self.model_sha256: str | None = model.sha256
         config = json.loads((model.path / GENAI_CONFIG).read_text())["model"]
         self.context_length = int(config["context_length"])
         eos = config.get("eos_token_id")

@@ -45,7 +45,7 @@ class OnnxCausalLMGenerator:
             return self._models[name]
 
     def model_sha256_for(self, options: CausalLMOptions) -> str | None:
-        """The sha256 of the ONNX file of the model ``options`` chose."""
+        """The sha256 over every file of the model ``options`` chose (``RegisteredModel.sha256``)."""
         sha256: str | None = self.model(options.model).model_sha256
         return sha256
 

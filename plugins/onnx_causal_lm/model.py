@@ -18,7 +18,7 @@ from typing import Any
 from aigc.core.decoding import CausalLM, StaticCacheLM
 from aigc.core.decoding.chat import ChatTemplate
 from aigc.core.errors import PluginLoadError
-from aigc.core.manifest import Manifest, verify_file
+from aigc.core.manifest import Manifest
 from aigc.core.registered_models import RegisteredModel
 from aigc.core.runtime import ModelRuntime, ModelSession
 from aigc.plugins.text_transformer.generator import TextTransformerGenerator
@@ -63,6 +63,7 @@ class OptimumModel(TextTransformerGenerator):
         session: ModelSession,
         tokenizer: Any,
         config: dict[str, Any],
+        sha256: str,
         template: ChatTemplate | None = None,
     ) -> None:
         if not any(name.startswith("past_key_values.") for name in session.input_names):
@@ -71,7 +72,7 @@ class OptimumModel(TextTransformerGenerator):
                 "`optimum-cli export onnx --task text-generation-with-past`"
             )
         context, kv_heads, head_dim, eos = model_sizes(config)
-        self.session, self.tokenizer, self.model_sha256 = session, tokenizer, session.sha256
+        self.session, self.tokenizer, self.model_sha256 = session, tokenizer, sha256
         self.eos_token_id = eos  # type: ignore[assignment]  # None: the model has no end-of-text token
         self.chat_template = template
         if "seqlens_k" in session.input_names:
@@ -86,20 +87,20 @@ class OptimumModel(TextTransformerGenerator):
 
 
 def load_model_folder(runtime: ModelRuntime, folder: Path, manifest: Manifest) -> OptimumModel:
-    """Load a Hugging Face-style folder, every file used checked against ``manifest``'s sha256."""
+    """Load a Hugging Face-style folder. Every file ``manifest`` lists (graph, external weights,
+    config, tokenizer) is checked against its sha256 first, by the runtime; the model's sha256
+    covers them all (``Manifest.files_sha256``)."""
     from tokenizers import Tokenizer
 
-    for name in (CONFIG_FILE, TOKENIZER_FILE):
-        verify_file(folder, name, manifest)
+    session = runtime.session(folder, ONNX_FILE, manifest=manifest)
     template = None
     if TOKENIZER_CONFIG_FILE in manifest.files:
-        verify_file(folder, TOKENIZER_CONFIG_FILE, manifest)
         template = chat_template(json.loads((folder / TOKENIZER_CONFIG_FILE).read_text()))
-    session = runtime.session(folder, ONNX_FILE, manifest=manifest)
     config = json.loads((folder / CONFIG_FILE).read_text())
-    return OptimumModel(session, Tokenizer.from_file(str(folder / TOKENIZER_FILE)), config, template)
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    return OptimumModel(session, tokenizer, config, manifest.files_sha256(), template)
 
 
 def load_optimum(runtime: ModelRuntime, model: RegisteredModel) -> OptimumModel:
-    """Load a registered folder, every file used checked against its sha256 at registration."""
+    """Load a registered folder, every file checked against its sha256 at registration."""
     return load_model_folder(runtime, model.path, model.manifest)

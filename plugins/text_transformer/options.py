@@ -75,6 +75,10 @@ class TextOptions(Options):
         ),
     )
 
+    def sample_cost(self) -> int:
+        """One decoder step per new token, at most ``max_new_tokens``."""
+        return self.max_new_tokens
+
     @model_validator(mode="after")
     def _min_within_max(self) -> TextOptions:
         if self.min_new_tokens > self.max_new_tokens:

@@ -19,7 +19,7 @@ def test_a_registered_model_generates_and_is_listed_with_its_checksums(tmp_path:
         "generate", "onnx-causal-lm", "Once upon a time", "-o", "model=tiny-llama", "--seed", "2"
     )
     assert result["status"] == "completed"
-    assert result["generations"][0]["model_sha256"] == added["manifest"]["files"]["model.onnx"]["sha256"]
+    assert result["generations"][0]["model_sha256"] == added["sha256"]
     listed = aigc.json("models")
     mine = [row for row in listed if row["plugin"] == "tiny-llama (registered)"]
     assert len(mine) == len(added["manifest"]["files"]) and all(row["verified"] for row in mine)

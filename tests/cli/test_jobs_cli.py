@@ -36,3 +36,16 @@ def test_run_status_list_cancel_and_export(aigc: Aigc, tmp_path: Path) -> None:
     assert "run 1: completed" in aigc.run("jobs", "cancel", "1").stdout  # finished runs stay finished
     aigc.run("jobs", "status", "99", expect=1)
     assert "removed 0 orphan blobs" in aigc.run("gc", "--min-age", "0").stdout
+
+
+def test_a_run_whose_export_failed_is_resumed_and_exported(aigc: Aigc, tmp_path: Path) -> None:
+    spec = tmp_path / "job.yaml"
+    spec.write_text(DIGITS_SPEC + "outputs: {url: out}\n")
+    (tmp_path / "out").write_text("")  # a file where the export folder goes: the export fails
+    assert "the run stays open" in aigc.run("jobs", "run", str(spec), expect=1).stderr
+    status = json.loads(aigc.run("jobs", "status", "1", "--json").stdout)
+    assert (status["status"], status["done"]) == ("running", 6)  # not completed without its export
+    (tmp_path / "out").unlink()
+    assert "resuming run 1" in aigc.run("jobs", "run", str(spec)).stdout
+    assert json.loads(aigc.run("jobs", "status", "1", "--json").stdout)["status"] == "completed"
+    assert len((tmp_path / "out" / "run-1.jsonl").read_text().splitlines()) == status["accepted"]

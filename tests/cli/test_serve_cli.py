@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli.runner import Aigc
+from tests.cli.runner import Aigc, serve
 
 
 @pytest.fixture
@@ -20,36 +16,10 @@ def aigc(tmp_path: Path) -> Aigc:
     return Aigc(tmp_path / "aigc-data")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(aigc: Aigc) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aigc.core.cli", "serve", "--port", str(port), "--batch", "image-gan=2:8"],
-        env=aigc.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serve(aigc, "--batch", "image-gan=2:8") as server:
+        yield server.url
 
 
 def test_keys_create_list_and_revoke(aigc: Aigc) -> None:
@@ -63,6 +33,8 @@ def test_keys_create_list_and_revoke(aigc: Aigc) -> None:
     assert aigc.json("keys", "list")[0]["revoked_at"] is not None
     assert "not found" in aigc.run("keys", "revoke", "99", expect=1).stderr
     assert "'read', 'generate', 'admin'" in aigc.run("keys", "create", "--scope", "root", expect=2).stderr
+    aigc.run("keys", "create", "--scope", "read", "--expires-in-days", "30")
+    assert aigc.json("keys", "list")[1]["expires_at"] is not None
 
 
 def test_serve_answers_with_keys_from_the_command_line(aigc: Aigc, served: str) -> None:

@@ -37,10 +37,14 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, runtime: ModelRuntime, settings: ServerSettings) -> Iterator[LiveServer]:
-    """Serve a fresh engine on ``data_dir`` until the block ends."""
+def live_server(
+    data_dir: Path, runtime: ModelRuntime, settings: ServerSettings, database_url: str | None = None
+) -> Iterator[LiveServer]:
+    """Serve a fresh engine on ``data_dir`` (and ``database_url``: default SQLite there) until the end."""
     engine = Engine(
-        Settings(data_dir=data_dir, generator_timeout_s=60, evaluator_timeout_s=60),
+        Settings(
+            data_dir=data_dir, database_url=database_url, generator_timeout_s=60, evaluator_timeout_s=60
+        ),
         registry=PluginRegistry.from_entry_points(),
         runtime=runtime,
     )

@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -269,3 +270,60 @@ def test_listing_filters_by_an_evaluator_metric(client: httpx.Client) -> None:
     )
     orphan = client.get("/v1/generations", params={"min_metric_score": 0.5})
     assert orphan.status_code == 422 and orphan.json()["errors"][0]["field"] == "min_metric_score"
+
+
+def test_an_address_sending_bad_keys_is_limited_before_any_lookup(
+    tmp_path: Path, runtime: ModelRuntime
+) -> None:
+    settings = ServerSettings(auth_failures_per_s=0.1, auth_failure_burst=5)
+    with live_server(tmp_path / "data", runtime, settings) as server:
+        lookups = []
+        verify = server.app.state.api_keys.verify
+        server.app.state.api_keys.verify = lambda token: lookups.append(token) or verify(token)
+        codes = [
+            httpx.get(f"{server.url}/v1/generators", headers={"X-API-Key": f"aigc_guess{i}"}).status_code
+            for i in range(20)
+        ]
+        assert codes == [401] * 5 + [429] * 15 and len(lookups) == 5
+        limited = httpx.get(f"{server.url}/v1/generators", headers=server.auth("read"))
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+def test_a_keys_work_budget_is_metered_in_work_units(tmp_path: Path, runtime: ModelRuntime) -> None:
+    settings = ServerSettings(max_request_cost=100, cost_per_s=1, cost_burst=100)
+    with live_server(tmp_path / "data", runtime, settings) as server:
+
+        def diffusion(steps: int, scope: str = "generate") -> httpx.Response:
+            body = {"generator": "image-diffusion", "options": {"steps": steps}, "seed": 1}
+            return httpx.post(
+                f"{server.url}/v1/generations", json=body, headers=server.auth(scope), timeout=60
+            )
+
+        assert [diffusion(40).status_code, diffusion(40).status_code] == [200, 200]
+        spent = diffusion(40)  # 80 of 100 units spent, refilled at 1 per second
+        assert spent.status_code == 429 and "work budget" in spent.json()["detail"]
+        assert 1 <= int(spent.headers["retry-after"]) <= 40
+        assert diffusion(101, "admin").status_code == 422  # over the per-request cap: refused, not metered
+        assert diffusion(10, "admin").status_code == 200  # each key has its own budget
+
+
+def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    request = {
+        "generator": "text-transformer",
+        "prompt": "In the beginning",
+        "seed": 4,
+        "options": {"max_new_tokens": 200},
+    }
+    with client.stream("POST", "/v1/generations/stream", json=request) as response:
+        first = next(response.iter_lines())
+    assert first == "event: delta"
+    for _ in range(200):
+        [stored] = server.engine.store.list_generations(generator="text-transformer", limit=1) or [None]
+        if stored is not None and stored.seed == 4:
+            break
+        time.sleep(0.05)
+    assert stored is not None and stored.seed == 4
+    assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
+    assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True

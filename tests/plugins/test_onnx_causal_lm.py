@@ -115,7 +115,8 @@ def test_a_request_records_the_chosen_models_sha256(models_file: Path, aigc_engi
     )
     assert result.status == "completed", result.error
     llama = load_registered(models_file)["llama"]
-    assert result.generations[0].model_sha256 == llama.manifest.files["model.onnx"].sha256
+    assert result.generations[0].model_sha256 == llama.sha256
+    assert llama.sha256 not in {entry.sha256 for entry in llama.manifest.files.values()}
 
 
 def test_an_unknown_model_is_refused_naming_the_option(models_file: Path, aigc_engine: Engine) -> None:
@@ -140,6 +141,49 @@ def test_a_model_changed_after_registration_is_refused(
     )
     assert result.status == "failed"
     assert "model.onnx has sha256" in (result.error or "")
+
+
+def test_changed_external_weights_of_any_name_are_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aigc_engine: Engine
+) -> None:
+    onnx = pytest.importorskip("onnx")
+    folder = tmp_path / "gpt2"
+    shutil.copytree(FIXTURES / "gpt2", folder)
+    graph = onnx.load(str(folder / "model.onnx"))
+    onnx.save_model(
+        graph,
+        str(folder / "model.onnx"),
+        save_as_external_data=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
+    models_file = tmp_path / "external.json"
+    register_model(models_file, folder, "external")
+    monkeypatch.setenv("AIGC_MODELS", str(models_file))
+    weights = bytearray((folder / "weights.bin").read_bytes())
+    weights[-4:] = bytes(4)  # same size, other values: only the hash can tell
+    (folder / "weights.bin").write_bytes(weights)
+    result = aigc_engine.generate(
+        {"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "external"}}
+    )
+    assert result.status == "failed"
+    assert "weights.bin has sha256" in (result.error or "")
+    assert str(tmp_path) not in (result.error or "")  # clients see file names, not server paths
+
+
+def test_a_symbolic_link_out_of_the_folder_is_refused_at_registration(tmp_path: Path) -> None:
+    folder = tmp_path / "gpt2"
+    shutil.copytree(FIXTURES / "gpt2", folder)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not part of the model")
+    (folder / "config.json").unlink()
+    (folder / "config.json").symlink_to(outside)
+    models_file = tmp_path / "models.json"
+    with pytest.raises(InvalidRequestError) as raised:
+        register_model(models_file, folder, "linked")
+    assert raised.value.errors[0]["field"] == "path"
+    assert "outside the model folder" in str(raised.value)
+    assert not models_file.exists()
 
 
 def test_registering_a_folder_without_the_exported_files_names_them(tmp_path: Path) -> None:

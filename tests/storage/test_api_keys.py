@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from aigc.storage.api_keys import ApiKeyStore, token_sha256
@@ -35,3 +37,13 @@ def test_scopes_include_the_weaker_ones(store: Store) -> None:
     admin, _ = keys.create("a", "admin")
     assert read.allows("read") and not read.allows("generate") and not read.allows("admin")
     assert admin.allows("read") and admin.allows("generate") and admin.allows("admin")
+
+
+def test_a_key_stops_verifying_when_it_expires(store: Store) -> None:
+    keys = ApiKeyStore(store.engine)
+    now = datetime.now(UTC)
+    expired, expired_token = keys.create("yesterday", "read", expires_at=now - timedelta(days=1))
+    live, live_token = keys.create("tomorrow", "read", expires_at=now + timedelta(days=1))
+    assert keys.verify(expired_token) is None
+    assert keys.verify(live_token) == live and live.expires_at == now + timedelta(days=1)
+    assert [k.expires_at for k in keys.list()] == [expired.expires_at, live.expires_at]

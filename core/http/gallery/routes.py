@@ -1,11 +1,16 @@
 """Gallery pages: login, the grid of recent outputs with filters, and a detail page with feedback.
 
 The browser holds the API key in an HttpOnly, SameSite=Strict cookie set by the login page, so
-other sites can neither read it nor make the browser send it with a forged form.
+other sites can neither read it nor make the browser send it with a forged form. Pages on another
+port of the same host count as the same site, though: every form that changes something also
+carries a CSRF token derived from the key (``csrf_token``), which such a page cannot know, and the
+cookie opens only these pages, never the API.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
@@ -19,7 +24,8 @@ from pydantic_core import PydanticUseDefault
 from starlette.concurrency import run_in_threadpool
 
 from aigc.core.errors import InvalidRequestError, NotFoundError
-from aigc.core.http.auth import COOKIE_NAME, key_of
+from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
+from aigc.core.http.routes.artifacts import ArtifactId, artifact_response
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import validate_model
@@ -34,6 +40,28 @@ GenerationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 def _viewer(request: Request) -> ApiKey | None:
     return key_of(request, request.cookies.get(COOKIE_NAME))
+
+
+def csrf_token(api_token: str) -> str:
+    """The token the gallery's forms carry: an HMAC of a fixed label under the session's API key,
+    so every server process computes the same one and no one without the key can."""
+    return hmac.new(api_token.encode(), b"aigc gallery form", hashlib.sha256).hexdigest()
+
+
+def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
+    return hmac.compare_digest(form.get("csrf", ""), csrf_token(request.cookies.get(COOKIE_NAME, "")))
+
+
+def _forbidden() -> HTMLResponse:
+    return HTMLResponse("<h1>Forbidden</h1><p>This form has expired; reload the page.</p>", status_code=403)
+
+
+def _page(
+    request: Request, viewer: ApiKey, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    """A page for a logged-in viewer; its forms carry the session's CSRF token."""
+    context = {"viewer": viewer, "csrf": csrf_token(request.cookies[COOKIE_NAME])} | context
+    return templates.TemplateResponse(request, template, context, status_code=status)
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -60,7 +88,7 @@ async def login(request: Request) -> Response:
     form = await _form(request)
     token = form.get("key", "").strip()
     target = _safe_next(form.get("next", "/gallery"))
-    if await run_in_threadpool(key_of, request, token) is None:
+    if await run_in_threadpool(checked_key_of, request, token) is None:
         context = {"next": target, "error": "unknown or revoked API key"}
         return templates.TemplateResponse(request, "login.html", context, status_code=401)
     response = RedirectResponse(target, status_code=303)
@@ -77,6 +105,8 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     """Forget the cookie."""
+    if not _csrf_ok(request, await _form(request)):
+        return _forbidden()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
     return response
@@ -114,7 +144,6 @@ def grid(request: Request) -> Response:
     total = store.count_generations(**filters)
     query = {k: v for k, v in filters.items() if v is not None}
     context = {
-        "viewer": viewer,
         "items": items,
         "total": total,
         "page": page,
@@ -123,15 +152,15 @@ def grid(request: Request) -> Response:
         "generators": sorted(request.app.state.engine.registry.generators),
         "page_url": lambda p: "/gallery?" + urlencode({**query, "page": p}),
     }
-    return templates.TemplateResponse(request, "grid.html", context)
+    return _page(request, viewer, "grid.html", context)
 
 
 def _detail(request: Request, viewer: ApiKey, generation: Generation, **extra: Any) -> HTMLResponse:
     store = request.app.state.engine.store
     result = store.get_result(generation.request_id)
     feedback = {a.id: store.list_feedback(a.id) for a in generation.artifacts}
-    context = {"viewer": viewer, "g": generation, "result": result, "feedback": feedback} | extra
-    return templates.TemplateResponse(request, "detail.html", context, status_code=extra.get("status", 200))
+    context = {"g": generation, "result": result, "feedback": feedback} | extra
+    return _page(request, viewer, "detail.html", context, extra.get("status", 200))
 
 
 def detail(request: Request, generation_id: GenerationId) -> Response:
@@ -152,6 +181,8 @@ async def give_feedback(request: Request, generation_id: GenerationId) -> Respon
     if viewer is None:
         return _to_login(request)
     form = await _form(request)
+    if not _csrf_ok(request, form):
+        return _forbidden()
     store = request.app.state.engine.store
     generation = await run_in_threadpool(store.get_generation, generation_id)
     try:
@@ -180,6 +211,13 @@ async def give_feedback(request: Request, generation_id: GenerationId) -> Respon
     return RedirectResponse(f"/gallery/{generation_id}?thanks=1", status_code=303)
 
 
+def artifact(request: Request, artifact_id: ArtifactId) -> Response:
+    """An artifact's bytes for the gallery's pages (the API does not take the cookie)."""
+    if _viewer(request) is None:
+        return Response(status_code=401)
+    return artifact_response(request, artifact_id)
+
+
 def install(app: FastAPI) -> None:
     """Add the gallery's pages and stylesheet to ``app`` (outside the OpenAPI document)."""
     app.mount("/gallery/static", StaticFiles(directory=HERE / "static"), name="gallery-static")
@@ -190,6 +228,7 @@ def install(app: FastAPI) -> None:
         ("/gallery", grid, ["GET"]),
         ("/gallery/{generation_id}", detail, ["GET"]),
         ("/gallery/{generation_id}/feedback", give_feedback, ["POST"]),
+        ("/gallery/artifacts/{artifact_id}", artifact, ["GET"]),
     ]
     for path, endpoint, methods in pages:
         app.add_api_route(

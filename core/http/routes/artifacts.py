@@ -30,6 +30,11 @@ def get_artifact(
     request: Request, artifact_id: ArtifactId, key: Annotated[ApiKey, Depends(require("read"))]
 ) -> Response:
     """An artifact's bytes with its media type; the ETag is its sha256, so If-None-Match gives 304."""
+    return artifact_response(request, artifact_id)
+
+
+def artifact_response(request: Request, artifact_id: int) -> Response:
+    """The bytes of ``artifact_id`` (or 304 when the client's ETag matches), for the API and the gallery."""
     store = request.app.state.engine.store
     artifact = store.get_artifact(artifact_id)
     etag = f'"{artifact.sha256}"'

@@ -7,9 +7,10 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import State
 
@@ -17,7 +18,9 @@ from aigc.core.engine import Engine, GenerationStream
 from aigc.core.errors import NotFoundError
 from aigc.core.http.auth import require
 from aigc.core.http.errors import ERROR_RESPONSES, NOT_FOUND
+from aigc.core.http.ratelimit import retry_after_header
 from aigc.core.http.schemas import GenerationPage, PendingGeneration
+from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
@@ -29,13 +32,30 @@ Read = Annotated[ApiKey, Depends(require("read"))]
 Generate = Annotated[ApiKey, Depends(require("generate"))]
 
 
-def _checked(request: Request, body: GenerationRequest) -> Engine:
-    """The engine, once ``body`` is known valid for it and within the server's limits."""
-    limit = request.app.state.settings.max_samples
-    if body.n > limit:
-        raise invalid("n", body.n, f"this server makes at most {limit} samples per request")
+def _checked(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
+    """The engine, once ``body`` is known valid for it and within the server's limits, and its work
+    units are taken from ``key``'s budget (429 when spent)."""
+    settings = request.app.state.settings
+    if body.n > settings.max_samples:
+        raise invalid("n", body.n, f"this server makes at most {settings.max_samples} samples per request")
     engine: Engine = request.app.state.engine
-    engine.prepare(body)
+    prepared = engine.prepare(body)
+    if prepared.cost > settings.max_request_cost:
+        raise invalid(
+            "n",
+            body.n,
+            f"this request costs {prepared.cost} work units (n {body.n} x best_of {body.best_of} x "
+            f"{prepared.cost // len(prepared.seeds)} per sample, from its options); this server accepts "
+            f"at most {settings.max_request_cost} per request",
+        )
+    wait_s = request.app.state.work.acquire(key.id, prepared.cost)
+    if wait_s > 0:
+        raise HTTPException(
+            429,
+            f"this API key's work budget ({settings.cost_per_s:g} units per second) is spent; "
+            f"this request costs {prepared.cost}",
+            headers={"Retry-After": retry_after_header(wait_s)},
+        )
     return engine
 
 
@@ -53,7 +73,7 @@ def _pending(ticket: str, future: Future[GenerationResult]) -> PendingGeneration
         return PendingGeneration(id=ticket, status="pending", poll=poll)
     error = future.exception()
     if error is not None:
-        return PendingGeneration(id=ticket, status="failed", poll=poll, error=str(error))
+        return PendingGeneration(id=ticket, status="failed", poll=poll, error=without_paths(str(error)))
     result = future.result()
     return PendingGeneration(id=ticket, status=result.status, poll=poll, result=result)
 
@@ -74,8 +94,8 @@ async def create_generation(
     """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
-    _checked(request, body)
-    future: Future[GenerationResult] = state.executor.submit(_run, state, body)
+    _checked(request, body, key)
+    future: Future[GenerationResult] = state.in_flight.submit(partial(_run, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
     )
@@ -118,7 +138,7 @@ def _events(stream: GenerationStream) -> Iterator[str]:
 )
 def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
     """Stream a single-sample text request as server-sent events while it is generated."""
-    stream = _checked(request, body).stream(body)
+    stream = _checked(request, body, key).stream(body)
     return StreamingResponse(_events(stream), media_type="text/event-stream")
 
 
