@@ -178,8 +178,9 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     machine = platform.processor() or platform.machine()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"machine: {machine}, {os.cpu_count()} cores; threads {args.threads}; "
+        f"machine: {machine}, {os.cpu_count()} cores (load average {load}); threads {args.threads}; "
         f"prompt {PREFILL_TOKENS} tokens at batch 1, {BATCH_PROMPT_TOKENS} per row above; "
         f"{args.new_tokens} new tokens per row, greedy, median of {args.repeats}\n"
     )

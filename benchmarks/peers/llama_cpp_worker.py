@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,8 @@ def generate_sequentially(context: Context, rows: list[list[int]], new_tokens: i
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Decode speed under the shared contract (both batching modes at batch > 1)."""
     rows = prompt_rows(args.prompt_ids, args.batch)
+    # llama-cpp-python routes llama.cpp's log through this logger; keep only errors on stderr.
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
     lc.llama_backend_init()
     params = lc.llama_model_default_params()
     model = lc.llama_model_load_from_file(str(args.gguf).encode(), params)
