@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 SHEET_GAP = 4
 EXTENSIONS = {
     "text/plain": ".txt",
+    "text/x-note-names": ".txt",
     "audio/midi": ".mid",
     "audio/wav": ".wav",
     "audio/ogg": ".ogg",

@@ -41,7 +41,7 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
             version=VERSION,
             options=MusicOptions,
             factory=build_generator,
-            media_types=("audio/midi", "audio/wav", "text/plain"),
+            media_types=("audio/midi", "audio/wav", "text/x-note-names"),
             max_batch_size=16,
             model_dir=MODEL_DIR,
             description=(

@@ -37,7 +37,10 @@ from aigc.plugins.music_transformer.tokens import (
 )
 
 CONFIG_FILE = "config.json"
-MEDIA_TYPES = ("audio/midi", "audio/wav", "text/plain")
+# The note names are text, but not prose: their own media type keeps text evaluators (perplexity,
+# relevance, safety) from judging music.
+NOTE_NAMES = "text/x-note-names"
+MEDIA_TYPES = ("audio/midi", "audio/wav", NOTE_NAMES)
 SOUNDFONT_RATE = 44_100
 NO_SOUNDFONT = (
     f"no General MIDI SoundFont found ({', '.join(str(p) for p in SOUNDFONT_PATHS)}) or tinysoundfont "
@@ -117,5 +120,5 @@ class MusicTransformerGenerator:
         return [
             ArtifactData("audio/midi", data=midi, metadata=metadata),
             ArtifactData("audio/wav", data=wav, metadata=metadata | audio),
-            ArtifactData("text/plain", text=grid_text(grid), metadata=metadata),
+            ArtifactData(NOTE_NAMES, text=grid_text(grid), metadata=metadata),
         ]

@@ -121,7 +121,7 @@ def test_the_engine_evaluates_and_stores_a_harmonisation(engine: Engine) -> None
     result = engine.generate({**request, "evaluators": ["music-metrics", "music-memorization"]})
     assert result.status == "completed"
     for generation in result.generations:
-        assert [a.media_type for a in generation.artifacts] == ["audio/midi", "audio/wav", "text/plain"]
+        assert [a.media_type for a in generation.artifacts] == ["audio/midi", "audio/wav", "text/x-note-names"]
         metrics = {e.metric: e for e in generation.evaluations}
         assert metrics["scale_consistency"].value is not None and metrics["longest_shared_run"].passed
         midi = engine.store.read_artifact(generation.artifacts[0].id)
@@ -163,7 +163,7 @@ def test_generated_chorales_are_plausible(generator: MusicTransformerGenerator) 
         assert scale_consistency(notes) > 0.85
         means = [np.mean([n.pitch for n in notes if n.voice == v]) for v in range(4)]
         assert means == sorted(means, reverse=True)  # soprano above alto above tenor above bass
-        assert len(sample["text/plain"].text.splitlines()) == 4
+        assert len(sample["text/x-note-names"].text.splitlines()) == 4
 
 
 def test_invalid_options_name_the_field_and_the_limit() -> None:
@@ -262,7 +262,7 @@ def test_text_and_midi_agree_note_for_note(generator: MusicTransformerGenerator)
     """Seed 7 holds notes across the second bar line; the text used to print them as rests."""
     for sample in generate(generator, [7, 8, 9], bars=8):
         notes, _ = read_midi(sample["audio/midi"].data)
-        assert notes_from_text(sample["text/plain"].text) == notes
+        assert notes_from_text(sample["text/x-note-names"].text) == notes
 
 
 def test_instrument_sets_the_programs_and_the_soundfont_renders_the_wav(
