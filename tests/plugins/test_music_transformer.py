@@ -121,7 +121,11 @@ def test_the_engine_evaluates_and_stores_a_harmonisation(engine: Engine) -> None
     result = engine.generate({**request, "evaluators": ["music-metrics", "music-memorization"]})
     assert result.status == "completed"
     for generation in result.generations:
-        assert [a.media_type for a in generation.artifacts] == ["audio/midi", "audio/wav", "text/x-note-names"]
+        assert [a.media_type for a in generation.artifacts] == [
+            "audio/midi",
+            "audio/wav",
+            "text/x-note-names",
+        ]
         metrics = {e.metric: e for e in generation.evaluations}
         assert metrics["scale_consistency"].value is not None and metrics["longest_shared_run"].passed
         midi = engine.store.read_artifact(generation.artifacts[0].id)
