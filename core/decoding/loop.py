@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -49,15 +49,24 @@ class RowResult:
     finish_reason: FinishReason | None = None
 
 
-class LanguageModel(Protocol):
-    """What every decoder offers the loop and the evaluators, whatever its cache layout."""
+class LanguageModel:
+    """What every decoder offers the loop and the evaluators, whatever its cache layout: subclasses
+    set ``context_length`` and ``eos_token_id``, and say which ``RowBatch`` decodes them."""
 
     context_length: int
     eos_token_id: int | None
 
-    def check_prompt(self, length: int) -> None: ...
+    def check_prompt(self, length: int) -> None:
+        """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
+        check_prompt_length(length, self.context_length)
 
-    def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]: ...
+    def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Log-probability of each token after the first, per sequence (one batched run)."""
+        raise NotImplementedError
+
+    def batch_type(self) -> type[RowBatch]:
+        """The ``RowBatch`` subclass for this cache layout."""
+        raise NotImplementedError
 
     def batch(
         self,
@@ -67,7 +76,9 @@ class LanguageModel(Protocol):
         max_new_tokens: int,
         min_new_tokens: int = 0,
         forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> RowBatch: ...
+    ) -> RowBatch:
+        """Rows to decode together (see ``RowBatch``)."""
+        return self.batch_type()(self, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
 
 
 def check_prompt_length(length: int, context_length: int) -> None:
@@ -106,7 +117,7 @@ def log_softmax_targets(logits: np.ndarray, sequences: Sequence[Sequence[int]]) 
     return result
 
 
-class CausalLM:
+class CausalLM(LanguageModel):
     """An ONNX causal LM with a growing KV cache (optimum's signature), as the loop sees it."""
 
     def __init__(
@@ -148,21 +159,8 @@ class CausalLM:
         outputs = self.session.session.run(self.output_names, feeds)
         return outputs[0], outputs[1:]
 
-    def check_prompt(self, length: int) -> None:
-        """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
-        check_prompt_length(length, self.context_length)
-
-    def batch(
-        self,
-        prompts: Sequence[Sequence[int]],
-        seeds: Sequence[int],
-        params: SamplingParams,
-        max_new_tokens: int,
-        min_new_tokens: int = 0,
-        forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> DecodeBatch:
-        """Rows to decode together (see ``RowBatch``)."""
-        return DecodeBatch(self, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
+    def batch_type(self) -> type[RowBatch]:
+        return DecodeBatch
 
     def token_log_probs(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Log-probability of each token after the first, per sequence (one batched run, right-padded)."""
@@ -210,6 +208,7 @@ class RowBatch:
             raise ValueError(f"{len(prompts)} prompts but {len(forced)} forced-token maps")
         for prompt in prompts:
             model.check_prompt(len(prompt))
+        self.model = model
         self.params, self.max_new_tokens = params, max_new_tokens
         self.context_length, self.eos_token_id = model.context_length, model.eos_token_id
         self.min_new_tokens = min_new_tokens
@@ -223,6 +222,10 @@ class RowBatch:
             for result in self.results:
                 result.finish_reason = "length"
             self._active = self._active[:0]
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Set up the cache layout's own state (called at the end of ``__init__``)."""
 
     @property
     def done(self) -> bool:
@@ -305,18 +308,10 @@ class RowBatch:
 class DecodeBatch(RowBatch):
     """Rows of a ``CausalLM`` (growing cache, left padding; see the module docstring)."""
 
-    def __init__(
-        self,
-        model: CausalLM,
-        prompts: Sequence[Sequence[int]],
-        seeds: Sequence[int],
-        params: SamplingParams,
-        max_new_tokens: int,
-        min_new_tokens: int = 0,
-        forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> None:
-        super().__init__(model, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
-        self.model = model
+    model: CausalLM
+
+    def _prepare(self) -> None:
+        prompts = self._prompts
         width = max(len(p) for p in prompts)
         self._ids = np.zeros((len(prompts), width), dtype=np.int64)
         self._mask = np.zeros((len(prompts), width), dtype=np.int64)
@@ -324,7 +319,7 @@ class DecodeBatch(RowBatch):
             self._ids[row, width - len(prompt) :] = prompt
             self._mask[row, width - len(prompt) :] = 1
         self._positions = np.maximum(np.cumsum(self._mask, axis=1) - 1, 0)
-        self._past = model.empty_cache(len(prompts))
+        self._past = self.model.empty_cache(len(prompts))
 
     def _drop(self, keep: np.ndarray) -> None:
         self._ids, self._mask, self._positions = self._ids[keep], self._mask[keep], self._positions[keep]

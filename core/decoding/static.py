@@ -16,18 +16,12 @@ batch is compacted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aigc.core.decoding.loop import (
-    RowBatch,
-    check_prompt_length,
-    check_sequence_lengths,
-    log_softmax_targets,
-)
-from aigc.core.decoding.sampling import SamplingParams
+from aigc.core.decoding.loop import LanguageModel, RowBatch, check_sequence_lengths, log_softmax_targets
 
 if TYPE_CHECKING:
     from aigc.core.runtime import ModelSession
@@ -61,7 +55,7 @@ class StaticCache:
         return grown
 
 
-class StaticCacheLM:
+class StaticCacheLM(LanguageModel):
     """An ONNX causal LM whose KV cache is updated in place (see the module docstring)."""
 
     def __init__(
@@ -76,9 +70,8 @@ class StaticCacheLM:
         self.cache_names = [n for n in session.input_names if n.startswith("past_key_values.")]
         self.present_names = ["present." + n.removeprefix("past_key_values.") for n in self.cache_names]
 
-    def check_prompt(self, length: int) -> None:
-        """Raise ``ContextLengthError`` unless a prompt of ``length`` tokens leaves room for one more."""
-        check_prompt_length(length, self.context_length)
+    def batch_type(self) -> type[RowBatch]:
+        return StaticDecodeBatch
 
     def forward(
         self,
@@ -126,36 +119,16 @@ class StaticCacheLM:
         cache = StaticCache(self, len(sequences), max(len(s) for s in sequences))
         return log_softmax_targets(self.prefill(cache, sequences, last_only=False), sequences)
 
-    def batch(
-        self,
-        prompts: Sequence[Sequence[int]],
-        seeds: Sequence[int],
-        params: SamplingParams,
-        max_new_tokens: int,
-        min_new_tokens: int = 0,
-        forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> StaticDecodeBatch:
-        """Rows to decode together (see ``RowBatch``)."""
-        return StaticDecodeBatch(self, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
-
 
 class StaticDecodeBatch(RowBatch):
     """Rows of a ``StaticCacheLM``: prompts in one step, then one token per row per step."""
 
-    def __init__(
-        self,
-        model: StaticCacheLM,
-        prompts: Sequence[Sequence[int]],
-        seeds: Sequence[int],
-        params: SamplingParams,
-        max_new_tokens: int,
-        min_new_tokens: int = 0,
-        forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> None:
-        super().__init__(model, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
-        self.model = model
+    model: StaticCacheLM
+
+    def _prepare(self) -> None:
+        prompts, model = self._prompts, self.model
         longest = max(len(p) for p in prompts)
-        capacity = min(model.context_length, longest + min(max_new_tokens, INITIAL_NEW_TOKENS))
+        capacity = min(model.context_length, longest + min(self.max_new_tokens, INITIAL_NEW_TOKENS))
         self._cache = StaticCache(model, len(prompts), capacity)
         self._slots = np.arange(len(prompts))  # cache row of each active row
         self._rows = np.arange(len(prompts))  # row of each cache row
