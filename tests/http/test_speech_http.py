@@ -21,4 +21,6 @@ def test_speech_is_generated_served_and_played_in_the_gallery(server: LiveServer
     with httpx.Client(base_url=server.url, timeout=60) as browser:
         browser.post("/login", data={"key": server.keys["read"], "next": "/gallery"})
         page = browser.get(f"/gallery/{generation['id']}").text
-    assert f'<audio controls preload="none" src="/v1/artifacts/{artifact["id"]}"></audio>' in page
+        played = browser.get(f"/gallery/artifacts/{artifact['id']}")
+    assert f'<audio controls preload="none" src="/gallery/artifacts/{artifact["id"]}"></audio>' in page
+    assert played.status_code == 200 and played.headers["content-type"] == "audio/mpeg"
