@@ -11,7 +11,15 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.plugins import PluginRegistry
 from aigc.core.preparation import validate_options
 from aigc.core.schemas import GenerationResult
-from aigc.core.specs import ArtifactData, EvalItem, EvaluatorSpec, Generator, GeneratorInput, GeneratorSpec
+from aigc.core.specs import (
+    ArtifactData,
+    ChatMessage,
+    EvalItem,
+    EvaluatorSpec,
+    Generator,
+    GeneratorInput,
+    GeneratorSpec,
+)
 
 DEFAULT_PROMPT = "The quick brown fox jumps over the lazy dog."
 DEFAULT_SEED = 1234
@@ -47,10 +55,12 @@ class GeneratorHarness:
 
     def example(self, **overrides: Any) -> dict[str, Any]:
         """A valid request: the given one, else the spec's first example, else defaults (and a prompt
-        when the generator needs one)."""
+        when the generator needs one). A ``prompt`` override replaces an example's ``messages``."""
         spec = self.spec
         base = dict(self.request or (spec.examples[0] if spec.examples else {}))
-        if spec.prompt == "required" and not base.get("prompt"):
+        if "prompt" in overrides:
+            base.pop("messages", None)
+        if spec.prompt == "required" and not base.get("prompt") and not base.get("messages"):
             base["prompt"] = DEFAULT_PROMPT
         return {"n": 1, "seed": DEFAULT_SEED, **base, "generator": self.name, **overrides}
 
@@ -66,10 +76,14 @@ class GeneratorHarness:
         return self._generator
 
     def run(self, seeds: Sequence[int], prompt: str | None = None) -> list[list[ArtifactData]]:
-        """Call ``generate`` directly, one input per seed."""
-        chosen = prompt if prompt is not None else self.example().get("prompt")
-        inputs = [GeneratorInput(prompt=chosen) for _ in seeds]
-        return self.generator.generate(inputs, self.options, list(seeds))
+        """Call ``generate`` directly, one input per seed: ``prompt``, else the example's prompt or
+        conversation."""
+        example = self.example()
+        if prompt is None and example.get("messages"):
+            item = GeneratorInput(messages=tuple(ChatMessage.model_validate(m) for m in example["messages"]))
+        else:
+            item = GeneratorInput(prompt=prompt if prompt is not None else example.get("prompt"))
+        return self.generator.generate([item] * len(seeds), self.options, list(seeds))
 
     def generate(self, **overrides: Any) -> GenerationResult:
         """A stored request through the engine."""
