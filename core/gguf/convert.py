@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
+from aigc.core.errors import ExportError
 from aigc.core.gguf.graph import build_graph
 from aigc.core.gguf.reader import GgufModel, read_gguf
 from aigc.core.gguf.tokenizer import tokenizer_json, write_tokenizer
@@ -42,9 +44,21 @@ def hf_config(model: GgufModel) -> dict[str, object]:
     }
 
 
+def require_converter() -> None:
+    """Raise ``ExportError`` naming the ``chat`` extra when its packages (gguf, onnx) are missing."""
+    missing = [name for name in ("gguf", "onnx") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ExportError(
+            f"converting GGUF files needs the 'chat' extra ({', '.join(missing)} missing): "
+            "pip install 'aigc[chat]'"
+        )
+
+
 def convert_gguf(source: Path, out: Path, variant: Variant = "quantized") -> Path:
     """Convert ``source`` into the folder ``out`` (written beside it, then renamed into place, so a
-    crash never leaves a half-written folder); ``UnsupportedGgufError`` names what cannot be converted."""
+    crash never leaves a half-written folder); ``UnsupportedGgufError`` names what cannot be converted,
+    ``ExportError`` a missing ``chat`` extra."""
+    require_converter()
     import onnx
 
     model = read_gguf(source)

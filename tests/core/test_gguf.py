@@ -247,3 +247,14 @@ def test_messages_are_refused_by_generators_that_take_prompts(engine: object) ->
         engine.generate(  # type: ignore[attr-defined]
             {"generator": "onnx-causal-lm", "prompt": "x", "messages": [{"role": "user", "content": "hi"}]}
         )
+
+
+def test_converting_without_the_chat_extra_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from aigc.core.errors import ExportError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "gguf" else real(name))
+    with pytest.raises(ExportError, match=r"'chat' extra \(gguf missing\)"):
+        convert_gguf(tmp_path / "model.gguf", tmp_path / "out", "quantized")
