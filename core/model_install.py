@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigc.core.errors import AigcError, ModelIntegrityError
-from aigc.core.manifest import MANIFEST_NAME, Manifest, ModelFile, load_manifest, sha256_file, verify_manifest
+from aigc.core.export import write_manifest
+from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, sha256_file, verify_manifest
 
 
 class InstallError(AigcError):
@@ -100,15 +101,9 @@ def is_installed(folder: Path) -> bool:
 
 
 def write_folder_manifest(folder: Path, name: str, version: str, provenance: dict[str, object]) -> Manifest:
-    """A manifest of every file in ``folder`` (sha256 and size) and how the folder was made."""
-    files = {
-        p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size)
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != MANIFEST_NAME
-    }
-    manifest = Manifest(name=name, version=version, files=files, training=provenance)
-    manifest.write(folder)
-    return manifest
+    """A manifest of every file in ``folder`` (sha256, size, ONNX signatures) and how it was made."""
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST_NAME)
+    return write_manifest(folder, name, version, files, training=provenance)
 
 
 @dataclass(frozen=True)

@@ -23,26 +23,29 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def converted(gguf: Path, variant: str) -> Path:
-    """The converted folder for ``gguf``, converting when it is missing or from another file."""
+    """The converted folder for ``gguf`` with its manifest, converting when it is missing or from
+    another file."""
     from aigc.core.gguf import convert_gguf
-    from aigc.core.manifest import sha256_file
+    from aigc.core.manifest import MANIFEST_NAME, sha256_file
+    from aigc.core.model_install import write_folder_manifest
 
     folder = REPO / "build" / "peers" / f"aigc-{variant}"
     record = folder / "conversion.json"
-    if not (record.is_file() and json.loads(record.read_text())["source_sha256"] == sha256_file(gguf)):
+    fresh = record.is_file() and json.loads(record.read_text())["source_sha256"] == sha256_file(gguf)
+    if not (fresh and (folder / MANIFEST_NAME).is_file()):
         convert_gguf(gguf, folder, "fp32" if variant == "fp32" else "quantized")
+        write_folder_manifest(folder, "smollm2", "bench", {"source": gguf.name, "variant": variant})
     return folder
 
 
 def load(folder: Path, threads: int) -> Any:
     """The model's ``StaticCacheLM``, loaded as the ``smollm2`` generator loads it."""
-    from aigc.core.manifest import Manifest, ModelFile, sha256_file
+    from aigc.core.manifest import load_manifest
     from aigc.core.runtime import ModelRuntime
     from aigc.plugins.onnx_causal_lm.model import load_model_folder
 
-    files = {p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size) for p in folder.iterdir()}
     runtime = ModelRuntime(device="cpu", threads=threads)
-    return load_model_folder(runtime, folder, Manifest(name="bench", version="1", files=files)).model
+    return load_model_folder(runtime, folder, load_manifest(folder)).model
 
 
 def generate(model: Any, rows: list[list[int]], new_tokens: int) -> Run:

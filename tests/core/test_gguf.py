@@ -16,7 +16,7 @@ import pytest
 from aigc.core.decoding import SamplingParams, StaticCacheLM
 from aigc.core.gguf import UnsupportedGgufError, convert_gguf, read_gguf
 from aigc.core.gguf.weights import BLOCK, block_weight, float_weight
-from aigc.core.manifest import Manifest, ModelFile, sha256_file
+from aigc.core.model_install import write_folder_manifest
 from aigc.core.runtime import ModelRuntime
 from tests.fixtures.tiny_gguf import CHAT_TEMPLATE, KV_HEADS, write_tiny_gguf
 
@@ -44,8 +44,8 @@ def reference(tiny: Path) -> object:
 
 
 def load(folder: Path, runtime: ModelRuntime) -> StaticCacheLM:
-    files = {p.name: ModelFile(sha256=sha256_file(p), size=p.stat().st_size) for p in folder.iterdir()}
-    session = runtime.session(folder, "model.onnx", manifest=Manifest(name="t", version="1", files=files))
+    write_folder_manifest(folder, "tiny", "1", {})
+    session = runtime.session(folder, "model.onnx")
     config = json.loads((folder / "config.json").read_text())
     return StaticCacheLM(
         session, config["max_position_embeddings"], None, (config["num_key_value_heads"], 16)
