@@ -12,8 +12,9 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 
 from aigc.core.errors import PluginLoadError
-from aigc.core.manifest import load_manifest
-from aigc.core.model_install import is_installed, not_installed_error
+from aigc.core.gguf import VARIANTS
+from aigc.core.manifest import MANIFEST_NAME, load_manifest
+from aigc.core.model_install import not_installed_error
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import ArtifactData, ChatMessage, GeneratorInput
 from aigc.plugins.onnx_causal_lm.model import OptimumModel, load_model_folder
@@ -40,7 +41,7 @@ class SmolLM2Generator:
         with self._lock:
             if variant not in self._models:
                 folder = self.folder(variant)
-                if not (folder / "manifest.json").is_file():
+                if not is_installed(folder):
                     raise PluginLoadError(not_installed_error(MODEL, variant, folder))
                 self._models[variant] = load_model_folder(self.runtime, folder, load_manifest(folder))
             return self._models[variant]
@@ -72,6 +73,12 @@ class SmolLM2Generator:
         return streamed
 
 
+def is_installed(folder: Path) -> bool:
+    """Whether ``aigc models install`` finished this variant: the manifest is the last file it writes.
+    The files themselves are checked against it when the variant loads, not here."""
+    return (folder / MANIFEST_NAME).is_file()
+
+
 def installed_variants(models_dir: Path) -> list[str]:
-    """The variants whose folders are installed and intact."""
-    return [v for v in ("quantized", "fp32") if is_installed(models_dir / v)]
+    """The variants whose installation finished."""
+    return [variant for variant in VARIANTS if is_installed(models_dir / variant)]
