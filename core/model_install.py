@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigc.core.errors import AigcError, ModelIntegrityError
-from aigc.core.export import write_manifest
 from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, sha256_file, verify_manifest
 
 
@@ -102,6 +101,8 @@ def is_installed(folder: Path) -> bool:
 
 def write_folder_manifest(folder: Path, name: str, version: str, provenance: dict[str, object]) -> Manifest:
     """A manifest of every file in ``folder`` (sha256, size, ONNX signatures) and how it was made."""
+    from aigc.core.export import write_manifest  # numpy: not for listing plugins, which imports this module
+
     files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST_NAME)
     return write_manifest(folder, name, version, files, training=provenance)
 
