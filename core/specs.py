@@ -91,14 +91,33 @@ class Generator(Protocol):
     ) -> list[list[ArtifactData]]: ...
 
 
+@dataclass(frozen=True)
+class AudioChunk:
+    """A streamed piece of an audio sample: 16-bit little-endian mono PCM at ``sample_rate``."""
+
+    pcm: bytes
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        """How long the chunk plays."""
+        return len(self.pcm) / 2 / self.sample_rate
+
+
+StreamChunk = str | AudioChunk
+"""What a streaming generator yields: text deltas (``str``) or audio pieces (``AudioChunk``)."""
+
+
 @runtime_checkable
 class StreamingGenerator(Generator, Protocol):
-    """A generator that can also stream one sample: it yields text deltas whose concatenation is
-    the sample's text, and returns (``StopIteration.value``) the finished ``ArtifactData``."""
+    """A generator that can also stream one sample, and returns (``StopIteration.value``) the
+    finished ``ArtifactData``. A text generator yields text deltas whose concatenation is the
+    sample's text; an audio generator yields ``AudioChunk``s (a sentence each, say) whose
+    concatenation is the sample's audio before it is encoded in the requested format."""
 
     def stream(
         self, input: GeneratorInput, options: Any, seed: int
-    ) -> collections.abc.Generator[str, None, ArtifactData]: ...
+    ) -> collections.abc.Generator[StreamChunk, None, ArtifactData]: ...
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -327,3 +328,17 @@ def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
     assert stored is not None and stored.seed == 4
     assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
     assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True
+
+
+@pytest.mark.usefixtures("voice_home")
+def test_speech_streams_a_sentence_per_audio_event(client: httpx.Client) -> None:
+    text = "The fox jumps. Then it runs away!"
+    request = {"generator": "speech-piper", "prompt": text, "seed": 1, "options": {"format": "pcm"}}
+    with client.stream("POST", "/v1/generations/stream", json=request) as response:
+        assert response.status_code == 200, response.read()
+        events = [block for block in response.read().decode().split("\n\n") if block]
+    audio = [json.loads(e.split("data: ", 1)[1]) for e in events if e.startswith("event: audio")]
+    assert len(audio) == 2 and {a["sample_rate"] for a in audio} == {22_050}
+    result = json.loads(events[-1].split("data: ", 1)[1])
+    stored = client.get(f"/v1/artifacts/{result['generations'][0]['artifacts'][0]['id']}")
+    assert stored.content == b"".join(base64.b64decode(a["pcm"]) for a in audio)

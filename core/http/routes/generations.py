@@ -1,8 +1,9 @@
-"""Generation requests: run (or answer 202 and poll), stream text as server-sent events, and list."""
+"""Generation requests: run (or answer 202 and poll), stream text or speech as server-sent events, list."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from aigc.core.http.ratelimit import retry_after_header
 from aigc.core.http.schemas import GenerationPage, PendingGeneration
 from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
-from aigc.core.specs import NAME_PATTERN
+from aigc.core.specs import NAME_PATTERN, AudioChunk, StreamChunk
 from aigc.core.validation import invalid
 from aigc.storage.api_keys import ApiKey
 
@@ -119,9 +120,15 @@ def poll_generation(
     return _pending(ticket, future)
 
 
+def _event(chunk: StreamChunk) -> str:
+    if isinstance(chunk, AudioChunk):
+        audio = {"pcm": base64.b64encode(chunk.pcm).decode(), "sample_rate": chunk.sample_rate}
+        return f"event: audio\ndata: {json.dumps(audio)}\n\n"
+    return f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n"
+
+
 def _events(stream: GenerationStream) -> Iterator[str]:
-    for delta in stream:
-        yield f"event: delta\ndata: {json.dumps({'text': delta}, ensure_ascii=False)}\n\n"
+    yield from map(_event, stream)
     result = stream.result.model_dump_json() if stream.result else "null"
     yield f"event: result\ndata: {result}\n\n"
 
@@ -132,12 +139,15 @@ def _events(stream: GenerationStream) -> Iterator[str]:
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "'delta' events ({\"text\": ...}), then one 'result' event (the stored result)",
+            "description": "'delta' events ({\"text\": ...}) of a text generator or 'audio' events "
+            '({"pcm": base64 16-bit little-endian mono PCM, "sample_rate": ...}, a sentence each) of a '
+            "speech generator, then one 'result' event (the stored result)",
         }
     },
 )
 def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
-    """Stream a single-sample text request as server-sent events while it is generated."""
+    """Stream a single-sample request of a text or speech generator as server-sent events while it
+    is generated."""
     stream = _checked(request, body, key).stream(body)
     return StreamingResponse(_events(stream), media_type="text/event-stream")
 
