@@ -33,7 +33,7 @@ Read = Annotated[ApiKey, Depends(require("read"))]
 Generate = Annotated[ApiKey, Depends(require("generate"))]
 
 
-def _checked(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
+def admit(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
     """The engine, once ``body`` is known valid for it and within the server's limits, and its work
     units are taken from ``key``'s budget (429 when spent)."""
     settings = request.app.state.settings
@@ -60,7 +60,8 @@ def _checked(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
     return engine
 
 
-def _run(state: State, body: GenerationRequest) -> GenerationResult:
+def run_request(state: State, body: GenerationRequest) -> GenerationResult:
+    """Run ``body`` on the server's engine, recording its duration in the metrics."""
     engine: Engine = state.engine
     started = time.perf_counter()
     result = engine.generate(body)
@@ -95,8 +96,8 @@ async def create_generation(
     """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
-    _checked(request, body, key)
-    future: Future[GenerationResult] = state.in_flight.submit(partial(_run, state, body))
+    admit(request, body, key)
+    future: Future[GenerationResult] = state.in_flight.submit(partial(run_request, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
     )
@@ -148,7 +149,7 @@ def _events(stream: GenerationStream) -> Iterator[str]:
 def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
     """Stream a single-sample request of a text or speech generator as server-sent events while it
     is generated."""
-    stream = _checked(request, body, key).stream(body)
+    stream = admit(request, body, key).stream(body)
     return StreamingResponse(_events(stream), media_type="text/event-stream")
 
 
