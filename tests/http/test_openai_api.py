@@ -56,6 +56,17 @@ def test_a_completion_is_stored_and_repeatable(client: openai.OpenAI, server: Li
     assert stored.artifacts[0].text == first.choices[0].text and stored.seed == 3
 
 
+def test_penalties_are_honoured(client: openai.OpenAI) -> None:
+    story = STORY | {"max_tokens": 48}
+    plain = client.completions.create(**story).choices[0].text
+    penalised = (
+        client.completions.create(**story, frequency_penalty=2.0, presence_penalty=1.0).choices[0].text
+    )
+    assert penalised != plain
+    words = penalised.split()
+    assert len(set(words)) >= len(set(plain.split())) - 2  # fewer repeats, not more
+
+
 def test_a_streamed_completion_equals_the_whole_one(client: openai.OpenAI) -> None:
     whole = client.completions.create(**STORY).choices[0].text
     chunks = list(client.completions.create(**STORY, stream=True, stream_options={"include_usage": True}))
@@ -103,7 +114,7 @@ def test_bad_parameters_are_400s_naming_them(client: openai.OpenAI) -> None:
         client.completions.create(**STORY | {"max_tokens": 100_000})
     assert _bad_param(error) == "max_tokens"
     with pytest.raises(openai.BadRequestError) as error:
-        client.completions.create(**STORY, presence_penalty=0.5)
+        client.completions.create(**STORY, presence_penalty=2.5)
     assert _bad_param(error) == "presence_penalty"
     with pytest.raises(openai.BadRequestError) as error:
         client.chat.completions.create(model="text-transformer", messages=CAPITAL)

@@ -48,9 +48,6 @@ def _refuse_unsupported(body: Sampling) -> None:
         raise invalid("logit_bias", body.logit_bias, "is not supported")
     if body.logprobs:
         raise invalid("logprobs", body.logprobs, "is not supported yet")
-    for name in ("presence_penalty", "frequency_penalty"):
-        if getattr(body, name):
-            raise invalid(name, getattr(body, name), "is not supported yet; use 0")
     if body.stream and body.n > 1:
         raise invalid("n", body.n, "a streamed request makes one choice; use n=1")
 
@@ -83,6 +80,9 @@ def _options(body: Sampling, spec: GeneratorSpec, max_tokens: int | None) -> dic
         options["temperature"] = body.temperature
     if body.top_p is not None:
         options["top_p"] = body.top_p
+    for name in ("presence_penalty", "frequency_penalty"):
+        if getattr(body, name):
+            options[name] = getattr(body, name)
     if body.stop is not None:
         stops = [body.stop] if isinstance(body.stop, str) else body.stop
         if len(stops) > MAX_STOP_STRINGS:
