@@ -24,6 +24,8 @@ from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
 from aigc.core.specs import (
     ArtifactData,
+    Embedder,
+    Embeddings,
     Evaluator,
     EvaluatorSpec,
     Generator,
@@ -145,6 +147,27 @@ class Engine:
             "evaluator", spec, SetEvaluator if spec.scope == "set" else Evaluator
         )
         return instance
+
+    def embed(self, model: str, texts: Sequence[str]) -> Embeddings:
+        """Embeddings of ``texts`` by evaluator ``model`` (one that is also an ``Embedder``), within
+        the evaluator time limit. Nothing is stored: embeddings are not generated content."""
+        spec = self.registry.evaluators.get(model)
+        if spec is None or not spec.embeds:
+            embedders = ", ".join(s.name for s in self.registry.evaluators.values() if s.embeds) or "none"
+            raise invalid("model", model, f"is not an embedding model; installed: {embedders}")
+        evaluator = self.evaluator(spec)
+        if not isinstance(evaluator, Embedder):
+            raise invalid("model", model, "this evaluator does not embed texts")
+        try:
+            embeddings: Embeddings = call_with_timeout(
+                f"evaluator {model} embed",
+                self.settings.evaluator_timeout_s,
+                partial(evaluator.embed, texts),
+            )
+        except PluginCallError as error:
+            self._record_failure("evaluator", model, "embed", error)
+            raise
+        return embeddings
 
     def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
         plugin = self.registry.owner_of(kind, name) or name

@@ -137,6 +137,21 @@ class Evaluator(Protocol):
     def evaluate(self, items: Sequence[EvalItem], options: Any) -> list[list[EvalResult]]: ...
 
 
+@dataclass(frozen=True)
+class Embeddings:
+    """Unit-length embeddings of some texts (float32 ``(texts, dimensions)``) and the tokens read."""
+
+    vectors: Any
+    tokens: int
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """An evaluator that can also embed texts: served as ``POST /v1/embeddings`` under its name."""
+
+    def embed(self, texts: Sequence[str]) -> Embeddings: ...
+
+
 @runtime_checkable
 class SetEvaluator(Protocol):
     """A loaded set-level evaluator: one list of results (one per metric) for all items together,
@@ -206,6 +221,7 @@ class EvaluatorSpec:
     description: str = ""
     model_dir: Path | None = None
     scope: EvalScope = "item"
+    embeds: bool = False  # its evaluator is also an ``Embedder`` (served as /v1/embeddings)
 
     def __post_init__(self) -> None:
         _check_common("evaluator", self.name, self.version, self.options)

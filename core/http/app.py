@@ -18,8 +18,7 @@ from aigc.core.http import errors
 from aigc.core.http.gallery import routes as gallery
 from aigc.core.http.limits import BodyLimit
 from aigc.core.http.metrics import RequestMetrics, ServerMetrics
-from aigc.core.http.openai import models as openai_models
-from aigc.core.http.openai import text as openai_text
+from aigc.core.http.openai import routes as openai_routes
 from aigc.core.http.pending import InFlight, PendingRequests
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
@@ -83,9 +82,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     errors.install_error_handlers(app)
     for router in (catalog.router, generations.router, artifacts.router, system.router):
         app.include_router(router)
-    for router in (openai_models.router, openai_text.router):
-        app.include_router(router)
-    openai_text.install_handlers(app)
+    openai_routes.install(app)
     gallery.install(app)
     app.add_api_route("/", lambda: RedirectResponse("/gallery", status_code=307), include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

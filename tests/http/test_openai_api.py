@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from aigc.core.http.settings import ServerSettings
 from aigc.core.runtime import ModelRuntime
 from tests.http.live_server import LiveServer, live_server
+from tests.installed_models import model_cache
 
 openai = pytest.importorskip("openai", reason="the OpenAI-compatible API is tested with the openai package")
 
@@ -143,6 +148,73 @@ def test_keys_are_required_and_limits_answer_429(
         with pytest.raises(openai.RateLimitError) as limited_error:
             client.completions.create(**STORY)
     assert int(limited_error.value.response.headers["retry-after"]) >= 1
+
+
+@pytest.fixture
+def relevance_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` at the test cache, where text-relevance exports its model once."""
+    pytest.importorskip("sentence_transformers", reason="text-relevance's export needs the relevance extra")
+    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
+    return model_cache()
+
+
+@pytest.mark.usefixtures("relevance_home")
+def test_embeddings_equal_sentence_transformers(client: openai.OpenAI) -> None:
+    from aigc.plugins.text_relevance.export import load_sentence_transformer
+
+    texts = [
+        "In the beginning God created the heaven and the earth.",
+        "A hacker enjoys programmable systems.",
+    ]
+    reference = load_sentence_transformer().encode(texts)
+    as_base64 = client.embeddings.create(model="text-relevance", input=texts)  # the client asks for base64
+    as_floats = client.embeddings.create(model="text-relevance", input=texts[0], encoding_format="float")
+    assert [e.index for e in as_base64.data] == [0, 1] and as_base64.usage.prompt_tokens > 10
+    np.testing.assert_allclose([e.embedding for e in as_base64.data], reference, atol=1e-5)
+    np.testing.assert_allclose(as_floats.data[0].embedding, reference[0], atol=1e-5)
+    with pytest.raises(openai.BadRequestError) as error:
+        client.embeddings.create(model="text-relevance", input=texts, dimensions=128)
+    assert _bad_param(error) == "dimensions"
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="text-perplexity", input=texts)
+
+
+def test_images_come_as_base64_or_as_the_stored_artifacts_url(
+    client: openai.OpenAI, server: LiveServer
+) -> None:
+    asked = {"model": "image-gan", "prompt": "", "n": 2, "extra_body": {"seed": 4, "options": {"label": 7}}}
+    inline = client.images.generate(**asked, response_format="b64_json")
+    linked = client.images.generate(**asked)
+    assert inline.data is not None and linked.data is not None and len(inline.data) == 2
+    for encoded, link in zip(inline.data, linked.data, strict=True):
+        png = base64.b64decode(encoded.b64_json or "")
+        assert png.startswith(b"\x89PNG") and link.url is not None
+        assert httpx.get(link.url, headers=server.auth("read")).content == png
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.generate(model="image-gan", prompt="a cat")
+    assert _bad_param(error) == "prompt"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.generate(model="image-gan", prompt="", size="1024x1024")
+    assert _bad_param(error) == "size"
+
+
+@pytest.mark.usefixtures("voice_home")
+def test_speech_is_spoken_in_the_asked_format(client: openai.OpenAI, server: LiveServer) -> None:
+    response = client.audio.speech.create(
+        model="speech-piper",
+        voice="alloy",
+        input="Hello there.",
+        response_format="wav",
+        extra_body={"seed": 1},
+    )
+    with wave.open(io.BytesIO(response.content)) as audio:
+        assert audio.getframerate() == 22_050 and 0.4 < audio.getnframes() / 22_050 < 3
+    stored = server.engine.store.get_generation(int(response.response.headers["x-aigc-generation-id"]))
+    assert server.engine.store.read_artifact(stored.artifacts[0].id) == response.content
+    assert stored.options["voice"] == "joe-us" and stored.options["format"] == "wav"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.audio.speech.create(model="speech-piper", voice="alloy", input="Hi.", response_format="aac")
+    assert _bad_param(error) == "response_format"
 
 
 def test_native_errors_keep_their_shape(server: LiveServer) -> None:

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from aigc.core.http.auth import require
+from aigc.core.http.openai.running import ModelNotFound
 from aigc.core.http.openai.schemas import ERROR_RESPONSES, Model, ModelList
-from aigc.core.http.openai.text import ModelNotFound
 from aigc.storage.api_keys import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES)

@@ -153,3 +153,38 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         429: "rate limit or work budget exceeded; see Retry-After",
     }.items()
 }
+
+
+class EmbeddingRequest(OpenAIBody):
+    """``POST /v1/embeddings``."""
+
+    model: str = Field(min_length=1, max_length=128)
+    input: str | list[str] = Field(description="a text or up to 2,048 texts")
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1, le=65_536)
+
+
+class ImageRequest(OpenAIBody):
+    """``POST /v1/images/generations``; ``options`` (aigc's) are the generator's own options."""
+
+    model: str = Field(min_length=1, max_length=128)
+    prompt: str = Field(max_length=MAX_PROMPT_CHARS)
+    n: int = Field(1, ge=1, le=128)
+    size: str | None = Field(None, max_length=16)
+    response_format: Literal["url", "b64_json"] = "url"
+    quality: str | None = Field(None, max_length=16, description="ignored")
+    style: str | None = Field(None, max_length=16, description="ignored")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    options: dict[str, Any] = Field(default_factory=dict, description="the generator's own options")
+
+
+class SpeechRequest(OpenAIBody):
+    """``POST /v1/audio/speech``."""
+
+    model: str = Field(min_length=1, max_length=128)
+    input: str = Field(min_length=1, max_length=4096)
+    voice: str = Field(min_length=1, max_length=64)
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    instructions: str | None = Field(None, max_length=4096)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)

@@ -7,13 +7,11 @@ A sample the acceptance policy rejected is reported, not silently returned: its 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from aigc.core.engine import GenerationStream
 from aigc.core.http.auth import require
-from aigc.core.http.openai.errors import openai_error
+from aigc.core.http.openai.running import aigc_request, generator_spec, run, verdict
 from aigc.core.http.openai.schemas import (
     ERROR_RESPONSES,
     MAX_STOP_STRINGS,
@@ -29,9 +27,8 @@ from aigc.core.http.openai.schemas import (
     CompletionRequest,
     Sampling,
     Usage,
-    Verdict,
 )
-from aigc.core.http.routes.generations import admit, run_request
+from aigc.core.http.routes.generations import admit
 from aigc.core.schemas import Generation, GenerationRequest, GenerationResult
 from aigc.core.specs import GeneratorSpec
 from aigc.core.validation import invalid
@@ -50,25 +47,6 @@ def _refuse_unsupported(body: Sampling) -> None:
         raise invalid("logprobs", body.logprobs, "is not supported yet")
     if body.stream and body.n > 1:
         raise invalid("n", body.n, "a streamed request makes one choice; use n=1")
-
-
-def _text_spec(request: Request, model: str) -> GeneratorSpec:
-    spec: GeneratorSpec | None = request.app.state.engine.registry.generators.get(model)
-    if spec is None or spec.modality != "text":
-        texts = sorted(
-            s.name for s in request.app.state.engine.registry.generators.values() if s.modality == "text"
-        )
-        raise ModelNotFound(
-            f"The model '{model}' does not exist or does not generate text; text models: {', '.join(texts)}"
-        )
-    return spec
-
-
-class ModelNotFound(LookupError):
-    """An OpenAI ``model`` that names no generator of the right kind (404 ``model_not_found``)."""
-
-    param = "model"
-    code = "model_not_found"
 
 
 def _options(body: Sampling, spec: GeneratorSpec, max_tokens: int | None) -> dict[str, Any]:
@@ -94,16 +72,6 @@ def _options(body: Sampling, spec: GeneratorSpec, max_tokens: int | None) -> dic
     return options
 
 
-def _verdict(generation: Generation) -> Verdict:
-    return Verdict(
-        generation_id=generation.id,
-        request_id=generation.request_id,
-        status=generation.status,
-        score=generation.score,
-        reasons=generation.reasons,
-    )
-
-
 def _usage(result: GenerationResult) -> Usage:
     metadata = [g.artifacts[0].metadata for g in result.generations if g.artifacts]
     prompt = int(metadata[0].get("prompt_tokens", 0)) if metadata else 0
@@ -121,28 +89,8 @@ def _content(generation: Generation) -> str | None:
     return None if generation.status == "rejected" else generation.artifacts[0].text
 
 
-def _checked_result(result: GenerationResult) -> GenerationResult:
-    if result.status == "failed":
-        raise GenerationFailed(result.error or "the generator failed")
-    return result
-
-
-class GenerationFailed(RuntimeError):
-    """The generator failed; the request is stored as failed (500 ``server_error``)."""
-
-
-def _aigc_request(
-    body: Sampling, spec: GeneratorSpec, options: dict[str, Any], **input: Any
-) -> GenerationRequest:
-    request = {"generator": spec.name, "n": body.n, "seed": body.seed, "options": options, **input}
-    return GenerationRequest.model_validate({k: v for k, v in request.items() if v is not None})
-
-
-async def _run(request: Request, key: ApiKey, aigc_request: GenerationRequest) -> GenerationResult:
-    admit(request, aigc_request, key)
-    state = request.app.state
-    future = state.in_flight.submit(partial(run_request, state, aigc_request))
-    return _checked_result(await asyncio.wrap_future(future))
+def _request(body: Sampling, spec: GeneratorSpec, options: dict[str, Any], **input: Any) -> GenerationRequest:
+    return aigc_request(generator=spec.name, n=body.n, seed=body.seed, options=options, **input)
 
 
 def _sse(payload: dict[str, Any]) -> str:
@@ -168,7 +116,7 @@ def _stream_events(
         yield "data: [DONE]\n\n"
         return
     generation = result.generations[0]
-    final = chunk_of(None, _finish_reason(generation), False) | {"aigc": _verdict(generation).model_dump()}
+    final = chunk_of(None, _finish_reason(generation), False) | {"aigc": verdict(generation).model_dump()}
     yield _sse(head | {"choices": [final]})
     if include_usage:
         yield _sse(head | {"choices": [], "usage": _usage(result).model_dump()})
@@ -224,10 +172,10 @@ async def _answer(
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = _stream_events(stream, head, shape.chunk, include_usage)
         return StreamingResponse(events, media_type="text/event-stream")
-    result = await _run(request, key, aigc_request)
+    result = await run(request, key, aigc_request)
     choices = [
         {"index": g.index, **shape.choice(g), "logprobs": None, "finish_reason": _finish_reason(g)}
-        | {"aigc": _verdict(g).model_dump()}
+        | {"aigc": verdict(g).model_dump()}
         for g in result.generations
     ]
     return {
@@ -249,7 +197,7 @@ async def chat_completions(request: Request, body: ChatCompletionRequest, key: G
         raise invalid("tools", len(body.tools), "tool calls are not supported")
     if body.response_format is not None and body.response_format.type != "text":
         raise invalid("response_format", body.response_format.type, "only {'type': 'text'} is supported yet")
-    spec = _text_spec(request, body.model)
+    spec = generator_spec(request, body.model, "text")
     if not spec.chat:
         raise invalid("model", body.model, "is not a chat model; use /v1/completions")
     messages = [
@@ -260,7 +208,7 @@ async def chat_completions(request: Request, body: ChatCompletionRequest, key: G
         for m in body.messages
     ]
     options = _options(body, spec, body.max_completion_tokens or body.max_tokens)
-    return await _answer(request, key, body, _aigc_request(body, spec, options, messages=messages), CHAT)
+    return await _answer(request, key, body, _request(body, spec, options, messages=messages), CHAT)
 
 
 @router.post("/completions")
@@ -270,26 +218,11 @@ async def completions(request: Request, body: CompletionRequest, key: Generate) 
     for name in ("echo", "suffix", "best_of"):
         if getattr(body, name) not in (None, False, 1):
             raise invalid(name, getattr(body, name), "is not supported")
-    spec = _text_spec(request, body.model)
+    spec = generator_spec(request, body.model, "text")
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
     if len(prompts) != 1:
         raise invalid("prompt", len(prompts), "give one prompt per request")
     options = _options(body, spec, body.max_tokens)
     if "template" in spec.options.model_fields:
         options["template"] = "none"
-    return await _answer(
-        request, key, body, _aigc_request(body, spec, options, prompt=prompts[0]), COMPLETION
-    )
-
-
-def install_handlers(app: Any) -> None:
-    """404 for unknown models and 500 for failed generations, in OpenAI's shape."""
-
-    async def on_missing_model(request: Request, error: Exception) -> Any:
-        return openai_error(404, str(error), "model", "model_not_found")
-
-    async def on_failed(request: Request, error: Exception) -> Any:
-        return openai_error(500, str(error), None, "generation_failed")
-
-    app.add_exception_handler(ModelNotFound, on_missing_model)
-    app.add_exception_handler(GenerationFailed, on_failed)
+    return await _answer(request, key, body, _request(body, spec, options, prompt=prompts[0]), COMPLETION)
