@@ -1,0 +1,89 @@
+"""Evaluators are offered only the media types they declare: the text evaluators never score the
+note names that music-transformer writes as text (``text/x-note-names``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from aigc.core import ArtifactData, GeneratorInput, GeneratorSpec, Options, hookimpl
+from aigc.core.config import Settings
+from aigc.core.engine import Engine
+from aigc.core.errors import InvalidRequestError
+from aigc.core.plugins import PluginRegistry
+from aigc.core.preparation import prepare
+from aigc.core.runtime import ModelRuntime
+from aigc.plugins import text_diversity, text_safety
+
+TEXT_EVALUATORS = ("text-perplexity", "text-relevance", "text-diversity", "text-safety", "text-memorization")
+PHONE = "call 020 7946 0958"  # what text-safety reports wherever it looks
+
+
+class ProseAndNotes:
+    """A sample of two text artifacts: prose and note names."""
+
+    model_sha256 = None
+
+    def generate(
+        self, inputs: Sequence[GeneratorInput], options: Options, seeds: Sequence[int]
+    ) -> list[list[ArtifactData]]:
+        return [
+            [
+                ArtifactData("text/plain", text=PHONE),
+                ArtifactData("text/x-note-names", text=f"C4 E4 G4 {PHONE}"),
+            ]
+            for _ in seeds
+        ]
+
+
+class ProseAndNotesPlugin:
+    @hookimpl
+    def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
+        register(
+            GeneratorSpec(
+                name="prose-and-notes",
+                modality="text",
+                version="0.1",
+                options=Options,
+                factory=lambda runtime: ProseAndNotes(),
+                media_types=("text/plain", "text/x-note-names"),
+                prompt="none",
+            )
+        )
+
+
+@pytest.mark.parametrize("name", TEXT_EVALUATORS)
+def test_a_text_evaluator_is_refused_for_music_transformer(name: str) -> None:
+    registry = PluginRegistry.from_entry_points()
+    assert "music-transformer" in registry.generators and name in registry.evaluators
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare(registry, {"generator": "music-transformer", "evaluators": [name]})
+    [error] = caught.value.errors
+    assert error["field"] == "evaluators[0].name" and "accepts text/plain, but" in str(error["message"])
+
+
+@pytest.fixture
+def engine(settings: Settings, runtime: ModelRuntime) -> Iterator[Engine]:
+    registry = PluginRegistry()
+    for plugin, name in [
+        (ProseAndNotesPlugin(), "prose"),
+        (text_safety, "text-safety"),
+        (text_diversity, "d"),
+    ]:
+        assert registry.add(plugin, name)
+    with Engine(settings, registry=registry, runtime=runtime) as engine:
+        yield engine
+
+
+def test_note_names_beside_prose_are_not_scored_by_text_evaluators(engine: Engine) -> None:
+    result = engine.generate(
+        {"generator": "prose-and-notes", "n": 2, "evaluators": ["text-safety", "text-diversity"]}
+    )
+    for generation in result.generations:
+        prose, notes = generation.artifacts
+        assert notes.media_type == "text/x-note-names"
+        assert {e.artifact_id for e in generation.evaluations} == {prose.id}
+        [pii] = [e for e in generation.evaluations if e.metric == "pii"]
+        assert pii.value == 1
+    assert result.set_evaluations and all(s.sample_count == 2 for s in result.set_evaluations)
