@@ -4,10 +4,11 @@ note names that music-transformer writes as text (``text/x-note-names``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 
-from aigc.core import ArtifactData, GeneratorInput, GeneratorSpec, Options, hookimpl
+from aigc.core import ArtifactData, GeneratorInput, GeneratorSpec, hookimpl
 from aigc.core.config import Settings
 from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
@@ -15,42 +16,28 @@ from aigc.core.plugins import PluginRegistry
 from aigc.core.preparation import prepare
 from aigc.core.runtime import ModelRuntime
 from aigc.plugins import text_diversity, text_safety
+from tests.core.plugin_doubles import EchoGenerator, EchoOptions, _text_generator
 
 TEXT_EVALUATORS = ("text-perplexity", "text-relevance", "text-diversity", "text-safety", "text-memorization")
 PHONE = "call 020 7946 0958"  # what text-safety reports wherever it looks
+NOTE_NAMES = "text/x-note-names"
 
 
-class ProseAndNotes:
-    """A sample of two text artifacts: prose and note names."""
-
-    model_sha256 = None
+class ProseAndNotes(EchoGenerator):
+    """The echo generator's text, and note names beside it."""
 
     def generate(
-        self, inputs: Sequence[GeneratorInput], options: Options, seeds: Sequence[int]
+        self, inputs: Sequence[GeneratorInput], options: EchoOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
-        return [
-            [
-                ArtifactData("text/plain", text=PHONE),
-                ArtifactData("text/x-note-names", text=f"C4 E4 G4 {PHONE}"),
-            ]
-            for _ in seeds
-        ]
+        notes = ArtifactData(NOTE_NAMES, text=f"C4 E4 G4 {PHONE}")
+        return [[*sample, notes] for sample in super().generate(inputs, options, seeds)]
 
 
 class ProseAndNotesPlugin:
     @hookimpl
     def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
-        register(
-            GeneratorSpec(
-                name="prose-and-notes",
-                modality="text",
-                version="0.1",
-                options=Options,
-                factory=lambda runtime: ProseAndNotes(),
-                media_types=("text/plain", "text/x-note-names"),
-                prompt="none",
-            )
-        )
+        spec = _text_generator("prose-and-notes", lambda runtime: ProseAndNotes())
+        register(replace(spec, media_types=("text/plain", NOTE_NAMES)))
 
 
 @pytest.mark.parametrize("name", TEXT_EVALUATORS)
@@ -78,11 +65,16 @@ def engine(settings: Settings, runtime: ModelRuntime) -> Iterator[Engine]:
 
 def test_note_names_beside_prose_are_not_scored_by_text_evaluators(engine: Engine) -> None:
     result = engine.generate(
-        {"generator": "prose-and-notes", "n": 2, "evaluators": ["text-safety", "text-diversity"]}
+        {
+            "generator": "prose-and-notes",
+            "prompt": PHONE,
+            "n": 2,
+            "evaluators": ["text-safety", "text-diversity"],
+        }
     )
     for generation in result.generations:
         prose, notes = generation.artifacts
-        assert notes.media_type == "text/x-note-names"
+        assert notes.media_type == NOTE_NAMES
         assert {e.artifact_id for e in generation.evaluations} == {prose.id}
         [pii] = [e for e in generation.evaluations if e.metric == "pii"]
         assert pii.value == 1
