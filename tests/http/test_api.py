@@ -94,6 +94,14 @@ def test_invalid_options_get_422_naming_the_field_and_nothing_is_stored(
     assert "64" in response.json()["errors"][0]["message"]
     response = client.post("/v1/generations", json={"generator": "image-gan", "colour": "red"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "colour"
+    response = client.post(
+        "/v1/generations", json={"generator": "image-gan", "options": {"label": True, "x": 1}}
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["message"].split(";")[0]) for e in response.json()["errors"]] == [
+        ("options.x", "unknown option"),
+        ("options.label", "expected an integer, got a boolean"),
+    ]
     assert server.engine.store.count_generations() == before
 
 
