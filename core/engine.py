@@ -11,7 +11,7 @@ from typing import Any
 
 from aigc.core.batching import DynamicBatcher, checked_batch
 from aigc.core.config import Settings
-from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
+from aigc.core.errors import AigcError, InvalidRequestError, OverloadedError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json
@@ -344,8 +344,8 @@ class Engine:
     def _store_failure(
         self, prepared: PreparedRequest, timings: dict[str, float], started: float, error: AigcError
     ) -> GenerationResult:
-        if isinstance(error, InvalidRequestError):
-            raise error  # found by the plugin: still the caller's fault, and nothing is stored
+        if isinstance(error, InvalidRequestError | OverloadedError):
+            raise error  # the caller's fault, or come back later: nothing is stored
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time

@@ -23,6 +23,15 @@ class UnknownPluginError(AigcError, LookupError):
     """A generator or evaluator name that no loaded plugin registered."""
 
 
+class OverloadedError(AigcError):
+    """Too much work is waiting already: try again after ``retry_after_s`` (HTTP 429). Nothing of
+    the request was stored or started."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class PluginLoadError(AigcError):
     """A plugin failed to import, register or build its generator/evaluator."""
 

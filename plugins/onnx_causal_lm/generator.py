@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aigc.core.config import Settings
+from aigc.core.decoding.scheduler import Scheduling
 from aigc.core.registered_models import registered_model
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import ArtifactData, GeneratorInput
@@ -23,8 +24,10 @@ class OnnxCausalLMGenerator:
     model_sha256: str | None = None  # several models: see model_sha256_for
 
     def __init__(self, runtime: ModelRuntime, models_file: Path | None = None) -> None:
+        settings = Settings.from_env()
         self.runtime = runtime
-        self.models_file = models_file or Settings.from_env().resolved_models_file
+        self.models_file = models_file or settings.resolved_models_file
+        self.scheduling = Scheduling.of(settings)
         self._models: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -40,7 +43,7 @@ class OnnxCausalLMGenerator:
                 self._models[name] = (
                     GenaiModel(entry)
                     if entry.format == "onnxruntime-genai"
-                    else load_optimum(self.runtime, entry)
+                    else load_optimum(self.runtime, entry, self.scheduling)
                 )
             return self._models[name]
 

@@ -16,6 +16,7 @@ from aigc.core.specs import GeneratorSpec
 from aigc.plugins.smollm2.options import ChatOptions
 
 if TYPE_CHECKING:
+    from aigc.core.config import Settings
     from aigc.core.runtime import ModelRuntime
     from aigc.core.specs import Generator
 
@@ -44,23 +45,26 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
 )
 
 
-def models_dir() -> Path:
+def models_dir(settings: Settings | None = None) -> Path:
     """Where ``aigc models install smollm2`` puts the model: ``AIGC_HOME/models/smollm2``."""
     from aigc.core.config import Settings
 
-    return Settings.from_env().data_dir / "models" / "smollm2"
+    return (settings or Settings.from_env()).data_dir / "models" / "smollm2"
 
 
 def build_generator(runtime: ModelRuntime) -> Generator:
     """The generator, once at least one variant is installed (else an error naming the command)."""
+    from aigc.core.config import Settings
+    from aigc.core.decoding.scheduler import Scheduling
     from aigc.core.errors import PluginLoadError
     from aigc.core.model_install import not_installed_error
     from aigc.plugins.smollm2.generator import SmolLM2Generator, installed_variants
 
-    folder = models_dir()
+    settings = Settings.from_env()
+    folder = models_dir(settings)
     if not installed_variants(folder):
         raise PluginLoadError(not_installed_error("smollm2", "quantized", folder / "quantized"))
-    return SmolLM2Generator(runtime, folder)
+    return SmolLM2Generator(runtime, folder, Scheduling.of(settings))
 
 
 @hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import State
 
@@ -134,6 +136,14 @@ def _events(stream: GenerationStream) -> Iterator[str]:
     yield f"event: result\ndata: {result}\n\n"
 
 
+async def started(events: Iterator[str]) -> Iterator[str]:
+    """``events`` with the first one already taken (on a worker thread): a request refused when it
+    starts (invalid, or 429 because the model's queue is full) is answered with its status code
+    rather than inside a 200 stream."""
+    first = await run_in_threadpool(next, events, None)
+    return events if first is None else itertools.chain([first], events)
+
+
 @router.post(
     "/generations/stream",
     response_class=StreamingResponse,
@@ -146,11 +156,11 @@ def _events(stream: GenerationStream) -> Iterator[str]:
         }
     },
 )
-def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
+async def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
     """Stream a single-sample request of a text or speech generator as server-sent events while it
     is generated."""
-    stream = admit(request, body, key).stream(body)
-    return StreamingResponse(_events(stream), media_type="text/event-stream")
+    stream = await run_in_threadpool(lambda: admit(request, body, key).stream(body))
+    return StreamingResponse(await started(_events(stream)), media_type="text/event-stream")
 
 
 @router.get("/generations")
