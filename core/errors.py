@@ -19,10 +19,6 @@ class InvalidRequestError(AigcError, ValueError):
         super().__init__("invalid request:\n  " + "\n  ".join(lines))
 
 
-class UnknownPluginError(AigcError, LookupError):
-    """A generator or evaluator name that no loaded plugin registered."""
-
-
 class PluginLoadError(AigcError):
     """A plugin failed to import, register or build its generator/evaluator."""
 

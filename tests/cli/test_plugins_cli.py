@@ -24,6 +24,13 @@ import missing_dependency_xyz
 '''
 
 
+def _with_plugins(aigc: Aigc, site: Path, allowed: str) -> Aigc:
+    """``aigc`` that also finds the distributions on ``site`` and loads only the ``allowed`` plugins."""
+    paths = [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]
+    aigc.env |= {"PYTHONPATH": os.pathsep.join(paths), "AIGC_LOAD_PLUGINS": allowed}
+    return aigc
+
+
 @pytest.fixture
 def broken_plugin(tmp_path: Path) -> Aigc:
     """``aigc`` with plugin ``acme-broken``, whose submodule imports a package that is not installed."""
@@ -36,10 +43,7 @@ def broken_plugin(tmp_path: Path) -> Aigc:
             "acme_broken/engine.py": BROKEN_ENGINE,
         },
     )
-    aigc = Aigc(tmp_path / "home")
-    aigc.env |= {"PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
-    aigc.env |= {"AIGC_LOAD_PLUGINS": "acme-broken,image-gan"}
-    return aigc
+    return _with_plugins(Aigc(tmp_path / "home"), root, "acme-broken,image-gan")
 
 
 def test_the_listing_keeps_every_name_whole_at_80_columns(tmp_path: Path) -> None:
@@ -92,3 +96,23 @@ def test_failures_stored_by_earlier_runs_are_shown_by_plugins_and_doctor(tmp_pat
     assert recent["plugin"] == "acme" and recent["error"] == "RuntimeError: model exploded"
     [finding] = [f for f in check_plugins(settings, PluginRegistry()) if f.subject == "acme"]
     assert finding.status == "warning" and "generate: RuntimeError: model exploded" in finding.detail
+
+
+COMMAND_PLUGIN = '''
+from aigc.core import hookimpl
+
+
+@hookimpl
+def aigc_register_commands(cli):
+    @cli.command("greet")
+    def greet(name: str) -> None:
+        """Greet NAME from a plugin."""
+        print(f"hello {name} from acme")
+'''
+
+
+def test_a_plugin_adds_a_command_to_aigc(tmp_path: Path) -> None:
+    write_distribution(tmp_path / "site", "acme_commands", {"acme_commands.py": COMMAND_PLUGIN})
+    aigc = _with_plugins(Aigc(tmp_path / "home"), tmp_path / "site", "acme-commands")
+    assert aigc.run("greet", "world").stdout == "hello world from acme\n"
+    assert "Greet NAME from a plugin" in aigc.run("--help").stdout
