@@ -20,7 +20,8 @@ from aigc.core.plugins import PluginError, PluginRegistry
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
 from aigc.storage.views import PluginErrorRecord
 
-RECENT_FAILURES = 10  # stored plugin failures shown by `aigc plugins`
+RECENT_FAILURES = 10  # stored plugin failures listed by `aigc plugins`
+SEARCHED_FAILURES = 200  # stored plugin failures `aigc plugins NAME` looks through for NAME's
 MUSIC = {"audio/midi": "music", "text/x-note-names": "music"}  # media types whose modality is music
 
 
@@ -81,13 +82,13 @@ def _listing(registry: PluginRegistry) -> Table:
     return table
 
 
-def _detail(name: str, spec: GeneratorSpec | EvaluatorSpec, registry: PluginRegistry, kind: str) -> Table:
-    table = Table(show_header=False, box=box.SIMPLE, title=Text(f"{kind} {name}"))
+def _detail(spec: GeneratorSpec | EvaluatorSpec, registry: PluginRegistry, kind: str) -> Table:
+    table = Table(show_header=False, box=box.SIMPLE, title=Text(f"{kind} {spec.name}"))
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     rows: dict[str, str] = {
         "version": spec.version,
-        "plugin": registry.owner_of(kind, name) or "-",
+        "plugin": registry.owner_of(kind, spec.name) or "-",
         "modality": _modality(spec),
         "media types": ", ".join(spec.media_types),
         "description": spec.description or "-",
@@ -101,7 +102,9 @@ def _detail(name: str, spec: GeneratorSpec | EvaluatorSpec, registry: PluginRegi
     for option in describe_options(spec.options):
         limits = " ".join(f"{k}={v}" for k, v in option["limits"].items())
         shown = f"{option['type']}, default {option['default']!r}{', ' + limits if limits else ''}"
-        add_plain_row(table, (f"-o {option['name']}", f"{shown}\n{option.get('description') or ''}".strip()))
+        add_plain_row(
+            table, (f"option {option['name']}", f"{shown}\n{option.get('description') or ''}".strip())
+        )
     return table
 
 
@@ -121,21 +124,22 @@ def _print_failures(title: str, failures: Sequence[PluginError | PluginErrorReco
 
 
 def _show_one(name: str, registry: PluginRegistry, stored: list[PluginErrorRecord], as_json: bool) -> None:
-    """``aigc plugins NAME``: a generator's or evaluator's options, or why plugin NAME failed."""
-    found = [
+    """``aigc plugins NAME``: the options of generator or evaluator NAME (or of everything plugin
+    NAME registers), why plugin NAME failed to load, and their recent stored failures."""
+    specs = [
         (kind, spec)
-        for kind, spec in (
-            ("generator", registry.generators.get(name)),
-            ("evaluator", registry.evaluators.get(name)),
-        )
-        if spec is not None
+        for kind, registered in (("generator", registry.generators), ("evaluator", registry.evaluators))
+        for spec in registered.values()
     ]
-    owners = {name} | {registry.owner_of(kind, name) or name for kind, _ in found}
+    found = [(k, s) for k, s in specs if s.name == name] or [
+        (k, s) for k, s in specs if registry.owner_of(k, s.name) == name
+    ]
     load = [e for e in registry.errors if e.plugin == name]
-    earlier = [e for e in stored if e.plugin in owners or e.stage.split(":")[0].endswith(f" {name}")]
+    stages = tuple(f"{kind} {spec.name}:" for kind, spec in found)
+    earlier = [e for e in stored if e.plugin == name or e.stage.startswith(stages)]
     if not found and not load:
-        installed = ", ".join(sorted({*registry.generators, *registry.evaluators}))
-        raise fail(f"no generator, evaluator or plugin named {name!r}; installed: {installed or 'none'}")
+        known = ", ".join(sorted({*registry.generators, *registry.evaluators, *registry.plugin_names}))
+        raise fail(f"no generator, evaluator or plugin named {name!r}; installed: {known or 'none'}")
     if as_json:
         print_json(
             {
@@ -147,7 +151,7 @@ def _show_one(name: str, registry: PluginRegistry, stored: list[PluginErrorRecor
         )
     else:
         for kind, spec in found:
-            console.print(_detail(name, spec, registry, kind))
+            console.print(_detail(spec, registry, kind))
         _print_failures(f"plugin {name} failed to load", load, traceback=True)
         _print_failures("recent failures (newest first)", earlier, traceback=True)
     if load:
@@ -166,10 +170,10 @@ def plugins(
     did) and recent plugin failures; `aigc plugins NAME` shows one in full, options included."""
     cli = state(ctx)
     registry = cli.registry
-    stored = _stored_failures(cli.settings)
     if name is not None:
-        _show_one(name, registry, stored, as_json)
+        _show_one(name, registry, _stored_failures(cli.settings, SEARCHED_FAILURES), as_json)
         return
+    stored = _stored_failures(cli.settings, RECENT_FAILURES)
     if as_json:
         print_json(
             {
@@ -194,14 +198,14 @@ def plugins(
         raise typer.Exit(1)
 
 
-def _stored_failures(settings: Settings) -> list[PluginErrorRecord]:
+def _stored_failures(settings: Settings, limit: int) -> list[PluginErrorRecord]:
     """Failures earlier runs recorded; none when the database cannot be read (`aigc doctor` says why)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from aigc.core.doctor import stored_plugin_failures
 
     try:
-        return stored_plugin_failures(settings, RECENT_FAILURES)
+        return stored_plugin_failures(settings, limit)
     except SQLAlchemyError:
         return []
 

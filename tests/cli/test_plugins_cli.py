@@ -55,7 +55,8 @@ def test_the_listing_keeps_every_name_whole_at_80_columns(tmp_path: Path) -> Non
     for spec in listing["generators"] + listing["evaluators"]:
         assert any(line.split()[:1] == [spec["name"]] for line in lines), spec["name"]
     assert "truncation" not in "\n".join(lines)  # options are in the detail view only
-    assert "-o truncation" in aigc.run("plugins", "image-gan").stdout
+    assert "option truncation" in aigc.run("plugins", "image-gan").stdout
+    assert "evaluator image-fid" in aigc.run("plugins", "image-metrics").stdout  # a plugin's every spec
 
 
 def test_a_plugin_that_fails_to_import_is_listed_and_fails_the_command(broken_plugin: Aigc) -> None:
