@@ -10,7 +10,7 @@ from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
 from aigc.core.cli.app import app
-from aigc.core.cli.render import generation_detail, result_summary
+from aigc.core.cli.render import generation_detail, result_summary, simple_table
 from aigc.core.schemas import Generation, GenerationResult
 
 INSTALL_HINT = "needs the relevance extra: pip install 'aigc[relevance]'"
@@ -85,3 +85,8 @@ def test_an_error_message_keeps_its_character_classes(tmp_path: Path) -> None:
     )
     assert done.exit_code == 1
     assert "must match ^[a-z0-9][a-z0-9-]{0,63}$" in done.output
+
+
+def test_table_cells_and_titles_are_literal() -> None:
+    shown = _rendered(simple_table("runs of [nightly]", ("job", "detail"), [("[a-z_]", INSTALL_HINT)]))
+    assert "runs of [nightly]" in shown and "[a-z_]" in shown and INSTALL_HINT in shown
