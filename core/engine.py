@@ -169,6 +169,10 @@ class Engine:
             raise
         return embeddings
 
+    def _record_evaluator_failure(self, spec: EvaluatorSpec, error: AigcError) -> None:
+        if not isinstance(error, PluginLoadError):  # a failed factory is recorded once, as such
+            self._record_failure("evaluator", spec.name, "evaluate", error)
+
     def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
         plugin = self.registry.owner_of(kind, name) or name
         failure = self.registry.record_failure(plugin, f"{kind} {name}: {stage}", error)
@@ -368,7 +372,11 @@ class Engine:
         ]
         evaluate_started = time.perf_counter()
         evaluations, set_evaluations, eval_timings = evaluate_samples(
-            prepared, samples, self.evaluator, self.settings.evaluator_timeout_s
+            prepared,
+            samples,
+            self.evaluator,
+            self._record_evaluator_failure,
+            self.settings.evaluator_timeout_s,
         )
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings

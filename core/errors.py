@@ -19,10 +19,6 @@ class InvalidRequestError(AigcError, ValueError):
         super().__init__("invalid request:\n  " + "\n  ".join(lines))
 
 
-class UnknownPluginError(AigcError, LookupError):
-    """A generator or evaluator name that no loaded plugin registered."""
-
-
 class OverloadedError(AigcError):
     """Too much work is waiting already: try again after ``retry_after_s`` (HTTP 429). Nothing of
     the request was stored or started."""

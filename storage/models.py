@@ -244,7 +244,7 @@ class ModelRow(Base):
 
 
 class PluginErrorRow(Base):
-    """A plugin that failed to import, register, build or run."""
+    """A plugin's generator or evaluator that failed to build or to run (load failures are not stored)."""
 
     __tablename__ = "plugin_errors"
 

@@ -206,8 +206,8 @@ class Store:
     def record_plugin_error(
         self, plugin: str, stage: str, error_type: str, message: str, traceback: str
     ) -> PluginErrorRecord:
-        """Record that ``plugin`` failed at ``stage`` (import, register, factory or call, possibly
-        with detail). Over-long names are cut to fit: recording a failure must not fail."""
+        """Record that ``plugin`` failed at ``stage`` (``generator NAME: factory``, ``…: generate``,
+        ``evaluator NAME: evaluate``). Over-long names are cut to fit: recording a failure must not fail."""
         row = PluginErrorRow(
             plugin=_fit(plugin, PluginErrorRow.plugin),
             stage=_fit(stage, PluginErrorRow.stage),

@@ -60,7 +60,9 @@ def validate(ctx: typer.Context, spec: SpecPath) -> None:
         items = plan(state(ctx).engine, loaded)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
-    console.print(f"{loaded.source}: valid, {len(items)} items ({loaded.spec.samples} per input)")
+    console.print(
+        f"{loaded.source}: valid, {len(items)} items ({loaded.spec.samples} per input)", markup=False
+    )
 
 
 @jobs_app.command("run")
@@ -90,7 +92,9 @@ def run(
     assert started is not None  # only scheduled firings can find their run taken
     before = progress(engine.store, started.run_id)
     verb = "resuming" if started.resumed else "started"
-    console.print(f"{verb} run {started.run_id} of job {loaded.spec.name!r}: {before.total} items")
+    console.print(
+        f"{verb} run {started.run_id} of job {loaded.spec.name!r}: {before.total} items", markup=False
+    )
     with _progress_bar() as bar:
         task = bar.add_task("items", total=before.total, completed=before.finished, counts=_counts(before))
         counts = {"accepted": before.accepted, "rejected": before.rejected, "failed": before.failed}
@@ -181,7 +185,7 @@ def cancel(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="run i
         now = cancel_run(state(ctx).engine.store, run_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
-    console.print(f"run {run_id}: {now}")
+    console.print(f"run {run_id}: {now}", markup=False)
 
 
 def run_table(rows: list[RunProgress], title: str) -> Table:

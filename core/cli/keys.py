@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import NotFoundError
@@ -37,6 +38,7 @@ def create(
     errors.print(  # on stderr, so that `TOKEN=$(aigc keys create ...)` captures the token alone
         f"key #{key.id} {key.name!r} ({key.scope}); store the token now, it cannot be shown again",
         style="dim",
+        markup=False,
     )
 
 
@@ -49,7 +51,7 @@ def list_keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
         return
     table = Table("id", "name", "token starts", "scope", "created", "revoked", "expires")
     for k in keys:
-        table.add_row(str(k.id), k.name, k.prefix + "…", k.scope, f"{k.created_at:%Y-%m-%d %H:%M}",
+        table.add_row(str(k.id), Text(k.name), k.prefix + "…", k.scope, f"{k.created_at:%Y-%m-%d %H:%M}",
                       f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
                       f"{k.expires_at:%Y-%m-%d %H:%M}" if k.expires_at else "")  # fmt: skip
     console.print(table)
@@ -64,4 +66,4 @@ def revoke(
         key = _keys(ctx).revoke(key_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
-    console.print(f"key #{key.id} {key.name!r} revoked")
+    console.print(f"key #{key.id} {key.name!r} revoked", markup=False)

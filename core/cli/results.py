@@ -101,7 +101,9 @@ def feedback(
         raise fail(str(error), code=2) from None
     except NotFoundError as error:
         raise fail(str(error)) from None
-    console.print(f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})")
+    console.print(
+        f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})", markup=False
+    )
 
 
 def export(
@@ -132,11 +134,11 @@ def export(
         examples = store.export_dataset(
             generator=generator, min_rating=min_rating, require_rating=require_rating
         )
-        console.print(f"{_write_jsonl(examples, dataset)} examples written to {dataset}")
+        console.print(f"{_write_jsonl(examples, dataset)} examples written to {dataset}", markup=False)
         return
     count = _write_jsonl(store.export_records(status=status, generator=generator), output)
     if output:
-        console.print(f"{count} generations written to {output}")
+        console.print(f"{count} generations written to {output}", markup=False)
 
 
 def _write_jsonl(records: Iterable[dict[str, Any]], path: Path | None) -> int:

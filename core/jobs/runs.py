@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -207,12 +206,3 @@ def recent_runs(store: Store, limit: int = 20) -> list[RunProgress]:
     with store.session() as session:
         ids = session.scalars(sa.select(JobRunRow.id).order_by(JobRunRow.id.desc()).limit(limit)).all()
     return [progress(store, run_id) for run_id in ids]
-
-
-def run_spec(store: Store, run_id: int) -> dict[str, Any]:
-    """The spec a run was started with."""
-    with store.session() as session:
-        run = session.get(JobRunRow, run_id)
-        if run is None:
-            raise NotFoundError(f"job run {run_id} not found")
-        return dict(run.spec)

@@ -148,6 +148,9 @@ def test_broken_evaluator_becomes_a_recorded_error_and_rejects(
         assert [e.metric for e in generation.evaluations if e.evaluator == "length"] == ["length"]
         assert generation.status == "rejected"
         assert any("evaluator failed" in r for r in generation.reasons)
+    [recorded] = engine.store.list_plugin_errors()
+    assert (recorded.plugin, recorded.stage) == ("doubles", f"evaluator eval-{mode}: evaluate")
+    assert fragment in recorded.message and "Traceback" in recorded.traceback
 
 
 def test_policy_decides_status_and_score(engine: Engine) -> None:
@@ -240,3 +243,6 @@ def test_broken_set_evaluator_is_a_recorded_error(engine: Engine, name: str, fra
     result = engine.generate({"generator": "echo", "n": 2, "seed": 3, "evaluators": [name]})
     [failed] = result.set_evaluations
     assert result.status == "completed" and failed.error and fragment in failed.error
+    [recorded] = engine.store.list_plugin_errors()  # a factory failure is recorded once, as such
+    stage = "factory" if name == "set-without-evaluate-set" else "evaluate"
+    assert recorded.stage == f"evaluator {name}: {stage}" and fragment in recorded.message
