@@ -119,11 +119,12 @@ class Load:
 
 def stored_requests(data_dir: Path) -> int:
     import sqlalchemy as sa
+    from sqlalchemy.orm import Session
 
     from aigc.storage.models import RequestRow
     from aigc.storage.store import Store
 
-    with Store.open(data_dir) as store, store.session() as session:
+    with Store.open(data_dir) as store, Session(store.engine) as session:
         return int(session.scalar(sa.select(sa.func.count()).select_from(RequestRow)) or 0)
 
 

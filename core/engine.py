@@ -205,7 +205,7 @@ class Engine:
         failure is stored as a failed request and returned with ``status == "failed"``.
 
         ``job_item`` ties a single-sample request to a job item: its sample is stored under the
-        item's idempotency key (``sqlalchemy.exc.IntegrityError`` if that key is stored already).
+        item's idempotency key (``DuplicateKeyError`` if that key is stored already).
         """
         started = time.perf_counter()
         prepared = self.prepare(request)

@@ -16,13 +16,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from aigc.core.errors import BlobIntegrityError, NotFoundError
+from aigc.core.errors import BlobIntegrityError, DuplicateKeyError, NotFoundError
 from aigc.core.runtime import LoadedModel
 from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, GenerationResult
 from aigc.storage import queries
+from aigc.storage.api_keys import ApiKeyStore
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
 from aigc.storage.dataset import DEFAULT_MIN_RATING, dataset_examples
@@ -58,11 +60,14 @@ class Store:
 
     ``database_url`` is any SQLAlchemy URL (the schema is migrated on opening); ``blob_url`` a
     local folder or an fsspec URL. Safe to use from several threads and several processes.
+    ``api_keys`` keeps the HTTP API's keys; ``aigc.storage.runs`` and ``aigc.storage.leases`` keep
+    jobs in the same database.
     """
 
     def __init__(self, database_url: str, blob_url: str) -> None:
         self.engine = open_database(database_url)
         self.blobs = BlobStore(blob_url)
+        self.api_keys = ApiKeyStore(self.engine)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(read_only(self.engine), expire_on_commit=False)
 
@@ -77,19 +82,19 @@ class Store:
         """Close every pooled database connection."""
         self.engine.dispose()
 
-    def session(self) -> Session:
-        """A session for ad-hoc reads (reports, tests); writes go through the store's methods.
-
-        Use it as a context manager: ``with store.session() as session: ...``.
-        """
+    def _session(self) -> Session:
+        """A read session for the storage modules that keep other tables (``runs``, ``leases``)."""
         return self._read()
 
-    def transaction(self) -> AbstractContextManager[Session]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite) for tables kept by other modules (jobs).
-
-        Use it as ``with store.transaction() as session: ...``; it commits on leaving the block.
-        """
+    def _transaction(self) -> AbstractContextManager[Session]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite) for the storage modules that keep other
+        tables; it commits on leaving the block."""
         return self._write.begin()
+
+    def ping(self) -> None:
+        """Run a trivial query: raises if the database does not answer."""
+        with self._read() as session:
+            session.execute(sa.text("SELECT 1"))
 
     def generation_ids_by_key(self, keys: Iterable[str]) -> dict[str, int]:
         """The stored samples among these idempotency keys: key → generation id."""
@@ -109,17 +114,24 @@ class Store:
         """Store a request with its samples, artifacts and evaluations, all or nothing.
 
         Artifact bytes go to the blob store first; text artifacts are kept inline. Raises
-        ``sqlalchemy.exc.IntegrityError`` when a sample's ``idempotency_key`` is taken already.
+        ``DuplicateKeyError`` when a sample's ``idempotency_key`` is taken already.
         """
         row = request_row(request, self.blobs.uri)  # checks the request before anything is written
         for sample in request.generations:
             for artifact in sample.artifacts:
                 if artifact.data is not None:
                     self.blobs.put(artifact.data)
-        with self._write.begin() as session:
-            session.add(row)
-            session.flush()
-            return result_from_row(row)
+        try:
+            with self._write.begin() as session:
+                session.add(row)
+                session.flush()
+                return result_from_row(row)
+        except IntegrityError:
+            keys = [g.idempotency_key for g in request.generations if g.idempotency_key is not None]
+            taken = sorted(self.generation_ids_by_key(keys))
+            if taken:
+                raise DuplicateKeyError(f"idempotency_key {taken[0]!r} is stored already") from None
+            raise
 
     def get_result(self, request_id: int) -> GenerationResult:
         """A stored request with its samples."""

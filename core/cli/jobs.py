@@ -27,9 +27,9 @@ from aigc.core.errors import InvalidRequestError, NotFoundError
 
 if TYPE_CHECKING:
     from aigc.core.jobs.runner import Executor
-    from aigc.core.jobs.runs import RunProgress
     from aigc.core.jobs.specfile import LoadedSpec
     from aigc.core.jobs.worker import ItemOutcome
+    from aigc.storage.runs import RunProgress
 
 
 class ExecutorChoice(StrEnum):
@@ -78,7 +78,7 @@ def run(
     (same idempotency key) are skipped."""
     from aigc.core.jobs.exporter import ExportSummary, export_run
     from aigc.core.jobs.runner import start_run, work
-    from aigc.core.jobs.runs import progress
+    from aigc.storage.runs import progress
 
     loaded = _load(spec)
     chosen = _executor(executor, ray_actors, ray_gpus)
@@ -149,7 +149,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Items of one run by status, and its samples by verdict."""
-    from aigc.core.jobs.runs import progress
+    from aigc.storage.runs import progress
 
     try:
         current = progress(state(ctx).engine.store, run_id)
@@ -167,7 +167,7 @@ def list_runs(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many runs")] = 20,
 ) -> None:
     """The newest runs, with their progress."""
-    from aigc.core.jobs.runs import recent_runs
+    from aigc.storage.runs import recent_runs
 
     console.print(run_table(recent_runs(state(ctx).engine.store, limit), title="job runs"))
 
@@ -175,7 +175,7 @@ def list_runs(
 @jobs_app.command("cancel")
 def cancel(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="run id")]) -> None:
     """Cancel a run: its workers stop after the items they hold; nothing stored is removed."""
-    from aigc.core.jobs.runs import cancel as cancel_run
+    from aigc.storage.runs import cancel as cancel_run
 
     try:
         now = cancel_run(state(ctx).engine.store, run_id)

@@ -17,7 +17,7 @@ keys_app = typer.Typer(help="Manage API keys (only their sha256 is stored).", no
 
 
 def _keys(ctx: typer.Context) -> ApiKeyStore:
-    return ApiKeyStore(state(ctx).engine.store.engine)
+    return state(ctx).engine.store.api_keys
 
 
 @keys_app.command("create")

@@ -21,7 +21,6 @@ from aigc.core.http.pending import InFlight, PendingRequests
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
-from aigc.storage.api_keys import ApiKeyStore
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
@@ -70,7 +69,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.api_keys = ApiKeyStore(engine.store.engine)
+    app.state.api_keys = engine.store.api_keys
     app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
     app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)
     app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)

@@ -26,9 +26,8 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from aigc.core.jobs import runs
 from aigc.core.jobs.exporter import export_run
-from aigc.core.jobs.runner import start_run, work
+from aigc.core.jobs.runner import save_job, start_run, work
 from aigc.core.jobs.specfile import LoadedSpec
 from aigc.storage.models import utc_now
 
@@ -94,7 +93,7 @@ class JobScheduler:
         for name, loaded in self._specs.items():
             schedule = loaded.spec.schedule
             assert schedule is not None
-            runs.save_job(engine.store, loaded.spec)
+            save_job(engine.store, loaded.spec)
             self._scheduler.add_job(
                 self.fire,
                 CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone),

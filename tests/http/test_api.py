@@ -15,7 +15,6 @@ import pytest
 
 from aigc.core.http.settings import ServerSettings
 from aigc.core.runtime import ModelRuntime
-from aigc.storage.api_keys import ApiKeyStore
 from tests.http.live_server import LiveServer, live_server
 
 GAN = {
@@ -50,7 +49,7 @@ def test_a_key_with_too_weak_a_scope_gets_403(server: LiveServer) -> None:
 
 
 def test_a_revoked_key_gets_401(server: LiveServer) -> None:
-    keys = ApiKeyStore(server.engine.store.engine)
+    keys = server.engine.store.api_keys
     key, token = keys.create("leaving", "read")
     assert httpx.get(f"{server.url}/v1/generators", headers={"X-API-Key": token}).status_code == 200
     keys.revoke(key.id)

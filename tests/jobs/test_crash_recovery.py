@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.store import Store
+from tests.storage.factories import read_session
 
 INPUTS = 8
 SAMPLES = 20
@@ -45,7 +46,7 @@ def aigc(data_dir: Path, database_url: str, *args: str) -> subprocess.Popen[byte
 
 
 def claims_so_far(store: Store) -> int:
-    with store.session() as session:
+    with read_session(store) as session:
         return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(JobItemRow.attempts), 0))) or 0
 
 
@@ -77,7 +78,7 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path, database_url: str) 
     assert finisher.returncode == 0, stderr.decode()
 
     with Store(database_url, str(data_dir / "blobs")) as store:
-        with store.session() as session:
+        with read_session(store) as session:
             items = session.scalars(sa.select(JobItemRow)).all()
             generations = session.scalars(sa.select(GenerationRow)).all()
             requests = session.scalar(sa.select(sa.func.count()).select_from(RequestRow))

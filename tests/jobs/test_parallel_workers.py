@@ -18,6 +18,7 @@ from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.store import Store
 from tests.jobs.test_crash_recovery import aigc
 from tests.postgres import fresh_postgres_database
+from tests.storage.factories import read_session
 
 WORKERS = 8
 SPEC = """\
@@ -51,7 +52,7 @@ def test_eight_workers_process_each_item_exactly_once(
         _, stderr = worker.communicate(timeout=400)
         assert worker.returncode == 0, stderr.decode()
 
-    with Store(postgres_url, str(data_dir / "blobs")) as store, store.session() as session:
+    with Store(postgres_url, str(data_dir / "blobs")) as store, read_session(store) as session:
         items = session.scalars(sa.select(JobItemRow)).all()
         requests = session.scalar(sa.select(sa.func.count()).select_from(RequestRow))
         generations = session.scalar(sa.select(sa.func.count()).select_from(GenerationRow))
