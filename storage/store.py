@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,13 @@ from aigc.storage.api_keys import ApiKeyStore
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
 from aigc.storage.dataset import DEFAULT_MIN_RATING, dataset_examples
+from aigc.storage.filters import (
+    DEFAULT_PAGE_SIZE,
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    GenerationFilter,
+    RequestFilter,
+)
 from aigc.storage.mapping import (
     artifact_from_row,
     export_record,
@@ -51,7 +58,6 @@ from aigc.storage.views import ModelRecord, PluginErrorRecord
 
 DATABASE_FILE = "aigc.db"
 BLOB_FOLDER = "blobs"
-MAX_PAGE_SIZE = 1000
 EXPORT_PAGE_SIZE = 200
 
 
@@ -150,23 +156,35 @@ class Store:
             return generation_from_row(row)
 
     def list_generations(
-        self, *, limit: int = 50, offset: int = 0, **where: Unpack[queries.GenerationFilter]
+        self, where: GenerationFilter | None = None, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
     ) -> list[Generation]:
-        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``.
-
-        Filters (``queries.GenerationFilter``): ``generator``, ``status``, ``request_id``,
-        ``min_score`` (policy score at least), ``job_run_id``, ``metric`` (``name`` or
-        ``evaluator/name``: evaluated on it) and ``min_metric_score`` (with at least that score).
-        """
+        """Samples matching ``where`` (all when None), newest first, ``limit`` (1 to
+        ``MAX_PAGE_SIZE``) from ``offset``."""
         _check_page(limit, offset)
-        statement = queries.newest_generations(where, limit=limit, offset=offset)
+        statement = queries.newest_generations(where or GenerationFilter(), limit=limit, offset=offset)
         with self._read() as session:
             return [generation_from_row(row) for row in session.scalars(statement)]
 
-    def count_generations(self, **where: Unpack[queries.GenerationFilter]) -> int:
-        """How many samples match (the filters of ``list_generations``)."""
+    def count_generations(self, where: GenerationFilter | None = None) -> int:
+        """How many samples match ``where`` (all when None)."""
         with self._read() as session:
-            count: int = session.scalars(queries.generation_count(where)).one()
+            count: int = session.scalars(queries.generation_count(where or GenerationFilter())).one()
+            return count
+
+    def list_requests(
+        self, where: RequestFilter | None = None, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> list[GenerationResult]:
+        """Requests matching ``where`` (all when None) with their samples, newest first; a failed
+        request has no samples, only its ``error``."""
+        _check_page(limit, offset)
+        statement = queries.newest_requests(where or RequestFilter(), limit=limit, offset=offset)
+        with self._read() as session:
+            return [result_from_row(row) for row in session.scalars(statement)]
+
+    def count_requests(self, where: RequestFilter | None = None) -> int:
+        """How many requests match ``where`` (all when None)."""
+        with self._read() as session:
+            count: int = session.scalars(queries.request_count(where or RequestFilter())).one()
             return count
 
     def get_artifact(self, artifact_id: int) -> Artifact:
@@ -233,7 +251,7 @@ class Store:
             session.flush()
             return plugin_error_from_row(row)
 
-    def list_plugin_errors(self, limit: int = 50) -> list[PluginErrorRecord]:
+    def list_plugin_errors(self, limit: int = DEFAULT_PAGE_SIZE) -> list[PluginErrorRecord]:
         """The most recent plugin errors first."""
         _check_page(limit, 0)
         with self._read() as session:
@@ -281,10 +299,9 @@ class Store:
             collected.append(sha256)
         return collected
 
-    def export_records(
-        self, *, status: str | None = None, generator: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """One JSON-able dict per matching generation, oldest first, read a page at a time.
+    def export_records(self, where: GenerationFilter | None = None) -> Iterator[dict[str, Any]]:
+        """One JSON-able dict per generation matching ``where`` (all when None), oldest first, read
+        a page at a time.
 
         Each holds the sample's provenance (generator, model sha256, prompt, options, seed, key),
         outcome (status, score, reasons, timings), request settings, artifacts (sha256, media
@@ -294,7 +311,7 @@ class Store:
         after_id = 0
         while True:
             statement = queries.generations_for_export(
-                generator=generator, status=status, after_id=after_id, limit=EXPORT_PAGE_SIZE
+                where or GenerationFilter(), after_id=after_id, limit=EXPORT_PAGE_SIZE
             )
             with self._read() as session:
                 rows = session.scalars(statement).all()
@@ -316,15 +333,15 @@ class Store:
         [0, 1]) and, if ``require_rating``, those nobody rated."""
         if not 0 <= min_rating <= 1:
             raise ValueError(f"min_rating must be between 0 and 1, got {min_rating}")
-        records = self.export_records(status="accepted", generator=generator)
+        records = self.export_records(GenerationFilter(status="accepted", generator=generator))
         return dataset_examples(records, min_rating, require_rating)
 
 
 def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
-    if offset < 0:
-        raise ValueError(f"offset must be 0 or more, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
 
 
 def _fit(value: str, column: InstrumentedAttribute[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.markup import escape
 from rich.table import Table
 
 from aigc.core.schemas import Artifact, Evaluation, Generation, GenerationResult
@@ -31,7 +32,7 @@ def score_text(score: float | None) -> str:
 
 def artifact_text(artifact: Artifact) -> str:
     where = artifact.uri or (artifact.text or "")[:60].replace("\n", " ")
-    return f"#{artifact.id} {artifact.media_type} {where}"
+    return escape(f"#{artifact.id} {artifact.media_type} {where}")
 
 
 def evaluation_text(evaluation: Evaluation) -> str:
@@ -58,6 +59,23 @@ def generations_table(generations: Sequence[Generation], title: str | None = Non
     return table
 
 
+def requests_table(results: Sequence[GenerationResult], title: str | None = None) -> Table:
+    table = Table(title=title, show_lines=False)
+    for column in ("id", "created", "generator", "status", "accepted", "error"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        accepted = sum(g.status == "accepted" for g in r.generations)
+        table.add_row(
+            str(r.request_id),
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+            r.generator,
+            status_text(r.status),
+            f"{accepted}/{len(r.generations)}",
+            escape(r.error or "-"),
+        )
+    return table
+
+
 def result_summary(result: GenerationResult) -> str:
     accepted = sum(g.status == "accepted" for g in result.generations)
     total_ms = result.timings.get("total_ms", 0.0)
@@ -72,7 +90,7 @@ def result_summary(result: GenerationResult) -> str:
             else f"{_number(e.value)} (score {score_text(e.score)}) {e.reason}"
         )
         line += f"\nset {e.evaluator}/{e.metric} over {e.sample_count}: {shown}"
-    return line + (f"\n[red]{result.error}[/]" if result.error else "")
+    return line + (f"\n[red]{escape(result.error)}[/]" if result.error else "")
 
 
 def _number(value: float | None) -> str:

@@ -69,6 +69,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.catalog = catalog.build_catalog(engine.registry, set(settings.batching))
     app.state.api_keys = engine.store.api_keys
     app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
     app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)

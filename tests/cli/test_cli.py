@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from aigc.storage.store import Store
 from tests.cli.runner import Aigc
+from tests.storage.factories import new_request
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,18 @@ def test_results_list_and_show(aigc: Aigc, generated: dict[str, Any]) -> None:
     shown = aigc.json("results", "show", str(first["id"]))
     assert shown["key"] == first["key"] and shown["artifacts"] == first["artifacts"]
     assert "image-gan@" in aigc.run("results", "show", str(first["id"])).stdout
+
+
+def test_failed_requests_are_listed_with_their_error(aigc: Aigc, data_dir: Path) -> None:
+    error = "PluginCallError: [bold]boom[/bold]"
+    with Store.open(data_dir) as store:
+        failed = store.save(new_request(0, generator="image-gan", status="failed", error=error))
+    listed = {r["request_id"]: r for r in aigc.json("results", "requests", "--status", "failed")}
+    assert listed[failed.request_id]["error"] == error and listed[failed.request_id]["generations"] == []
+    assert "failed requests stored no sample" in aigc.run("results", "list", "--status", "failed").stdout
+    assert error in aigc.run("results", "request", str(failed.request_id)).stdout  # as text, not markup
+    refused = aigc.run("results", "list", "--status", "broken", expect=2).stderr
+    assert "status" in refused and "broken" in refused
 
 
 def test_results_request_shows_the_set_level_evaluations(aigc: Aigc) -> None:
