@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Generator as PyGenerator
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -317,7 +318,15 @@ class Engine:
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(prepared, None, timings, started, [], error=without_paths(str(error)))
+        return self._store(
+            prepared,
+            None,
+            timings,
+            started,
+            [],
+            error=without_paths(str(error)),
+            error_traceback="".join(traceback.format_exception(error)),
+        )
 
     def _finish(
         self,
@@ -393,6 +402,7 @@ class Engine:
         generations: list[NewGeneration],
         set_evaluations: list[NewSetEvaluation] | None = None,
         error: str | None = None,
+        error_traceback: str | None = None,
     ) -> GenerationResult:
         store_started = time.perf_counter()
         request = prepared.request
@@ -413,6 +423,7 @@ class Engine:
             policy=request.policy.model_dump(mode="json") if request.policy else None,
             status="failed" if error else "completed",
             error=error,
+            traceback=error_traceback,
             timings=timings,
             metadata=dict(request.metadata),
             generations=generations,

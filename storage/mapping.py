@@ -210,6 +210,7 @@ def request_row(request: NewRequest, blob_uri: Callable[[str], str]) -> RequestR
         request_metadata=dict(request.metadata),
         status=request.status,
         error=request.error,
+        traceback=request.traceback,
         timings=request.timings,
     )
     row.generations = [_generation_row(request, sample, row, blob_uri) for sample in request.generations]

@@ -74,6 +74,7 @@ class NewRequest:
     metadata: dict[str, str] = field(default_factory=dict)
     best_of: int = 1
     messages: list[dict[str, str]] | None = None
+    traceback: str | None = None
     generations: list[NewGeneration] = field(default_factory=list)
     set_evaluations: list[NewSetEvaluation] = field(default_factory=list)
 

@@ -51,6 +51,7 @@ from aigc.storage.models import (
     FeedbackRow,
     ModelRow,
     PluginErrorRow,
+    RequestRow,
     utc_now,
 )
 from aigc.storage.records import NewRequest
@@ -146,6 +147,14 @@ class Store:
             if row is None:
                 raise NotFoundError(f"request {request_id} not found")
             return result_from_row(row)
+
+    def get_traceback(self, request_id: int) -> str | None:
+        """The traceback of a failed request's error (None when it has none); for operators only."""
+        with self._read() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None:
+                raise NotFoundError(f"request {request_id} not found")
+            return row.traceback
 
     def get_generation(self, generation_id: int) -> Generation:
         """A stored sample with its artifacts and evaluations."""

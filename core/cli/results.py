@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.table import Table
+from rich.text import Text
 
 from aigc.core.cli.render import generation_detail, generations_table, requests_table, result_summary
 from aigc.core.cli.state import console, fail, print_json, state
@@ -134,16 +135,22 @@ def show_request(
     request_id: Annotated[int, typer.Argument(help="request id (`request #N` in `aigc generate`)")],
     as_json: AsJson = False,
 ) -> None:
-    """One request: its status and error, its samples, and the set-level evaluations of them all."""
+    """One request: its status, its error with the traceback, its samples, and the set-level
+    evaluations of them all."""
+    store = state(ctx).engine.store
     try:
-        result = state(ctx).engine.store.get_result(request_id)
+        result = store.get_result(request_id)
+        error_traceback = store.get_traceback(request_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
     if as_json:
-        print_json(result.model_dump(mode="json"))
-    else:
+        print_json(result.model_dump(mode="json") | {"traceback": error_traceback})
+        return
+    if result.generations:
         console.print(generations_table(result.generations))
-        console.print(result_summary(result))
+    console.print(result_summary(result))
+    if error_traceback:
+        console.print(Text(error_traceback, style="dim"))
 
 
 def feedback(

@@ -68,11 +68,15 @@ def test_results_list_and_show(aigc: Aigc, generated: dict[str, Any]) -> None:
 def test_failed_requests_are_listed_with_their_error(aigc: Aigc, data_dir: Path) -> None:
     error = "PluginCallError: [bold]boom[/bold]"
     with Store.open(data_dir) as store:
-        failed = store.save(new_request(0, generator="image-gan", status="failed", error=error))
+        failed = store.save(
+            new_request(0, generator="image-gan", status="failed", error=error, traceback="Traceback: [x]")
+        )
     listed = {r["request_id"]: r for r in aigc.json("results", "requests", "--status", "failed")}
     assert listed[failed.request_id]["error"] == error and listed[failed.request_id]["generations"] == []
     assert "failed requests stored no sample" in aigc.run("results", "list", "--status", "failed").stdout
-    assert error in aigc.run("results", "request", str(failed.request_id)).stdout  # as text, not markup
+    shown = aigc.run("results", "request", str(failed.request_id)).stdout
+    assert error in shown and "Traceback: [x]" in shown  # as text, not markup
+    assert aigc.json("results", "request", str(failed.request_id))["traceback"] == "Traceback: [x]"
     refused = aigc.run("results", "list", "--status", "broken", expect=2).stderr
     assert "status" in refused and "broken" in refused
 

@@ -106,6 +106,7 @@ def test_failing_generator_is_stored_as_failed_and_the_engine_keeps_working(
         in result.error
     )
     assert engine.store.get_result(result.request_id).status == "failed"
+    assert (engine.store.get_traceback(result.request_id) or "").startswith("Traceback")
     assert any(e.plugin == "doubles" for e in engine.registry.errors)
     assert engine.generate({"generator": "echo", "seed": 1}).status == "completed"
 
