@@ -35,17 +35,7 @@ from aigc.storage.filters import (
     GenerationFilter,
     RequestFilter,
 )
-from aigc.storage.mapping import (
-    artifact_from_row,
-    export_record,
-    feedback_from_row,
-    generation_from_row,
-    model_from_row,
-    model_key,
-    plugin_error_from_row,
-    request_row,
-    result_from_row,
-)
+from aigc.storage.mapping import export_record, from_row, model_key, request_row
 from aigc.storage.models import (
     ArtifactRow,
     FeedbackRow,
@@ -132,7 +122,7 @@ class Store:
             with self._write.begin() as session:
                 session.add(row)
                 session.flush()
-                return result_from_row(row)
+                return from_row(GenerationResult, row)
         except IntegrityError:
             keys = [g.idempotency_key for g in request.generations if g.idempotency_key is not None]
             taken = sorted(self.generation_ids_by_key(keys))
@@ -146,7 +136,7 @@ class Store:
             row = session.scalars(queries.request_with_generations(request_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"request {request_id} not found")
-            return result_from_row(row)
+            return from_row(GenerationResult, row)
 
     def get_traceback(self, request_id: int) -> str | None:
         """The traceback of a failed request's error (None when it has none); for operators only."""
@@ -162,7 +152,7 @@ class Store:
             row = session.scalars(queries.generation_with_contents(generation_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"generation {generation_id} not found")
-            return generation_from_row(row)
+            return from_row(Generation, row)
 
     def list_generations(
         self, where: GenerationFilter | None = None, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
@@ -172,7 +162,7 @@ class Store:
         _check_page(limit, offset)
         statement = queries.newest_generations(where or GenerationFilter(), limit=limit, offset=offset)
         with self._read() as session:
-            return [generation_from_row(row) for row in session.scalars(statement)]
+            return [from_row(Generation, row) for row in session.scalars(statement)]
 
     def count_generations(self, where: GenerationFilter | None = None) -> int:
         """How many samples match ``where`` (all when None)."""
@@ -188,7 +178,7 @@ class Store:
         _check_page(limit, offset)
         statement = queries.newest_requests(where or RequestFilter(), limit=limit, offset=offset)
         with self._read() as session:
-            return [result_from_row(row) for row in session.scalars(statement)]
+            return [from_row(GenerationResult, row) for row in session.scalars(statement)]
 
     def count_requests(self, where: RequestFilter | None = None) -> int:
         """How many requests match ``where`` (all when None)."""
@@ -199,7 +189,7 @@ class Store:
     def get_artifact(self, artifact_id: int) -> Artifact:
         """A stored artifact's record."""
         with self._read() as session:
-            return artifact_from_row(_artifact_row(session, artifact_id))
+            return from_row(Artifact, _artifact_row(session, artifact_id))
 
     def read_artifact(self, artifact_id: int) -> bytes:
         """An artifact's bytes, checked against its sha256 (text artifacts: their UTF-8 encoding).
@@ -235,12 +225,12 @@ class Store:
             )
             session.add(row)
             session.flush()
-            return feedback_from_row(row)
+            return from_row(Feedback, row)
 
     def list_feedback(self, artifact_id: int | None = None) -> list[Feedback]:
         """Feedback, oldest first; only one artifact's when ``artifact_id`` is given."""
         with self._read() as session:
-            return [feedback_from_row(row) for row in session.scalars(queries.feedback_rows(artifact_id))]
+            return [from_row(Feedback, row) for row in session.scalars(queries.feedback_rows(artifact_id))]
 
     def record_plugin_error(
         self, plugin: str, stage: str, error_type: str, message: str, traceback: str
@@ -258,14 +248,15 @@ class Store:
         with self._write.begin() as session:
             session.add(row)
             session.flush()
-            return plugin_error_from_row(row)
+            return from_row(PluginErrorRecord, row)
 
     def list_plugin_errors(self, limit: int = DEFAULT_PAGE_SIZE) -> list[PluginErrorRecord]:
         """The most recent plugin errors first."""
         _check_page(limit, 0)
         with self._read() as session:
             return [
-                plugin_error_from_row(row) for row in session.scalars(queries.newest_plugin_errors(limit))
+                from_row(PluginErrorRecord, row)
+                for row in session.scalars(queries.newest_plugin_errors(limit))
             ]
 
     def record_models(self, models: Iterable[LoadedModel]) -> None:
@@ -286,7 +277,7 @@ class Store:
     def list_models(self) -> list[ModelRecord]:
         """Every model file recorded, by name, version and file."""
         with self._read() as session:
-            return [model_from_row(row) for row in session.scalars(queries.models_by_name())]
+            return [from_row(ModelRecord, row) for row in session.scalars(queries.models_by_name())]
 
     def collect_orphan_blobs(self, min_age_s: float, *, dry_run: bool = False) -> list[str]:
         """Delete the blobs no artifact refers to that were last written ``min_age_s`` or more ago.
