@@ -131,7 +131,7 @@ def stored_requests(data_dir: Path) -> int:
 async def soak(seconds: float, concurrency: int, data_dir: Path) -> dict[str, Any]:
     env = os.environ | {"AIGC_HOME": str(data_dir)}
     env.pop("AIGC_LOAD_PLUGINS", None)
-    token = aigc(env, "keys", "create", "--scope", "generate", "--name", "soak").strip()
+    token = aigc(env, "api-keys", "create", "--scope", "generate", "--name", "soak").strip()
     port = free_port()
     server = start_server(env, port)
     load = Load(f"http://127.0.0.1:{port}", token, concurrency, seed=1)

@@ -130,7 +130,7 @@ class Store:
                 raise DuplicateKeyError(f"idempotency_key {taken[0]!r} is stored already") from None
             raise
 
-    def get_result(self, request_id: int) -> GenerationResult:
+    def get_request(self, request_id: int) -> GenerationResult:
         """A stored request with its samples."""
         with self._read() as session:
             row = session.scalars(queries.request_with_generations(request_id)).one_or_none()

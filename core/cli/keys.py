@@ -1,4 +1,4 @@
-"""``aigc keys``: create, list and revoke API keys for the HTTP API and the gallery."""
+"""``aigc api-keys``: create, list and revoke API keys for the HTTP API and the gallery."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def create(
     expires_at = None if expires_in_days is None else utc_now() + timedelta(days=expires_in_days)
     key, token = _keys(ctx).create(name, scope, expires_at)
     typer.echo(token)
-    errors.print(  # on stderr, so that `TOKEN=$(aigc keys create ...)` captures the token alone
+    errors.print(  # on stderr, so that `TOKEN=$(aigc api-keys create ...)` captures the token alone
         f"key #{key.id} {key.name!r} ({key.scope}); store the token now, it cannot be shown again",
         style="dim",
     )
@@ -57,7 +57,7 @@ def list_keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
 
 @keys_app.command("revoke")
 def revoke(
-    ctx: typer.Context, key_id: Annotated[int, typer.Argument(help="key id (see aigc keys list)")]
+    ctx: typer.Context, key_id: Annotated[int, typer.Argument(help="key id (see aigc api-keys list)")]
 ) -> None:
     """Revoke a key: requests with it get 401 from now on."""
     try:

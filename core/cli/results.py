@@ -1,4 +1,5 @@
-"""``aigc results``, ``aigc feedback`` and ``aigc export``: reading and annotating what was stored."""
+"""``aigc results``, ``aigc feedback`` and ``aigc dump``: reading, annotating and writing out what was
+stored."""
 
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ def show_request(
     evaluations of them all."""
     store = state(ctx).engine.store
     try:
-        result = store.get_result(request_id)
+        result = store.get_request(request_id)
         error_traceback = store.get_traceback(request_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
@@ -182,11 +183,9 @@ def feedback(
     console.print(f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})")
 
 
-def export(
+def dump(
     ctx: typer.Context,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="JSONL file (default: stdout)")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="JSONL file (default: stdout)")] = None,
     status: Annotated[str | None, typer.Option(help="only accepted, rejected or failed")] = None,
     generator: Generator = None,
     dataset: Annotated[

@@ -25,7 +25,7 @@ from aigc.core.http.settings import ServerSettings
 log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
 
-Authenticate with an API key from `aigc keys create --scope read|generate|admin`, sent as
+Authenticate with an API key from `aigc api-keys create --scope read|generate|admin`, sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are JSON: `detail`, and for invalid
 requests one entry per bad field with its value and limit."""
 

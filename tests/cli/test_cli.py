@@ -33,7 +33,7 @@ def generated(aigc: Aigc) -> dict[str, Any]:
 
 def test_help_lists_the_commands(aigc: Aigc) -> None:
     out = aigc.run("--help").stdout
-    for command in ("generate", "plugins", "models", "results", "feedback", "export", "demo"):
+    for command in ("generate", "plugins", "models", "results", "feedback", "dump", "api-keys", "demo"):
         assert command in out
 
 
@@ -124,7 +124,7 @@ def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Pa
     aigc.run("feedback", "999999", "--rating", "up", expect=1)
     aigc.run("feedback", str(artifact_id), "--rating", "9", expect=2)
     target = tmp_path / "export.jsonl"
-    aigc.run("export", "-o", str(target))
+    aigc.run("dump", "--output", str(target))
     records = {r["id"]: r for r in map(json.loads, target.read_text().splitlines())}
     assert set(records) >= {g["id"] for g in generated["generations"]}
     [feedback] = records[generated["generations"][0]["id"]]["artifacts"][0]["feedback"]
@@ -141,7 +141,7 @@ def test_export_dataset_writes_accepted_rated_texts(aigc: Aigc, tmp_path: Path) 
     aigc.run("feedback", str(second["id"]), "--rating", "down")
     target = tmp_path / "dataset.jsonl"
     out = aigc.run(
-        "export", "--dataset", str(target), "--generator", "text-transformer", "--require-rating"
+        "dump", "--dataset", str(target), "--generator", "text-transformer", "--require-rating"
     ).stdout
     assert "1 examples written" in out
     [example] = map(json.loads, target.read_text().splitlines())

@@ -89,7 +89,7 @@ def test_a_generation_returns_the_stored_result(client: httpx.Client, server: Li
     response = client.post("/v1/generations", json=GAN)
     assert response.status_code == 200
     result = response.json()
-    stored = server.engine.store.get_result(result["request_id"])
+    stored = server.engine.store.get_request(result["request_id"])
     assert result == json.loads(stored.model_dump_json()) | {"timings": result["timings"]}
     assert [g["seed"] for g in result["generations"]] == [5, 6]
     assert all(g["evaluations"][0]["metric"] == "class_match" for g in result["generations"])

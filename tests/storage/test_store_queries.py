@@ -120,7 +120,7 @@ def test_related_rows_load_in_a_fixed_number_of_queries(store: Store) -> None:
         listed = store.list_generations(limit=20)
     assert len(listed) == 20 and len(many) == len(few) == 3  # generations, artifacts, evaluations
     with counted_statements(store) as one_request:
-        store.get_result(1)
+        store.get_request(1)
     assert len(one_request) == 5  # + the request and its set-level evaluations
 
 

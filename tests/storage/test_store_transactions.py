@@ -40,7 +40,7 @@ def test_store_stays_usable_after_a_failed_save(store: Store) -> None:
     with pytest.raises(DuplicateKeyError):
         store.save(new_request(generations=[new_generation(0, idempotency_key="k")]))
     saved = store.save(new_request(generations=[new_generation(0, idempotency_key="k2")]))
-    assert store.get_result(saved.request_id) == saved
+    assert store.get_request(saved.request_id) == saved
 
 
 def test_feedback_is_stored_and_listed(store: Store) -> None:

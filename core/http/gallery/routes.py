@@ -150,7 +150,7 @@ def grid(request: Request) -> Response:
 
 def _detail(request: Request, viewer: ApiKey, generation: Generation, **extra: Any) -> HTMLResponse:
     store = request.app.state.engine.store
-    result = store.get_result(generation.request_id)
+    result = store.get_request(generation.request_id)
     feedback = {a.id: store.list_feedback(a.id) for a in generation.artifacts}
     context = {"g": generation, "result": result, "feedback": feedback} | extra
     return _page(request, viewer, "detail.html", context, extra.get("status", 200))

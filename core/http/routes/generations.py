@@ -181,5 +181,5 @@ def get_request(
     request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], key: Read
 ) -> GenerationResult:
     """One stored request with all its samples and set-level evaluations."""
-    result: GenerationResult = request.app.state.engine.store.get_result(request_id)
+    result: GenerationResult = request.app.state.engine.store.get_request(request_id)
     return result
