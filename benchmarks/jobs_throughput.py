@@ -41,7 +41,7 @@ def spec_text(items: int) -> str:
     samples = items // LABELS
     labels = ", ".join(f"{{label: {label}}}" for label in range(LABELS))
     return (
-        f"name: bench\ngenerator: image-gan\ninputs: {{items: [{labels}]}}\nsamples: {samples}\n"
+        f"name: bench\ngenerator: image-gan\ninputs: {{items: [{labels}]}}\nn: {samples}\n"
         "concurrency: {batch_size: 16, lease_s: 60}\n"
     )
 

@@ -60,7 +60,7 @@ def validate(ctx: typer.Context, spec: SpecPath) -> None:
         items = plan(state(ctx).engine, loaded)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
-    console.print(f"{loaded.source}: valid, {len(items)} items ({loaded.spec.samples} per input)")
+    console.print(f"{loaded.source}: valid, {len(items)} items ({loaded.spec.n} per input)")
 
 
 @jobs_app.command("run")

@@ -50,7 +50,7 @@ def plan(engine: Engine, loaded: LoadedSpec) -> list[NewJobItem]:
     model_sha256 = engine.generator(spec.generator).model_sha256
     items = []
     for input_index, (row, request) in enumerate(zip(rows, prepared, strict=True)):
-        for sample_index in range(spec.samples):
+        for sample_index in range(spec.n):
             seed = spec.item_seed(input_index, sample_index)
             key = idempotency_key(spec.name, request.sample_key(model_sha256, seed))
             items.append(NewJobItem(input_index, sample_index, row, seed, key))

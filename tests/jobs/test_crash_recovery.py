@@ -23,7 +23,7 @@ name: crash-test
 generator: image-gan
 inputs:
   items: [{", ".join(f"{{label: {i}}}" for i in range(INPUTS))}]
-samples: {SAMPLES}
+n: {SAMPLES}
 evaluators: [image-class-match]
 policy: {{thresholds: {{class_match: {{min: 0.9}}}}}}
 concurrency: {{batch_size: 2, lease_s: 1}}

@@ -26,7 +26,7 @@ name: parallel
 generator: image-gan
 inputs:
   items: [{label: 0}, {label: 1}, {label: 2}, {label: 3}, {label: 4}, {label: 5}]
-samples: 8
+n: 8
 concurrency: {batch_size: 2, lease_s: 120}
 """
 
