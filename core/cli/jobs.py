@@ -67,7 +67,14 @@ def validate(ctx: typer.Context, spec: SpecPath) -> None:
 def run(
     ctx: typer.Context,
     spec: SpecPath,
-    export: Annotated[bool, typer.Option(help="export the results to the spec's outputs when done")] = True,
+    write_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--outputs/--no-outputs",
+            "--export/--no-export",  # the old name, for one release
+            help="write the results to the spec's outputs when done",
+        ),
+    ] = True,
     executor: Annotated[
         ExecutorChoice, typer.Option(help="where items run: this process, or Ray Data actors (extra 'ray')")
     ] = ExecutorChoice.in_process,
@@ -100,7 +107,7 @@ def run(
                 counts[outcome.outcome] += 1
                 bar.update(task, advance=1, counts=_format_counts(counts))
 
-        outputs = loaded.spec.outputs if export else None
+        outputs = loaded.spec.outputs if write_outputs else None
         exported: list[ExportSummary] = []
         try:
             final = work(
@@ -117,13 +124,13 @@ def run(
             )
         except OSError as error:
             raise fail(
-                f"exporting run {started.run_id} failed: {error}; the run stays open, run the job again "
-                "to export it"
+                f"writing the outputs of run {started.run_id} failed: {error}; the run stays open, run "
+                "the job again to write them"
             ) from None
     console.print(run_table([final], title=f"run {final.run_id}"))
     for summary in exported:
         console.print(
-            f"exported {summary.samples} samples and {summary.files} files: {summary.records_url}",
+            f"wrote {summary.samples} samples and {summary.files} files: {summary.records_url}",
             markup=False,
         )
     if final.status != "completed":

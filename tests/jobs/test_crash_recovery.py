@@ -68,12 +68,12 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path, database_url: str) 
     with Store(database_url, str(data_dir / "blobs")) as store:
         for _ in range(4):
             claims = claims_so_far(store)
-            runner = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
+            runner = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-outputs")
             wait_for_claims_beyond(store, claims, runner)
             time.sleep(rng.uniform(0, 0.25))  # a random point while it generates, stores and settles
             runner.kill()  # SIGKILL: no cleanup, leases left held, maybe a sample half written
             runner.wait()
-    finisher = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
+    finisher = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-outputs")
     _, stderr = finisher.communicate(timeout=300)
     assert finisher.returncode == 0, stderr.decode()
 
