@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -11,7 +11,6 @@ from rich.table import Table
 from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import NotFoundError
 from aigc.storage.api_keys import ApiKeyStore, Scope
-from aigc.storage.models import utc_now
 
 keys_app = typer.Typer(help="Manage API keys (only their sha256 is stored).", no_args_is_help=True)
 
@@ -31,7 +30,7 @@ def create(
     ] = None,
 ) -> None:
     """Create a key and print its token (shown only this once)."""
-    expires_at = None if expires_in_days is None else utc_now() + timedelta(days=expires_in_days)
+    expires_at = None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
     key, token = _keys(ctx).create(name, scope, expires_at)
     typer.echo(token)
     errors.print(  # on stderr, so that `TOKEN=$(aigc api-keys create ...)` captures the token alone
