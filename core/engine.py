@@ -17,7 +17,7 @@ from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json
 from aigc.core.plugins import PluginRegistry
-from aigc.core.policy import ScoredResult, decide, keep_best
+from aigc.core.policy import decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.redaction import without_paths
@@ -365,10 +365,7 @@ class Engine:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
         decisions = keep_best(
-            [
-                decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
-                for evals in evaluations
-            ],
+            [decide(prepared.request.policy, evals) for evals in evaluations],
             prepared.request.best_of,
         )
         generations = []
