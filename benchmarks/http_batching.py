@@ -67,10 +67,10 @@ def _free_port() -> int:
 
 
 def start_server(mode: str, batch_args: list[str], home: Path) -> Server:
-    """A server on a fresh data folder, with a generate key made by ``aigc keys create``."""
+    """A server on a fresh data folder, with a generate key made by ``aigc api-keys create``."""
     env = os.environ | {"AIGC_HOME": str(home)}
     token = subprocess.run(
-        [*AIGC, "keys", "create", "--scope", "generate", "--name", "bench"],
+        [*AIGC, "api-keys", "create", "--scope", "generate", "--name", "bench"],
         env=env,
         check=True,
         capture_output=True,

@@ -194,24 +194,12 @@ def _database_may_exist(url: str) -> bool:
 def stored_plugin_failures(settings: Settings, limit: int) -> list[PluginErrorRecord]:
     """The newest plugin failures earlier runs recorded in ``plugin_errors`` (factory, generate,
     evaluate); none when the database does not exist yet. Reads only: nothing is migrated."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
-    from aigc.storage.database import create_database_engine, read_only
-    from aigc.storage.mapping import plugin_error_from_row
-    from aigc.storage.queries import newest_plugin_errors
+    from aigc.storage.plugin_failures import read_plugin_failures
 
     url = settings.resolved_database_url
     if not _database_may_exist(url):
         return []
-    engine = create_database_engine(url)
-    try:
-        if not sa.inspect(engine).has_table("plugin_errors"):
-            return []
-        with Session(read_only(engine)) as session:
-            return [plugin_error_from_row(row) for row in session.scalars(newest_plugin_errors(limit))]
-    finally:
-        engine.dispose()
+    return read_plugin_failures(url, limit)
 
 
 def check_data_folder(settings: Settings, registry: PluginRegistry) -> Iterator[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Generator as PyGenerator
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -16,7 +17,7 @@ from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json
 from aigc.core.plugins import PluginRegistry
-from aigc.core.policy import ScoredResult, decide, keep_best
+from aigc.core.policy import decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.redaction import without_paths
@@ -239,7 +240,7 @@ class Engine:
         failure is stored as a failed request and returned with ``status == "failed"``.
 
         ``job_item`` ties a single-sample request to a job item: its sample is stored under the
-        item's idempotency key (``sqlalchemy.exc.IntegrityError`` if that key is stored already).
+        item's idempotency key (``DuplicateKeyError`` if that key is stored already).
         """
         started = time.perf_counter()
         prepared = self.prepare(request)
@@ -353,7 +354,15 @@ class Engine:
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(prepared, None, timings, started, [], error=without_paths(str(error)))
+        return self._store(
+            prepared,
+            None,
+            timings,
+            started,
+            [],
+            error=without_paths(str(error)),
+            error_traceback="".join(traceback.format_exception(error)),
+        )
 
     def _finish(
         self,
@@ -396,10 +405,7 @@ class Engine:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
         decisions = keep_best(
-            [
-                decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
-                for evals in evaluations
-            ],
+            [decide(prepared.request.policy, evals) for evals in evaluations],
             prepared.request.best_of,
         )
         generations = []
@@ -433,6 +439,7 @@ class Engine:
         generations: list[NewGeneration],
         set_evaluations: list[NewSetEvaluation] | None = None,
         error: str | None = None,
+        error_traceback: str | None = None,
     ) -> GenerationResult:
         store_started = time.perf_counter()
         request = prepared.request
@@ -453,6 +460,7 @@ class Engine:
             policy=request.policy.model_dump(mode="json") if request.policy else None,
             status="failed" if error else "completed",
             error=error,
+            traceback=error_traceback,
             timings=timings,
             metadata=dict(request.metadata),
             generations=generations,

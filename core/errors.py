@@ -54,3 +54,7 @@ class BlobIntegrityError(AigcError):
 
 class NotFoundError(AigcError, LookupError):
     """A stored record (generation, artifact, request) does not exist."""
+
+
+class DuplicateKeyError(AigcError):
+    """A sample with this idempotency key is stored already (another worker stored it first)."""

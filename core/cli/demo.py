@@ -161,5 +161,5 @@ def demo(
     )
     console.print(
         "next: `aigc results list`, `aigc results show ID`, `aigc feedback ARTIFACT_ID --rating up`, "
-        "`aigc export -o results.jsonl`"
+        "`aigc dump --output results.jsonl`"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -47,7 +48,7 @@ def score_text(score: float | None) -> str:
 
 def artifact_text(artifact: Artifact) -> str:
     where = artifact.uri or (artifact.text or "")[:60].replace("\n", " ")
-    return f"#{artifact.id} {artifact.media_type} {where}"
+    return escape(f"#{artifact.id} {artifact.media_type} {where}")
 
 
 def evaluation_text(evaluation: Evaluation) -> Text:
@@ -73,6 +74,23 @@ def generations_table(generations: Sequence[Generation], title: str | None = Non
                 Text("\n").join(evaluation_text(e) for e in g.evaluations) or "-",
                 "\n".join(artifact_text(a) for a in g.artifacts),
             ),
+        )
+    return table
+
+
+def requests_table(results: Sequence[GenerationResult], title: str | None = None) -> Table:
+    table = Table(title=title, show_lines=False)
+    for column in ("id", "created", "generator", "status", "accepted", "error"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        accepted = sum(g.status == "accepted" for g in r.generations)
+        table.add_row(
+            str(r.request_id),
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+            r.generator,
+            status_text(r.status),
+            f"{accepted}/{len(r.generations)}",
+            escape(r.error or "-"),
         )
     return table
 
