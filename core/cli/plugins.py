@@ -13,7 +13,7 @@ from rich.text import Text
 
 from aigc.core.cli.render import add_plain_row, simple_table
 from aigc.core.cli.state import console, errors, fail, print_json, state
-from aigc.core.config import Settings
+from aigc.core.doctor import stored_plugin_failures
 from aigc.core.model_files import installed_model_rows, model_file_rows, registered_model_rows
 from aigc.core.option_docs import describe_options
 from aigc.core.plugins import PluginError, PluginRegistry
@@ -171,9 +171,9 @@ def plugins(
     cli = state(ctx)
     registry = cli.registry
     if name is not None:
-        _show_one(name, registry, _stored_failures(cli.settings, SEARCHED_FAILURES), as_json)
+        _show_one(name, registry, stored_plugin_failures(cli.settings, SEARCHED_FAILURES), as_json)
         return
-    stored = _stored_failures(cli.settings, RECENT_FAILURES)
+    stored = stored_plugin_failures(cli.settings, RECENT_FAILURES)
     if as_json:
         print_json(
             {
@@ -196,18 +196,6 @@ def plugins(
             )
     if registry.errors:
         raise typer.Exit(1)
-
-
-def _stored_failures(settings: Settings, limit: int) -> list[PluginErrorRecord]:
-    """Failures earlier runs recorded; none when the database cannot be read (`aigc doctor` says why)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from aigc.core.doctor import stored_plugin_failures
-
-    try:
-        return stored_plugin_failures(settings, limit)
-    except SQLAlchemyError:
-        return []
 
 
 def models(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
