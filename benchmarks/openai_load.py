@@ -15,7 +15,8 @@ Each server runs in its own process on a free 127.0.0.1 port, with the same thre
 - ``python -m llama_cpp.server`` from ``build/peers/llama-cpp`` on the Q4_1 GGUF with ``--n_ctx 8192
   --n_threads T --n_threads_batch T --n_batch 512 --interrupt_requests False`` (by default a new
   request interrupts the one streaming). It has one model context and no parallel slots: requests
-  wait on a lock and run one after the other.
+  wait on a lock and run one after the other. Its requests carry ``repeat_penalty: 1.0``: its
+  default, 1.1, is not OpenAI's and would make its greedy answers differ from aigc's.
 
 The load comes from a separate process, ``openai_load_client.py`` (its docstring defines every
 figure), once per server and concurrency; the servers take turns at each concurrency, so background
@@ -34,7 +35,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ class Endpoint:
     name: str
     base_url: str
     api_key: str
+    extra_body: dict[str, object] = field(default_factory=dict)
 
 
 def _url(port: int) -> str:
@@ -126,7 +128,7 @@ def llama_cpp_server(gguf: Path, work: Path, threads: int) -> Iterator[Endpoint]
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=work)
     try:
         wait_until_ready("llama_cpp.server", process, f"{_url(port)}/v1/models", timeout_s=120, log=log)
-        yield Endpoint("llama-cpp", f"{_url(port)}/v1", "unused")
+        yield Endpoint("llama-cpp", f"{_url(port)}/v1", "unused", {"repeat_penalty": 1.0})
     finally:
         stop(process)
 
@@ -136,7 +138,7 @@ def load(endpoint: Endpoint, concurrency: int, args: argparse.Namespace) -> dict
     command = [sys.executable, str(CLIENT), "--base-url", endpoint.base_url, "--api-key", endpoint.api_key]
     command += ["--model", MODEL, "--concurrency", str(concurrency)]
     command += ["--requests-per-client", str(args.requests_per_client), "--max-tokens", str(args.max_tokens)]
-    command += ["--warmup", str(args.warmup)]
+    command += ["--warmup", str(args.warmup), "--extra-body", json.dumps(endpoint.extra_body)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"the load client failed against {endpoint.name}:\n{done.stderr[-3000:]}")

@@ -3,10 +3,12 @@ client's ``AsyncOpenAI``) against one OpenAI-compatible server; prints one JSON 
 
     python benchmarks/openai_load_client.py --base-url http://127.0.0.1:8000/v1 --api-key KEY
         --model smollm2 [--concurrency 8] [--requests-per-client 4] [--max-tokens 128] [--warmup 2]
+        [--extra-body '{"repeat_penalty": 1.0}']
 
 Client ``i`` sends ``PROMPTS[i]``, ``PROMPTS[i + 1]``, ... (cycling), one request after the other, each
-``temperature=0``, ``seed=0``, ``stream=True``, ``stream_options={"include_usage": True}``. ``--warmup``
-requests (sent together, not measured) come first. Per request:
+``temperature=0``, ``seed=0``, ``stream=True``, ``stream_options={"include_usage": True}``, plus the
+fields of ``--extra-body`` (a server's own sampling settings). ``--warmup`` requests (sent together, not
+measured) come first. Per request:
 
 - TTFT: request sent to the first chunk with content;
 - output tokens: ``usage.completion_tokens`` of the last chunk, or the number of content chunks when
@@ -25,6 +27,7 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -77,7 +80,9 @@ class Request:
     usage_reported: bool
 
 
-async def chat_request(client: openai.AsyncOpenAI, model: str, prompt: str, max_tokens: int) -> Request:
+async def chat_request(
+    client: openai.AsyncOpenAI, model: str, prompt: str, max_tokens: int, extra_body: dict[str, Any]
+) -> Request:
     """Send one streaming chat request and time its chunks."""
     started = time.perf_counter()
     first = last = None
@@ -91,6 +96,7 @@ async def chat_request(client: openai.AsyncOpenAI, model: str, prompt: str, max_
         seed=0,
         stream=True,
         stream_options={"include_usage": True},
+        extra_body=extra_body,
     )
     async for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
@@ -143,18 +149,23 @@ async def run_load(
     requests_per_client: int,
     max_tokens: int,
     warmup: int,
+    extra_body: dict[str, Any],
 ) -> dict[str, Any]:
     """Warm up, then run ``concurrency`` clients of ``requests_per_client`` requests each."""
     requests: list[Request] = []
     failures: list[str] = []
     async with openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=600) as client:
-        await asyncio.gather(*(chat_request(client, model, PROMPTS[i], max_tokens) for i in range(warmup)))
+
+        def send(prompt: str) -> Coroutine[Any, Any, Request]:
+            return chat_request(client, model, prompt, max_tokens, extra_body)
+
+        await asyncio.gather(*(send(PROMPTS[i]) for i in range(warmup)))
 
         async def one_client(index: int) -> None:
             for n in range(requests_per_client):
                 prompt = PROMPTS[(index + n) % len(PROMPTS)]
                 try:
-                    requests.append(await chat_request(client, model, prompt, max_tokens))
+                    requests.append(await send(prompt))
                 except (openai.APIError, httpx.HTTPError, RuntimeError) as error:
                     failures.append(f"{type(error).__name__}: {error}")
 
@@ -173,6 +184,9 @@ def main() -> None:
     parser.add_argument("--requests-per-client", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=128, help="max_tokens of every request")
     parser.add_argument("--warmup", type=int, default=2, help="requests sent before measuring")
+    parser.add_argument(
+        "--extra-body", type=json.loads, default={}, help="JSON object added to every request"
+    )
     args = parser.parse_args()
     for name in ("concurrency", "requests_per_client", "max_tokens"):
         if getattr(args, name) < 1:
@@ -188,6 +202,7 @@ def main() -> None:
             args.requests_per_client,
             args.max_tokens,
             args.warmup,
+            args.extra_body,
         )
     )
     print(json.dumps({"concurrency": args.concurrency, "max_tokens": args.max_tokens, **result}), flush=True)
