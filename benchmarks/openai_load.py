@@ -109,6 +109,8 @@ def llama_cpp_server(gguf: Path, work: Path, threads: int) -> Iterator[Endpoint]
     """llama-cpp-python's OpenAI-compatible server on ``gguf`` (flags: the module docstring)."""
     if not LLAMA_PYTHON.exists():
         raise SystemExit(f"{LLAMA_PYTHON} is missing: run bash benchmarks/peers/setup.sh")
+    if not gguf.is_file():
+        raise SystemExit(f"--gguf {gguf}: no such file (bash benchmarks/peers/setup.sh puts it there)")
     port = free_port()
     flags = {
         "--model": str(gguf),
