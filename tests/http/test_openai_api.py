@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +83,7 @@ def test_a_streamed_completion_equals_the_whole_one(client: openai.OpenAI) -> No
 
 
 @pytest.mark.usefixtures("smollm2_home")
-def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI) -> None:
+def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI, server: LiveServer) -> None:
     answer = client.chat.completions.create(model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24)
     assert "Paris" in (answer.choices[0].message.content or "")
     assert answer.choices[0].finish_reason == "stop" and answer.usage is not None
@@ -106,6 +108,9 @@ def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI) -> None
         model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24, stop=["Paris"]
     )
     assert "Paris" not in (stopped.choices[0].message.content or "")
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'aigc_decode_batch_rows_count{model="smollm2/quantized"}' in metrics
+    assert 'aigc_time_to_first_token_seconds_count{model="smollm2/quantized"}' in metrics
 
 
 def test_bad_parameters_are_400s_naming_them(client: openai.OpenAI) -> None:
@@ -224,3 +229,30 @@ def test_native_errors_keep_their_shape(server: LiveServer) -> None:
         headers=server.auth("generate"),
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "n"
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_a_full_decode_queue_answers_429(
+    tmp_path: Path, runtime: ModelRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIGC_DECODE_BATCH_ROWS", "1")
+    monkeypatch.setenv("AIGC_DECODE_QUEUE_ROWS", "1")
+    story = {"model": "smollm2", "messages": [{"role": "user", "content": "Tell me a long story."}]}
+    with (
+        live_server(tmp_path / "aigc-data", runtime, ServerSettings()) as busy,
+        openai.OpenAI(base_url=f"{busy.url}/v1", api_key=busy.keys["generate"], max_retries=0) as client,
+    ):
+        running = client.chat.completions.create(**story, max_tokens=400, stream=True)
+        next(iter(running))  # holds the only row
+        batcher = busy.engine.generator("smollm2").model("quantized").model  # type: ignore[attr-defined]
+        waiting = threading.Thread(target=lambda: client.chat.completions.create(**story, max_tokens=4))
+        waiting.start()
+        deadline = time.monotonic() + 60
+        while len(batcher._waiting) < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with pytest.raises(openai.RateLimitError) as refused:
+            client.chat.completions.create(**story, max_tokens=4)
+        running.close()
+        waiting.join(timeout=120)
+    assert int(refused.value.response.headers["retry-after"]) >= 1
