@@ -23,6 +23,7 @@ from aigc.core.decoding import (
     TextStream,
 )
 from aigc.core.decoding.chat import ChatTemplate
+from aigc.core.decoding.sampling import TokenLogprob
 from aigc.core.manifest import load_manifest, verify_file
 from aigc.core.runtime import ModelSession
 from aigc.core.specs import ArtifactData, GeneratorInput
@@ -57,6 +58,7 @@ def sampling_params(options: TextOptions) -> SamplingParams:
         repetition_penalty=options.repetition_penalty,
         presence_penalty=options.presence_penalty,
         frequency_penalty=options.frequency_penalty,
+        logprobs=options.logprobs,
     )
 
 
@@ -182,7 +184,18 @@ class TextTransformerGenerator:
         }
         if dropped:
             metadata["prompt_tokens_dropped"] = dropped
+        if result.logprobs:
+            metadata["logprobs"] = [self._logprob_record(lp) for lp in result.logprobs]
         return ArtifactData(MEDIA_TYPE, text=text, metadata=metadata)
+
+    def _logprob_record(self, logprob: TokenLogprob) -> dict[str, Any]:
+        """A token's log-probability as stored: its text, and the alternatives' texts."""
+        return {
+            "token": self.decode([logprob.token_id]),
+            "id": logprob.token_id,
+            "logprob": round(logprob.logprob, 6),
+            "top": [{"token": self.decode([i]), "id": i, "logprob": round(lp, 6)} for i, lp in logprob.top],
+        }
 
 
 __all__ = ["ContextLengthError", "TextTransformerGenerator", "load_model_config", "load_tokenizer"]

@@ -63,6 +63,17 @@ def test_a_completion_is_stored_and_repeatable(client: openai.OpenAI, server: Li
     assert stored.artifacts[0].text == first.choices[0].text and stored.seed == 3
 
 
+def test_completion_logprobs_describe_the_text(client: openai.OpenAI) -> None:
+    choice = client.completions.create(**STORY, logprobs=2).choices[0]
+    assert choice.logprobs is not None and choice.logprobs.tokens is not None
+    assert "".join(choice.logprobs.tokens) == choice.text
+    assert choice.logprobs.top_logprobs is not None and all(len(t) <= 2 for t in choice.logprobs.top_logprobs)
+    assert all(lp is not None and lp <= 0 for lp in choice.logprobs.token_logprobs or [])
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY, logprobs=2, stream=True)
+    assert _bad_param(error) == "logprobs"
+
+
 def test_penalties_are_honoured(client: openai.OpenAI) -> None:
     story = STORY | {"max_tokens": 48}
     plain = client.completions.create(**story).choices[0].text
@@ -87,6 +98,12 @@ def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI, server:
     answer = client.chat.completions.create(model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24)
     assert "Paris" in (answer.choices[0].message.content or "")
     assert answer.choices[0].finish_reason == "stop" and answer.usage is not None
+    scored = client.chat.completions.create(
+        model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24, logprobs=True, top_logprobs=2
+    )
+    content = scored.choices[0].logprobs.content if scored.choices[0].logprobs else None
+    assert content and "".join(t.token for t in content) == scored.choices[0].message.content
+    assert all(len(t.top_logprobs) == 2 and t.top_logprobs[0].logprob >= t.logprob for t in content)
     streamed = client.chat.completions.create(
         model="smollm2",
         messages=CAPITAL,
