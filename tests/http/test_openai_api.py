@@ -8,7 +8,9 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 
 from aigc.core.http.settings import ServerSettings
 from aigc.core.runtime import ModelRuntime
+from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer, live_server
 from tests.installed_models import model_cache
 
@@ -261,7 +264,7 @@ def test_a_full_decode_queue_answers_429(
     ):
         running = client.chat.completions.create(**story, max_tokens=400, stream=True)
         next(iter(running))  # holds the only row
-        batcher = busy.engine.generator("smollm2").model("quantized").model  # type: ignore[attr-defined]
+        batcher = _batcher(busy)
         waiting = threading.Thread(target=lambda: client.chat.completions.create(**story, max_tokens=4))
         waiting.start()
         deadline = time.monotonic() + 60
@@ -273,3 +276,57 @@ def test_a_full_decode_queue_answers_429(
         running.close()
         waiting.join(timeout=120)
     assert int(refused.value.response.headers["retry-after"]) >= 1
+
+
+def _batcher(server: LiveServer) -> Any:
+    return server.engine.generator("smollm2").model("quantized").model  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_32_concurrent_streamed_chats_equal_the_same_chats_alone(
+    client: openai.OpenAI, server: LiveServer
+) -> None:
+    questions = [f"Give one fact about the number {n}." for n in range(32)]
+
+    def chat(question: str, seed: int) -> str:
+        stream = client.chat.completions.create(
+            model="smollm2",
+            messages=[{"role": "user", "content": question}],
+            max_tokens=16,
+            temperature=0.8,
+            seed=seed,
+            stream=True,
+        )
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    with ThreadPoolExecutor(32) as pool:
+        together = list(pool.map(chat, questions, range(32)))
+    alone = [chat(question, seed) for seed, question in enumerate(questions)]  # one row in the batch each
+    assert together == alone and all(together)
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_a_client_that_disconnects_mid_stream_frees_its_row(server: LiveServer) -> None:
+    body = {
+        "model": "smollm2",
+        "messages": [{"role": "user", "content": "Tell me a long story about a dragon."}],
+        "max_tokens": 2000,
+        "stream": True,
+    }
+    with (
+        httpx.Client(base_url=server.url, headers=server.auth("generate"), timeout=60) as http,
+        http.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
+    batcher, deadline = _batcher(server), time.monotonic() + 30
+    while batcher._running() or not _newest(server).error:
+        assert time.monotonic() < deadline, "the abandoned row kept decoding"
+        time.sleep(0.05)
+    # stored as abandoned, not finished: the row left the batch early
+    assert (_newest(server).error or "").startswith("cancelled")
+
+
+def _newest(server: LiveServer) -> Any:
+    [newest] = server.engine.store.list_generations(GenerationFilter(generator="smollm2"), limit=1)
+    return newest
