@@ -24,6 +24,7 @@ from aigc.core.registered_models import register_model
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import AudioChunk
 from aigc.plugins.speech_piper.voice import PiperVoice, VoiceFiles, find_voice, load_voice, to_int16
+from aigc.storage.filters import GenerationFilter
 from tests.installed_models import model_cache
 
 REFERENCE = Path(__file__).with_name("piper_reference.py")
@@ -241,7 +242,7 @@ def test_an_abandoned_speech_stream_stores_the_audio_sent(voice_home: Path, engi
     first = next(chunks)
     assert isinstance(first, AudioChunk)
     chunks.close()  # type: ignore[attr-defined]
-    [stored] = engine.store.list_generations(generator="speech-piper", limit=1)
+    [stored] = engine.store.list_generations(GenerationFilter(generator="speech-piper"), limit=1)
     assert stored.status == "failed"
     assert stored.error == f"cancelled: the stream was abandoned after {first.seconds:.2f} s of audio"
     artifact = stored.artifacts[0]
