@@ -199,6 +199,28 @@ def run_status(store: Store, run_id: int) -> str:
         return status
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """Which job a run belongs to, the spec it was started with, and its status."""
+
+    job_name: str
+    spec: dict[str, Any]
+    status: str
+
+
+def run_info(store: Store, run_id: int) -> RunInfo:
+    """What run ``run_id`` is; ``NotFoundError`` if there is none."""
+    with store._session() as session:
+        row = session.execute(
+            sa.select(JobRow.name, JobRunRow.spec, JobRunRow.status)
+            .join(JobRow, JobRow.id == JobRunRow.job_id)
+            .where(JobRunRow.id == run_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"job run {run_id} not found")
+        return RunInfo(row.name, dict(row.spec), row.status)
+
+
 def recent_runs(store: Store, limit: int = 20) -> list[RunProgress]:
     """The newest runs first, with their progress."""
     with store._session() as session:

@@ -80,23 +80,34 @@ def run(
     ] = ExecutorChoice.in_process,
     ray_actors: Annotated[int, typer.Option(min=1, max=1024, help="Ray: actors, each with its model")] = 1,
     ray_gpus: Annotated[float, typer.Option(min=0, max=64, help="Ray: GPUs per actor")] = 0.0,
+    run_id: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            min=1,
+            help="work on this run only (more workers joining it); never starts another run",
+        ),
+    ] = None,
 ) -> None:
     """Run a job: resume its unfinished run of the same spec, or start one; items already stored
-    (same idempotency key) are skipped."""
+    (same idempotency key) are skipped. With --run N, work on run N only: extra workers join a
+    run this way, and one that joins after the run completed does nothing."""
     from aigc.core.jobs.exporter import ExportSummary, export_run
-    from aigc.core.jobs.runner import start_run, work
+    from aigc.core.jobs.runner import join_run, start_run, work
     from aigc.storage.runs import progress
 
     loaded = _load(spec)
     chosen = _executor(executor, ray_actors, ray_gpus)
     engine = state(ctx).engine
     try:
-        started = start_run(engine, loaded)
+        started = start_run(engine, loaded) if run_id is None else join_run(engine, loaded, run_id)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
+    except NotFoundError as error:
+        raise fail(f"--run: {error}", code=2) from None
     assert started is not None  # only scheduled firings can find their run taken
     before = progress(engine.store, started.run_id)
-    verb = "resuming" if started.resumed else "started"
+    verb = "joining" if run_id is not None else "resuming" if started.resumed else "started"
     console.print(
         f"{verb} run {started.run_id} of job {loaded.spec.name!r}: {before.total} items", markup=False
     )

@@ -1,4 +1,5 @@
-"""Running a job: plan or resume a run, then claim and produce its items until none is left."""
+"""Running a job: start or resume a run (or join a given one), then claim and produce its items
+until none is left."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aigc.core.jobs.planner import plan
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.specfile import LoadedSpec
 from aigc.core.jobs.worker import ItemOutcome, produce_batch
+from aigc.core.validation import invalid
 from aigc.storage import leases, runs
 from aigc.storage.leases import ClaimedItem
 
@@ -66,6 +68,18 @@ def start_run(engine: Engine, loaded: LoadedSpec, fire_time: datetime | None = N
     if not runs.has_items(store, run_id):
         runs.add_items(store, run_id, items)
     return StartedRun(run_id, resumed)
+
+
+def join_run(engine: Engine, loaded: LoadedSpec, run_id: int) -> StartedRun:
+    """Work on run ``run_id`` of the job ``loaded`` describes, never starting another run (a worker
+    that joins late finds it completed and does nothing). ``InvalidRequestError`` on ``run`` when
+    it is not a run of this job with this spec; ``NotFoundError`` when there is no such run."""
+    info = runs.run_info(engine.store, run_id)
+    if info.job_name != loaded.spec.name:
+        raise invalid("run", run_id, f"is a run of job {info.job_name!r}, not of {loaded.spec.name!r}")
+    if info.spec != loaded.spec.model_dump(mode="json"):
+        raise invalid("run", run_id, "was started with another version of this spec; join it with that spec")
+    return StartedRun(run_id, resumed=True)
 
 
 class Executor(Protocol):

@@ -49,3 +49,20 @@ def test_a_run_whose_export_failed_is_resumed_and_exported(aigc: Aigc, tmp_path:
     assert "resuming run 1" in aigc.run("jobs", "run", str(spec)).stdout
     assert json.loads(aigc.run("jobs", "status", "1", "--json").stdout)["status"] == "completed"
     assert len((tmp_path / "out" / "run-1.jsonl").read_text().splitlines()) == status["accepted"]
+
+
+def test_a_worker_joining_a_completed_run_starts_no_other(aigc: Aigc, tmp_path: Path) -> None:
+    spec = tmp_path / "job.yaml"
+    spec.write_text(DIGITS_SPEC)
+    assert "started run 1" in aigc.run("jobs", "run", str(spec), "--no-outputs").stdout
+    late = aigc.run("jobs", "run", str(spec), "--run", "1", "--no-outputs").stdout
+    assert "joining run 1" in late and "completed" in late
+    assert "run 2" not in aigc.run("jobs", "list").stdout  # the late worker did not start a run
+    other = tmp_path / "other.yaml"
+    other.write_text(DIGITS_SPEC.replace("name: digits", "name: other"))
+    assert "not of 'other'" in " ".join(
+        aigc.run("jobs", "run", str(other), "--run", "1", expect=2).stderr.split()
+    )
+    assert "not found" in aigc.run("jobs", "run", str(spec), "--run", "9", expect=2).stderr
+    # Without --run, a job whose last run completed starts a new run: that is "run the job again".
+    assert "started run 2" in aigc.run("jobs", "run", str(spec), "--no-outputs").stdout

@@ -47,7 +47,8 @@ def test_eight_workers_process_each_item_exactly_once(
     ) as engine:
         started = start_run(engine, load_spec(spec))
         assert started is not None
-    workers = [aigc(data_dir, postgres_url, "jobs", "run", str(spec), "--no-outputs") for _ in range(WORKERS)]
+    join = ("jobs", "run", str(spec), "--run", str(started.run_id), "--no-outputs")
+    workers = [aigc(data_dir, postgres_url, *join) for _ in range(WORKERS)]
     for worker in workers:
         _, stderr = worker.communicate(timeout=400)
         assert worker.returncode == 0, stderr.decode()
