@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
 from aigc.plugins.audio_metrics.options import AudioMetricsOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 VERSION = "1.0.0"
 MEDIA_TYPES = ("audio/wav", "audio/flac", "audio/ogg", "audio/mpeg", "audio/L16")
 
 
-def build_evaluator(runtime: ModelRuntime) -> Evaluator:
+def build_evaluator(context: PluginContext) -> Evaluator:
     """The evaluator (no model)."""
     from aigc.plugins.audio_metrics.evaluator import AudioMetricsEvaluator
 

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.errors import ExportError
-from aigc.core.export import (
+from aigc.core.sdk import (
+    ExportError,
     assert_dynamic_dims,
     export_onnx,
     load_parameters_from_onnx,

@@ -11,24 +11,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.image_diffusion.options import DiffusionOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "unet.onnx"
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """Load ``unet.onnx`` through the runtime (sha256-checked) and wrap it in the DDIM sampler."""
     from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
 
-    return ImageDiffusionGenerator(runtime.session(MODEL_DIR, ONNX_FILE))
+    return ImageDiffusionGenerator(context.runtime.session(MODEL_DIR, ONNX_FILE))
 
 
 @hookimpl

@@ -10,24 +10,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.image_gan.options import GanOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "generator.onnx"
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """Load ``generator.onnx`` through the runtime (sha256-checked) and wrap it."""
     from aigc.plugins.image_gan.generator import ImageGanGenerator
 
-    return ImageGanGenerator(runtime.session(MODEL_DIR, ONNX_FILE))
+    return ImageGanGenerator(context.runtime.session(MODEL_DIR, ONNX_FILE))
 
 
 @hookimpl

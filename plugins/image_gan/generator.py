@@ -13,9 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import png_artifact
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelSession, png_artifact
 from aigc.plugins.image_gan.options import NUM_LABELS, GanOptions
 
 

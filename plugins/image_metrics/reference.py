@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aigc.core.manifest import load_manifest, verify_file
+from aigc.core.sdk import load_manifest, verify_file
 
 MODEL_DIR = Path(__file__).resolve().parent
 COUNTS_FILE = "reference_counts.npy"
@@ -45,7 +45,7 @@ def load_reference(folder: Path = MODEL_DIR) -> ReferenceDigits:
 
 def write_reference(folder: Path = MODEL_DIR) -> None:
     """Write the reference files from the held-out split and list them in ``manifest.json``."""
-    from aigc.core.export import write_manifest
+    from aigc.core.sdk import write_manifest
     from aigc.plugins.datasets.digits import DATA_SOURCE, load_digits_split
 
     split = load_digits_split()

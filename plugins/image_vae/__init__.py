@@ -10,13 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.image_vae.options import VaeOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 DECODER_FILE = "decoder.onnx"
@@ -24,12 +22,12 @@ ENCODER_FILE = "encoder.onnx"
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """Load ``decoder.onnx`` and ``encoder.onnx`` through the runtime (sha256-checked) and wrap them."""
     from aigc.plugins.image_vae.generator import ImageVaeGenerator
 
     return ImageVaeGenerator(
-        runtime.session(MODEL_DIR, DECODER_FILE), runtime.session(MODEL_DIR, ENCODER_FILE)
+        context.runtime.session(MODEL_DIR, DECODER_FILE), context.runtime.session(MODEL_DIR, ENCODER_FILE)
     )
 
 

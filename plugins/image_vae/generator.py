@@ -17,9 +17,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import decode_png, png_artifact, png_from_base64
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import (
+    ArtifactData,
+    GeneratorInput,
+    ModelSession,
+    decode_png,
+    png_artifact,
+    png_from_base64,
+)
 from aigc.plugins.image_vae.options import NUM_LABELS, VaeOptions
 
 IMAGE_SIZE = 8

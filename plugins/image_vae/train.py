@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 
-from aigc.core.training import training_progress
+from aigc.core.sdk import training_progress
 from aigc.plugins.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
 from aigc.plugins.image_vae.model import ConditionalVae, VaeConfig
 

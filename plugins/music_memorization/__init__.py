@@ -11,21 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
 from aigc.plugins.music_memorization.options import MemorizationOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 INDEX_DIR = Path(__file__).resolve().parent
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+def build_evaluator(context: PluginContext, index_dir: Path = INDEX_DIR) -> Evaluator:
     """Load the index after checking it against the manifest."""
-    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.core.sdk import load_manifest, verify_file
     from aigc.plugins.music_memorization.evaluator import MemorizationEvaluator
     from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex
 

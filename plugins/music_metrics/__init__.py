@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
 from aigc.plugins.music_metrics.options import MusicMetricsOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime) -> Evaluator:
+def build_evaluator(context: PluginContext) -> Evaluator:
     """The evaluator (no model to load)."""
     from aigc.plugins.music_metrics.evaluator import MusicMetricsEvaluator
 

@@ -11,24 +11,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.music_transformer.options import MusicOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "model.onnx"
 VERSION = "1.1.0"
 
 
-def build_generator(runtime: ModelRuntime, model_dir: Path = MODEL_DIR) -> Generator:
+def build_generator(context: PluginContext, model_dir: Path = MODEL_DIR) -> Generator:
     """Load ``model.onnx`` through the runtime and its config (both sha256-checked)."""
     from aigc.plugins.music_transformer.generator import MusicTransformerGenerator, load_model_config
 
-    return MusicTransformerGenerator(runtime.session(model_dir, ONNX_FILE), load_model_config(model_dir))
+    return MusicTransformerGenerator(
+        context.runtime.session(model_dir, ONNX_FILE), load_model_config(model_dir)
+    )
 
 
 @hookimpl

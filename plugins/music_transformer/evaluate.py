@@ -14,9 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from rich.console import Console
 
-from aigc.core.midi import Note, read_midi
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import GeneratorInput
+from aigc.core.sdk import GeneratorInput, ModelRuntime, Note, read_midi
 from aigc.plugins.music_memorization import INDEX_DIR
 from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex, voice_codes
 from aigc.plugins.music_metrics.evaluator import METRICS, measure

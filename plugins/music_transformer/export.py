@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from aigc.core.export import write_manifest
+from aigc.core.sdk import write_manifest
 from aigc.plugins.decoder.export import (
     export_decoder,
     export_main,

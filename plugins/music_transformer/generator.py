@@ -17,13 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.audio import SAMPLE_RATE, render, wav_bytes
-from aigc.core.decoding import CausalLM, DecodeBatch, SamplingParams
-from aigc.core.manifest import load_manifest, verify_file
-from aigc.core.midi import write_midi
-from aigc.core.runtime import ModelSession
-from aigc.core.soundfont import SOUNDFONT_PATHS, find_soundfont, render_soundfont
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import (
+    SAMPLE_RATE,
+    SOUNDFONT_PATHS,
+    ArtifactData,
+    CausalLM,
+    DecodeBatch,
+    GeneratorInput,
+    ModelSession,
+    SamplingParams,
+    find_soundfont,
+    load_manifest,
+    render,
+    render_soundfont,
+    verify_file,
+    wav_bytes,
+    write_midi,
+)
 from aigc.plugins.music_transformer.options import INSTRUMENTS, MusicOptions, parse_key
 from aigc.plugins.music_transformer.tokens import (
     BEATS_PER_BAR,

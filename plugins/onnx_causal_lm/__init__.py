@@ -11,24 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.config import Settings
-from aigc.core.hookspecs import hookimpl
-from aigc.core.registered_models import load_registered
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, Settings, hookimpl, load_registered
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator; registered models are loaded (and sha256-checked) on first use."""
     from aigc.plugins.onnx_causal_lm.generator import OnnxCausalLMGenerator
 
-    return OnnxCausalLMGenerator(runtime)
+    return OnnxCausalLMGenerator(context.runtime, context.models_file)
 
 
 def _examples() -> tuple[dict[str, Any], ...]:

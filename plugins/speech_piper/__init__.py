@@ -11,26 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.config import Settings
-from aigc.core.hookspecs import hookimpl
-from aigc.core.manifest import MANIFEST_NAME
-from aigc.core.piper_voices import JOE_US
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import JOE_US, MANIFEST_NAME, GeneratorSpec, Settings, hookimpl
 from aigc.plugins.speech_piper.options import SpeechOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 MEDIA_TYPES = ("audio/wav", "audio/flac", "audio/ogg", "audio/mpeg", "audio/L16")
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator; voices are found, checked and loaded on first use."""
     from aigc.plugins.speech_piper.generator import SpeechPiperGenerator
 
-    return SpeechPiperGenerator(runtime)
+    return SpeechPiperGenerator(context)
 
 
 def _examples() -> tuple[dict[str, Any], ...]:

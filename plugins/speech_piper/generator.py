@@ -9,11 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from aigc.core.audio_files import MEDIA_TYPES, AudioFormatUnavailableError, encode
-from aigc.core.config import Settings
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.core.validation import invalid
+from aigc.core.sdk import (
+    AUDIO_MEDIA_TYPES,
+    ArtifactData,
+    AudioFormatUnavailableError,
+    GeneratorInput,
+    PluginContext,
+    encode_audio,
+    invalid,
+)
 from aigc.plugins.speech_piper.options import SpeechOptions
 from aigc.plugins.speech_piper.voice import PiperVoice, find_voice, load_voice
 
@@ -25,9 +29,8 @@ class SpeechPiperGenerator:
 
     model_sha256: str | None = None  # several voices: see model_sha256_for
 
-    def __init__(self, runtime: ModelRuntime, settings: Settings | None = None) -> None:
-        self.runtime = runtime
-        self.settings = settings or Settings.from_env()
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
         self._voices: dict[str, PiperVoice] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +38,7 @@ class SpeechPiperGenerator:
         """The loaded voice ``name`` (found, sha256-checked and loaded on first use)."""
         with self._lock:
             if name not in self._voices:
-                self._voices[name] = load_voice(self.runtime, find_voice(self.settings, name))
+                self._voices[name] = load_voice(self.context.runtime, find_voice(self.context, name))
             return self._voices[name]
 
     def model_sha256_for(self, options: SpeechOptions) -> str | None:
@@ -65,7 +68,7 @@ class SpeechPiperGenerator:
                     "prompt", item.prompt, "has nothing to speak (no words espeak-ng can pronounce)"
                 )
             try:
-                data, rate = encode(pcm, voice.sample_rate, options.format)
+                data, rate = encode_audio(pcm, voice.sample_rate, options.format)
             except AudioFormatUnavailableError as error:
                 raise invalid("options.format", options.format, str(error)) from None
             metadata = {
@@ -79,5 +82,5 @@ class SpeechPiperGenerator:
                 "noise_scale": settings.noise_scale,
                 "noise_w": settings.noise_w,
             }
-            artifacts.append([ArtifactData(MEDIA_TYPES[options.format], data=data, metadata=metadata)])
+            artifacts.append([ArtifactData(AUDIO_MEDIA_TYPES[options.format], data=data, metadata=metadata)])
         return artifacts

@@ -10,26 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
 from aigc.plugins.text_diversity.options import DiversityOptions, RepetitionOptions
 from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator, SetEvaluator
+    from aigc.core.sdk import Evaluator, PluginContext, SetEvaluator
 
 VERSION = "1.0.0"
 
 
-def build_diversity(runtime: ModelRuntime) -> SetEvaluator:
+def build_diversity(context: PluginContext) -> SetEvaluator:
     """The set-level diversity evaluator (no model)."""
     from aigc.plugins.text_diversity.evaluator import DiversityEvaluator
 
     return DiversityEvaluator()
 
 
-def build_repetition(runtime: ModelRuntime) -> Evaluator:
+def build_repetition(context: PluginContext) -> Evaluator:
     """The per-text repetition evaluator (no model)."""
     from aigc.plugins.text_diversity.evaluator import RepetitionEvaluator
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.progress import track
 
-from aigc.core.export import write_manifest
+from aigc.core.sdk import write_manifest
 from aigc.plugins.text_memorization import INDEX_DIR, INDEX_FILE, VERSION
 from aigc.plugins.text_metrics.ngram_index import NgramIndex
 from aigc.plugins.text_metrics.tokens import words

@@ -8,8 +8,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult
 from aigc.plugins.text_metrics.pii import find_pii
 from aigc.plugins.text_metrics.spans import Span, redact
 from aigc.plugins.text_metrics.wordlist import WordList

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 PiiKind = Literal["email", "phone", "credit_card", "iban", "ipv4", "ipv6"]
 Entry = Annotated[str, Field(min_length=1, max_length=100)]

@@ -11,20 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, hookimpl
 from aigc.plugins.text_transformer.options import TextOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "model.onnx"
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime, model_dir: Path = MODEL_DIR) -> Generator:
+def build_generator(context: PluginContext, model_dir: Path = MODEL_DIR) -> Generator:
     """Load ``model.onnx`` through the runtime and the tokenizer and config (all sha256-checked)."""
     from aigc.plugins.text_transformer.generator import (
         TextTransformerGenerator,
@@ -32,7 +30,7 @@ def build_generator(runtime: ModelRuntime, model_dir: Path = MODEL_DIR) -> Gener
         load_tokenizer,
     )
 
-    session = runtime.session(model_dir, ONNX_FILE)
+    session = context.runtime.session(model_dir, ONNX_FILE)
     return TextTransformerGenerator(session, load_tokenizer(model_dir), load_model_config(model_dir))
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from rich.console import Console
 
-from aigc.core.export import write_manifest
+from aigc.core.sdk import write_manifest
 from aigc.plugins.decoder.export import export_decoder, export_main, load_checkpoint
 from aigc.plugins.decoder.export import load_torch_decoder as decoder_from_onnx
 from aigc.plugins.decoder.export import parity as decoder_parity

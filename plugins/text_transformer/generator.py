@@ -14,19 +14,21 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aigc.core.decoding import (
+from aigc.core.sdk import (
+    ArtifactData,
     CausalLM,
+    ChatTemplate,
     ContextLengthError,
+    GeneratorInput,
     LanguageModel,
+    ModelSession,
     RowResult,
     SamplingParams,
     TextStream,
+    invalid,
+    load_manifest,
+    verify_file,
 )
-from aigc.core.decoding.chat import ChatTemplate
-from aigc.core.manifest import load_manifest, verify_file
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.core.validation import invalid
 from aigc.plugins.text_transformer.options import TextOptions
 
 MEDIA_TYPE = "text/plain"

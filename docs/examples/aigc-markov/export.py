@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from aigc_markov.corpus import transition_log_probs, vocabulary, zen_lines
 
-from aigc.core.export import check_parity, export_onnx, write_manifest
+from aigc.core.sdk import check_parity, export_onnx, write_manifest
 
 MODEL_DIR = Path(__file__).resolve().parent / "aigc_markov"
 
