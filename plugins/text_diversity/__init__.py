@@ -2,7 +2,7 @@
 
 ``text-diversity`` is a set-level evaluator (distinct-1, distinct-2 and self-BLEU of all of a
 request's texts); ``text-repetition`` scores each text on its own (repeated word n-grams).
-Definitions: ``aigc/plugins/text_metrics/README.md``. Importing this package needs only pydantic.
+Definitions: ``aigc/plugins/lib/text_metrics/README.md``. Importing this package needs only pydantic.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_diversity.options import DiversityOptions, RepetitionOptions
-from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
     from aigc.core.sdk import Evaluator, PluginContext, SetEvaluator

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aigc.core.sdk import EvaluatorSpec, hookimpl
-from aigc.plugins.text_metrics.registration import text_evaluator
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 if TYPE_CHECKING:

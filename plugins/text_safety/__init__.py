@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aigc.core.sdk import EvaluatorSpec, hookimpl
-from aigc.plugins.text_metrics.registration import text_evaluator
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_safety.options import SafetyOptions
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ def evaluator(spec: EvaluatorSpec, runtime: ModelRuntime):
 @pytest.fixture(scope="module")
 def held_out():
     pytest.importorskip("sklearn")
-    from aigc.plugins.datasets.digits import load_digits_split
+    from aigc.plugins.lib.datasets.digits import load_digits_split
 
     split = load_digits_split()
     return split.held_out_images, split.held_out_labels

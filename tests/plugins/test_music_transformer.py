@@ -191,7 +191,7 @@ def test_invalid_options_name_the_field_and_the_limit() -> None:
 
 def test_onnx_matches_torch_at_several_batches_prompt_and_past_lengths() -> None:
     pytest.importorskip("torch")
-    from aigc.plugins.decoder.export import parity
+    from aigc.plugins.lib.decoder.export import parity
     from aigc.plugins.music_transformer.export import PARITY_CASES, load_decoder
 
     assert max(parity(load_decoder(), MODEL_DIR / ONNX_FILE, PARITY_CASES).values()) < 1e-4

@@ -13,9 +13,9 @@ from aigc.core.manifest import load_manifest
 from aigc.core.runtime import ModelRuntime
 from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_memorization import INDEX_DIR, INDEX_FILE, build_evaluator
 from aigc.plugins.text_memorization.options import MemorizationOptions
-from aigc.plugins.text_metrics.tokens import words
 
 # Genesis 1:1-5 (King James Bible), in the text-transformer training split: 79 word tokens.
 COPIED = (

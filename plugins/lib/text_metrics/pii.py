@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 
-from aigc.plugins.text_metrics.spans import Span, without_overlaps
+from aigc.plugins.lib.text_metrics.spans import Span, without_overlaps
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # International numbers start with "+"; national ones need the North American 3-3-4 grouping.

@@ -27,7 +27,7 @@ from aigc.core.sdk import (
     max_abs_diff,
     restore_parameter_names,
 )
-from aigc.plugins.decoder.model import Decoder, DecoderConfig, OnnxDecoder, input_names, output_names
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig, OnnxDecoder, input_names, output_names
 
 PARITY_TOLERANCE = 1e-4
 
