@@ -8,13 +8,15 @@ Registering a plugin needs only pydantic and pluggy: the names that need numpy, 
 ONNX tooling (media helpers, the decode loop, export and training helpers) are imported on first
 use, so listing plugins stays cheap. Groups:
 
-- hooks and specs: ``hookimpl``, ``GeneratorSpec``, ``EvaluatorSpec``, ``PluginContext`` (what
-  factories receive: the runtime and the engine's ``Settings``)
+- hooks and specs: ``hookimpl``, ``generator_hook``/``evaluator_hook`` (a registration hook from
+  specs), ``GeneratorSpec``, ``EvaluatorSpec``, ``PluginContext`` (what factories receive: the
+  runtime and the engine's ``Settings``)
 - what generators and evaluators are: ``Generator``, ``StreamingGenerator``, ``MultiModelGenerator``,
   ``Evaluator``, ``SetEvaluator``, ``Options``, ``GeneratorInput``, ``ChatMessage``,
   ``ArtifactData``, ``EvalItem``, ``EvalResult``
-- errors a plugin raises: ``invalid(field, value, message)``, ``PluginLoadError``,
-  ``ModelIntegrityError``, ``ExportError``
+- checks and errors: ``checked_file``/``checked_json`` (a file checked against its manifest),
+  ``check_seeds``, ``invalid(field, value, message)``, ``PluginLoadError``, ``ModelIntegrityError``,
+  ``ExportError``
 - models: ``ModelRuntime``, ``ModelSession``, manifests (``load_manifest``, ``verify_file``),
   registered models (``registered_model``), installed models (``installables``,
   ``not_installed_error``, ``GGUF_VARIANTS``, ``JOE_US``)
@@ -40,7 +42,9 @@ from aigc.core.piper_voices import JOE_US
 from aigc.core.registered_models import GENAI_CONFIG, RegisteredModel, load_registered, registered_model
 from aigc.core.runtime import CUDA, ModelRuntime, ModelSession
 from aigc.core.schemas import MAX_SAMPLES, EvalResult
+from aigc.core.sdk.checks import check_seeds, checked_file, checked_json
 from aigc.core.sdk.context import PluginContext
+from aigc.core.sdk.registration import evaluator_hook, generator_hook
 from aigc.core.specs import (
     NAME_PATTERN,
     ArtifactData,
@@ -122,6 +126,9 @@ _LAZY = {
         for name in (
             "assert_dynamic_dims",
             "check_parity",
+            "check_seeds",
+            "checked_file",
+            "checked_json",
             "export_command_line",
             "export_onnx",
             "load_parameters_from_onnx",
@@ -192,13 +199,18 @@ __all__ = [
     "TextStream",
     "assert_dynamic_dims",
     "check_parity",
+    "check_seeds",
+    "checked_file",
+    "checked_json",
     "decode_audio",
     "decode_png",
     "encode_audio",
     "encode_png",
+    "evaluator_hook",
     "export_command_line",
     "export_onnx",
     "find_soundfont",
+    "generator_hook",
     "hookimpl",
     "installables",
     "invalid",

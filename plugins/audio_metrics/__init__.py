@@ -6,10 +6,9 @@ the ``audio`` extra (pyloudnorm, scipy; soundfile for formats other than WAV).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.core.sdk import EvaluatorSpec, evaluator_hook
 from aigc.plugins.audio_metrics.options import AudioMetricsOptions
 
 if TYPE_CHECKING:
@@ -26,19 +25,16 @@ def build_evaluator(context: PluginContext) -> Evaluator:
     return AudioMetricsEvaluator()
 
 
-@hookimpl
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register the ``audio-metrics`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="audio-metrics",
-            version=VERSION,
-            options=AudioMetricsOptions,
-            factory=build_evaluator,
-            media_types=MEDIA_TYPES,
-            description=(
-                "duration, integrated loudness (LUFS, ITU-R BS.1770), true peak (dBTP), clipping rate, "
-                "leading/trailing/internal silence, and speaking rate (words per minute) against the prompt"
-            ),
-        )
+aigc_register_evaluators = evaluator_hook(
+    EvaluatorSpec(
+        name="audio-metrics",
+        version=VERSION,
+        options=AudioMetricsOptions,
+        factory=build_evaluator,
+        media_types=MEDIA_TYPES,
+        description=(
+            "duration, integrated loudness (LUFS, ITU-R BS.1770), true peak (dBTP), clipping rate, "
+            "leading/trailing/internal silence, and speaking rate (words per minute) against the prompt"
+        ),
     )
+)

@@ -7,11 +7,10 @@ when the evaluator is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.core.sdk import EvaluatorSpec, evaluator_hook
 from aigc.plugins.image_class_match.options import ClassMatchOptions
 
 if TYPE_CHECKING:
@@ -29,20 +28,17 @@ def build_evaluator(context: PluginContext) -> Evaluator:
     return ClassMatchEvaluator(context.runtime.session(MODEL_DIR, ONNX_FILE))
 
 
-@hookimpl
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register the ``image-class-match`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="image-class-match",
-            version=VERSION,
-            options=ClassMatchOptions,
-            factory=build_evaluator,
-            media_types=("image/png",),
-            model_dir=MODEL_DIR,
-            description=(
-                "probability that an image shows its requested digit (0-9), from a CNN trained on "
-                "scikit-learn's digits; passes when it is the top class and reaches the threshold"
-            ),
-        )
+aigc_register_evaluators = evaluator_hook(
+    EvaluatorSpec(
+        name="image-class-match",
+        version=VERSION,
+        options=ClassMatchOptions,
+        factory=build_evaluator,
+        media_types=("image/png",),
+        model_dir=MODEL_DIR,
+        description=(
+            "probability that an image shows its requested digit (0-9), from a CNN trained on "
+            "scikit-learn's digits; passes when it is the top class and reaches the threshold"
+        ),
     )
+)

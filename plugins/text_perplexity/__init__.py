@@ -7,11 +7,10 @@ typical of its training corpus. Importing this package needs only pydantic and p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.core.sdk import EvaluatorSpec, evaluator_hook
 from aigc.plugins.text_perplexity.options import PerplexityOptions
 
 if TYPE_CHECKING:
@@ -31,20 +30,17 @@ def build_evaluator(context: PluginContext, model_dir: Path = REFERENCE_DIR) -> 
     return PerplexityEvaluator(session, load_tokenizer(model_dir), load_model_config(model_dir))
 
 
-@hookimpl
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register the ``text-perplexity`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="text-perplexity",
-            version=VERSION,
-            options=PerplexityOptions,
-            factory=build_evaluator,
-            media_types=("text/plain",),
-            model_dir=REFERENCE_DIR,
-            description=(
-                "perplexity of the text under the text-transformer reference model (value); "
-                "score = 1 - ln(perplexity) / ln(vocabulary size), clipped to [0, 1]"
-            ),
-        )
+aigc_register_evaluators = evaluator_hook(
+    EvaluatorSpec(
+        name="text-perplexity",
+        version=VERSION,
+        options=PerplexityOptions,
+        factory=build_evaluator,
+        media_types=("text/plain",),
+        model_dir=REFERENCE_DIR,
+        description=(
+            "perplexity of the text under the text-transformer reference model (value); "
+            "score = 1 - ln(perplexity) / ln(vocabulary size), clipped to [0, 1]"
+        ),
     )
+)

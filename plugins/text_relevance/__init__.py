@@ -62,13 +62,12 @@ def ensure_exported(folder: Path) -> Path:
 
 def build_evaluator(context: PluginContext, folder: Path | None = None) -> Evaluator:
     """Export the model on first use, then load it (sha256-checked) through the runtime."""
-    from aigc.core.sdk import load_manifest, verify_file
+    from aigc.core.sdk import checked_file
     from aigc.plugins.text_relevance.evaluator import RelevanceEvaluator, SentenceEncoder, load_tokenizer
 
     folder = ensure_exported(folder or model_folder(context))
-    verify_file(folder, "tokenizer.json", load_manifest(folder))
-    session = context.runtime.session(folder, "model.onnx")
-    return RelevanceEvaluator(SentenceEncoder(session, load_tokenizer(folder / "tokenizer.json")))
+    tokenizer = load_tokenizer(checked_file(folder, "tokenizer.json"))
+    return RelevanceEvaluator(SentenceEncoder(context.runtime.session(folder, "model.onnx"), tokenizer))
 
 
 @hookimpl

@@ -9,7 +9,6 @@ only, so a seed gives the same text alone or in any batch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,10 @@ from aigc.core.sdk import (
     RowResult,
     SamplingParams,
     TextStream,
+    check_seeds,
+    checked_file,
+    checked_json,
     invalid,
-    load_manifest,
-    verify_file,
 )
 from aigc.plugins.text_transformer.options import TextOptions
 
@@ -39,15 +39,12 @@ def load_tokenizer(model_dir: Path) -> Any:
     """The model folder's ``tokenizer.json`` after checking it against the manifest."""
     from tokenizers import Tokenizer
 
-    verify_file(model_dir, TOKENIZER_FILE, load_manifest(model_dir))
-    return Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+    return Tokenizer.from_file(str(checked_file(model_dir, TOKENIZER_FILE)))
 
 
 def load_model_config(model_dir: Path) -> dict[str, Any]:
     """The model folder's ``config.json`` (decoder sizes, end-of-text id) after checking it."""
-    verify_file(model_dir, CONFIG_FILE, load_manifest(model_dir))
-    config: dict[str, Any] = json.loads((model_dir / CONFIG_FILE).read_text())
-    return config
+    return checked_json(model_dir, CONFIG_FILE)
 
 
 def sampling_params(options: TextOptions) -> SamplingParams:
@@ -121,8 +118,7 @@ class TextTransformerGenerator:
         self, inputs: Sequence[GeneratorInput], options: TextOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One ``text/plain`` artifact per input, with token counts and why it stopped."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         encoded = [self.encode_input(i, options) for i in inputs]
