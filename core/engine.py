@@ -97,7 +97,7 @@ class Engine:
         batcher: DynamicBatcher | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.registry = registry or PluginRegistry.from_entry_points()
+        self.registry = registry or PluginRegistry.from_entry_points(self.settings)
         self.runtime = runtime or ModelRuntime()
         self.context = PluginContext(self.runtime, self.settings)
         self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)

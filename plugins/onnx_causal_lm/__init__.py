@@ -27,10 +27,10 @@ def build_generator(context: PluginContext) -> Generator:
     return OnnxCausalLMGenerator(context.runtime, context.models_file)
 
 
-def _examples() -> tuple[dict[str, Any], ...]:
+def _examples(settings: Settings) -> tuple[dict[str, Any], ...]:
     """A greedy and a sampled request for the first registered model, if any (for `aigc demo`)."""
     try:
-        names = sorted(load_registered(Settings.from_env().resolved_models_file))
+        names = sorted(load_registered(settings.resolved_models_file))
     except ValueError:
         return ()  # an unreadable registry is reported by `aigc doctor` and on use, not here
     if not names:
@@ -42,7 +42,7 @@ def _examples() -> tuple[dict[str, Any], ...]:
 
 
 @hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+def aigc_register_generators(register: Callable[[GeneratorSpec], None], settings: Settings) -> None:
     """Register the ``onnx-causal-lm`` generator."""
     register(
         GeneratorSpec(
@@ -61,6 +61,6 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
                 "an onnxruntime-genai build or a Llama GGUF file; options: "
                 "model, max_new_tokens, temperature, top_k, top_p, repetition_penalty, stop"
             ),
-            examples=_examples(),
+            examples=_examples(settings),
         )
     )

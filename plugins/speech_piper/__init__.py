@@ -28,17 +28,17 @@ def build_generator(context: PluginContext) -> Generator:
     return SpeechPiperGenerator(context)
 
 
-def _examples() -> tuple[dict[str, Any], ...]:
+def _examples(settings: Settings) -> tuple[dict[str, Any], ...]:
     """A sentence in the default voice, once it is installed (for `aigc demo`; the files are checked
     when the voice loads, not here: listing plugins stays fast)."""
-    folder = JOE_US.folder(Settings.from_env().data_dir, JOE_US.default_variants[0])
+    folder = JOE_US.folder(settings.data_dir, JOE_US.default_variants[0])
     if not (folder / MANIFEST_NAME).is_file():
         return ()
     return ({"prompt": "The quick brown fox jumps over the lazy dog.", "n": 1},)
 
 
 @hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+def aigc_register_generators(register: Callable[[GeneratorSpec], None], settings: Settings) -> None:
     """Register the ``speech-piper`` generator."""
     register(
         GeneratorSpec(
@@ -55,6 +55,6 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
                 "or any Piper voice registered with `aigc models add`; options: voice, speed, noise_scale, "
                 "noise_w, sentence_silence, format (wav, flac, ogg, mp3, pcm)"
             ),
-            examples=_examples(),
+            examples=_examples(settings),
         )
     )

@@ -231,3 +231,18 @@ def test_logits_and_greedy_output_equal_live_transformers(
         steps = expected(family)["max_new_tokens"]
         batch = DecodeBatch(model.model, [case["prompt_ids"]], [0], SamplingParams(temperature=0), steps)
         assert batch.run()[0].token_ids == case["new_ids"]
+
+
+def test_the_demo_examples_name_a_model_registered_in_the_engines_data_folder(tmp_path: Path) -> None:
+    from aigc.core.plugins import PluginRegistry
+
+    settings = Settings(data_dir=tmp_path)
+    register_model(settings.resolved_models_file, FIXTURES / "gpt2", "tiny-gpt2")
+    [example, *_] = PluginRegistry.from_entry_points(settings).generators["onnx-causal-lm"].examples
+    assert example["options"]["model"] == "tiny-gpt2"
+    assert (
+        PluginRegistry.from_entry_points(Settings(data_dir=tmp_path / "empty"))
+        .generators["onnx-causal-lm"]
+        .examples
+        == ()
+    )
