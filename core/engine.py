@@ -25,14 +25,18 @@ from aigc.core.schemas import GenerationRequest, GenerationResult
 from aigc.core.sdk.context import PluginContext
 from aigc.core.specs import (
     ArtifactData,
+    Embedder,
+    Embeddings,
     Evaluator,
     EvaluatorSpec,
     Generator,
     GeneratorSpec,
     MultiModelGenerator,
     SetEvaluator,
+    StreamChunk,
     StreamingGenerator,
 )
+from aigc.core.streaming import streamed_so_far
 from aigc.core.validation import invalid
 from aigc.storage.records import JobItemLink, NewEvaluation, NewGeneration, NewRequest, NewSetEvaluation
 from aigc.storage.store import Store
@@ -50,7 +54,9 @@ def model_sha256_of(generator: Generator, options: Any) -> str | None:
     return generator.model_sha256
 
 
-def _recording(source: PyGenerator[str, None, Any], sent: list[str]) -> PyGenerator[str, None, Any]:
+def _recording(
+    source: PyGenerator[StreamChunk, None, Any], sent: list[StreamChunk]
+) -> PyGenerator[StreamChunk, None, Any]:
     """``source``'s items and return value, each item appended to ``sent`` as it is handed on."""
     try:
         while True:
@@ -65,15 +71,18 @@ def _recording(source: PyGenerator[str, None, Any], sent: list[str]) -> PyGenera
 
 
 class GenerationStream:
-    """Text deltas of a streamed request; ``result`` is set once they are exhausted."""
+    """The chunks of a streamed request (text deltas, or ``AudioChunk``s of an audio generator);
+    ``result`` is set once they are exhausted."""
 
     def __init__(
-        self, source: PyGenerator[str, None, GenerationResult] | None, result: GenerationResult | None = None
+        self,
+        source: PyGenerator[StreamChunk, None, GenerationResult] | None,
+        result: GenerationResult | None = None,
     ) -> None:
         self._source = source
         self.result = result
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[StreamChunk]:
         if self._source is not None:
             self.result = yield from self._source
 
@@ -142,6 +151,27 @@ class Engine:
             "evaluator", spec, SetEvaluator if spec.scope == "set" else Evaluator
         )
         return instance
+
+    def embed(self, model: str, texts: Sequence[str]) -> Embeddings:
+        """Embeddings of ``texts`` by evaluator ``model`` (one that is also an ``Embedder``), within
+        the evaluator time limit. Nothing is stored: embeddings are not generated content."""
+        spec = self.registry.evaluators.get(model)
+        if spec is None or not spec.embeds:
+            embedders = ", ".join(s.name for s in self.registry.evaluators.values() if s.embeds) or "none"
+            raise invalid("model", model, f"is not an embedding model; installed: {embedders}")
+        evaluator = self.evaluator(spec)
+        if not isinstance(evaluator, Embedder):
+            raise invalid("model", model, "this evaluator does not embed texts")
+        try:
+            embeddings: Embeddings = call_with_timeout(
+                f"evaluator {model} embed",
+                self.settings.evaluator_timeout_s,
+                partial(evaluator.embed, texts),
+            )
+        except PluginCallError as error:
+            self._record_failure("evaluator", model, "embed", error)
+            raise
+        return embeddings
 
     def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
         plugin = self.registry.owner_of(kind, name) or name
@@ -230,9 +260,10 @@ class Engine:
         )
 
     def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
-        """Run one single-sample request of a streaming generator, yielding text deltas as they come.
+        """Run one single-sample request of a streaming generator, yielding its chunks as they come:
+        text deltas, or ``AudioChunk``s (a sentence each) of a speech generator.
 
-        Iterate the returned ``GenerationStream`` for the deltas; afterwards its ``result`` holds
+        Iterate the returned ``GenerationStream`` for the chunks; afterwards its ``result`` holds
         the stored ``GenerationResult`` (evaluated and decided exactly as by ``generate``). The
         request is validated before this returns; it is stored once the stream is exhausted.
         """
@@ -257,8 +288,8 @@ class Engine:
         generator: StreamingGenerator,
         timings: dict[str, float],
         started: float,
-    ) -> PyGenerator[str, None, GenerationResult]:
-        sent: list[str] = []
+    ) -> PyGenerator[StreamChunk, None, GenerationResult]:
+        sent: list[StreamChunk] = []
         try:
             generate_started = time.perf_counter()
             sample_input = prepared.generator_input
@@ -277,7 +308,7 @@ class Engine:
         except GeneratorExit:  # the consumer stopped reading (an HTTP client went away)
             timings["generate_ms"] = _ms(generate_started)
             self._store_cancelled(
-                prepared, model_sha256_of(generator, prepared.options), "".join(sent), timings, started
+                prepared, model_sha256_of(generator, prepared.options), sent, timings, started
             )
             raise
         return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
@@ -286,13 +317,14 @@ class Engine:
         self,
         prepared: PreparedRequest,
         model_sha256: str | None,
-        text: str,
+        sent: list[StreamChunk],
         timings: dict[str, float],
         started: float,
     ) -> GenerationResult:
-        """Store a stream its consumer abandoned: a failed request whose one sample holds the text
-        streamed so far, both with an error starting ``cancelled``."""
-        error = f"cancelled: the stream was abandoned after {len(text)} characters"
+        """Store a stream its consumer abandoned: a failed request whose one sample holds what was
+        streamed so far (text, or audio as WAV), both with an error starting ``cancelled``."""
+        artifact, streamed = streamed_so_far(sent)
+        error = f"cancelled: the stream was abandoned after {streamed}"
         sample = NewGeneration(
             index=0,
             seed=prepared.seed,
@@ -302,7 +334,7 @@ class Engine:
             reasons=[error],
             error=error,
             timings={"generate_ms": timings["generate_ms"]},
-            artifacts=[ArtifactData("text/plain", text=text, metadata={"cancelled": True})],
+            artifacts=[artifact],
             evaluations=[],
         )
         return self._store(prepared, model_sha256, timings, started, [sample], error=error)

@@ -3,26 +3,31 @@
 A ``Note`` is a pitch sounding from ``start`` to ``end`` (in beats, i.e. quarter notes) in one
 ``voice``; each voice is one track of a type-1 file, after a conductor track with the tempo and
 the time signature. Provenance meta events are not written here: the engine stamps them
-(:mod:`aigc.core.provenance`).
+(:mod:`aigc.core.provenance`). Files are read as MusPy reads them (``muspy.read_midi``), so that
+measures of the notes can follow MusPy's definitions exactly.
 """
 
 from __future__ import annotations
 
 import io
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 TICKS_PER_BEAT = 480
+DRUM_CHANNEL = 9  # MIDI channel 10 (General MIDI percussion), numbered from 0 as mido does
 
 
 @dataclass(frozen=True, order=True)
 class Note:
-    """One note: ``start`` and ``end`` in beats (quarter notes), MIDI ``pitch`` 0-127, ``voice`` index."""
+    """One note: ``start`` and ``end`` in beats (quarter notes), MIDI ``pitch`` 0-127, ``voice`` index;
+    ``drum`` for a note of the percussion channel, whose "pitch" names an instrument."""
 
     start: float
     end: float
     pitch: int
     voice: int = 0
+    drum: bool = False
 
 
 def write_midi(
@@ -73,7 +78,10 @@ def write_midi(
 def read_midi(data: bytes) -> tuple[list[Note], float]:
     """The notes of a MIDI file (voice = track index among tracks with notes) and its first tempo (bpm).
 
-    Raises ``ValueError`` when the bytes are not a MIDI file.
+    As ``muspy.read_midi``: a note-off (or a note-on of velocity 0) closes the earliest open note of
+    its channel and pitch, notes of zero length are kept, notes still open at the end of their track
+    end there, and notes of channel 10 are ``drum`` notes. Raises ``ValueError`` when the bytes are
+    not a MIDI file.
     """
     import mido
 
@@ -87,20 +95,24 @@ def read_midi(data: bytes) -> tuple[list[Note], float]:
     scale = 1.0 / midi.ticks_per_beat
     for track in midi.tracks:
         tick = 0
-        sounding: dict[tuple[int, int], int] = {}
-        found = False
+        sounding: defaultdict[tuple[int, int], deque[int]] = defaultdict(deque)
+        found: list[tuple[int, int, int, int]] = []  # (start, end, channel, pitch) in ticks
         for message in track:
             tick += message.time
             if message.type == "set_tempo" and tempo is None:
                 tempo = mido.tempo2bpm(message.tempo)
+            elif message.type == "end_of_track":
+                break
             elif message.type in ("note_on", "note_off"):
                 key = (message.channel, message.note)
                 if message.type == "note_on" and message.velocity > 0:
-                    sounding.setdefault(key, tick)
-                elif key in sounding:
-                    start = sounding.pop(key)
-                    if tick > start:
-                        notes.append(Note(start * scale, tick * scale, message.note, voice))
-                        found = True
-        voice += found
+                    sounding[key].append(tick)
+                elif sounding[key]:
+                    found.append((sounding[key].popleft(), tick, *key))
+        found += [(start, tick, *key) for key, starts in sounding.items() for start in starts]
+        notes += [
+            Note(start * scale, end * scale, pitch, voice, drum=channel == DRUM_CHANNEL)
+            for start, end, channel, pitch in found
+        ]
+        voice += bool(found)
     return sorted(notes), float(tempo or 120.0)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
 
-from aigc.core.errors import InvalidRequestError
 from aigc.core.keys import generation_key
 from aigc.core.plugins import PluginRegistry, names
-from aigc.core.schemas import MAX_SEED, GenerationRequest
+from aigc.core.schemas import MAX_SEED, EvaluatorRef, GenerationRequest
 from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec, sample_cost
-from aigc.core.validation import M, invalid, storable_problems, validate_model
+from aigc.core.validation import (
+    FieldProblems,
+    M,
+    boolean_number_problems,
+    invalid,
+    storable_problems,
+    validate_model,
+)
 
 
 @dataclass(frozen=True)
@@ -74,24 +81,20 @@ class PreparedRequest:
 
 
 def validate_options(model: type[M], values: dict[str, Any], prefix: str) -> M:
-    """Validate plugin options, rejecting unknown names even if the plugin's model would ignore them."""
+    """Validate plugin options, reporting every problem at once: unknown names (even if the plugin's
+    model would ignore them), a boolean for a number, values that cannot be stored, and the model's
+    own limits."""
     known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InvalidRequestError(
-            [
-                {
-                    "field": f"{prefix}.{name}",
-                    "value": values[name],
-                    "message": f"unknown option; allowed: {', '.join(sorted(known)) or 'none'}",
-                }
-                for name in unknown
-            ]
-        )
-    unstorable = storable_problems(values, prefix)
-    if unstorable:
-        raise InvalidRequestError(unstorable)
-    return validate_model(model, values, prefix)
+    unknown = [
+        {
+            "field": f"{prefix}.{name}",
+            "value": values[name],
+            "message": f"unknown option; allowed: {', '.join(sorted(known)) or 'none'}",
+        }
+        for name in sorted(set(values) - known)
+    ]
+    problems = unknown + boolean_number_problems(model, values, prefix) + storable_problems(values, prefix)
+    return validate_model(model, values, prefix, problems)
 
 
 def _check_prompt(spec: GeneratorSpec, request: GenerationRequest) -> None:
@@ -108,29 +111,33 @@ def _check_prompt(spec: GeneratorSpec, request: GenerationRequest) -> None:
 
 
 def _prepare_evaluators(
-    registry: PluginRegistry, request: GenerationRequest, spec: GeneratorSpec
+    registry: PluginRegistry, request: GenerationRequest, spec: GeneratorSpec, problems: FieldProblems
 ) -> list[PreparedEvaluator]:
-    prepared = []
-    for i, ref in enumerate(request.evaluators):
-        field = f"evaluators[{i}]"
-        evaluator = registry.evaluators.get(ref.name)
-        if evaluator is None:
-            raise invalid(
-                f"{field}.name",
-                ref.name,
-                f"unknown evaluator; installed: {names(registry.evaluators.values())}",
-            )
-        if not set(evaluator.media_types) & set(spec.media_types):
-            raise invalid(
-                f"{field}.name",
-                ref.name,
-                f"evaluator accepts {', '.join(evaluator.media_types)}, but {spec.name!r} "
-                f"produces {', '.join(spec.media_types)}",
-            )
-        prepared.append(
-            PreparedEvaluator(evaluator, validate_options(evaluator.options, ref.options, f"{field}.options"))
+    prepared = [
+        problems.check(partial(_prepare_evaluator, registry, spec, f"evaluators[{i}]", ref))
+        for i, ref in enumerate(request.evaluators)
+    ]
+    return [evaluator for evaluator in prepared if evaluator is not None]
+
+
+def _prepare_evaluator(
+    registry: PluginRegistry, spec: GeneratorSpec, field: str, ref: EvaluatorRef
+) -> PreparedEvaluator:
+    evaluator = registry.evaluators.get(ref.name)
+    if evaluator is None:
+        raise invalid(
+            f"{field}.name",
+            ref.name,
+            f"unknown evaluator; installed: {names(registry.evaluators.values())}",
         )
-    return prepared
+    if not set(evaluator.media_types) & set(spec.media_types):
+        raise invalid(
+            f"{field}.name",
+            ref.name,
+            f"evaluator accepts {', '.join(evaluator.media_types)}, but {spec.name!r} "
+            f"produces {', '.join(spec.media_types)}",
+        )
+    return PreparedEvaluator(evaluator, validate_options(evaluator.options, ref.options, f"{field}.options"))
 
 
 def prepare(registry: PluginRegistry, request: GenerationRequest | dict[str, Any]) -> PreparedRequest:
@@ -144,8 +151,11 @@ def prepare(registry: PluginRegistry, request: GenerationRequest | dict[str, Any
             request.generator,
             f"unknown generator; installed: {names(registry.generators.values())}",
         )
-    _check_prompt(spec, request)
-    options = validate_options(spec.options, request.options, "options")
-    evaluators = _prepare_evaluators(registry, request, spec)
+    problems = FieldProblems()
+    problems.check(partial(_check_prompt, spec, request))
+    options = problems.check(partial(validate_options, spec.options, request.options, "options"))
+    evaluators = _prepare_evaluators(registry, request, spec, problems)
+    problems.raise_any()
+    assert options is not None  # validated without problems
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED)
     return PreparedRequest(request, spec, options, seed, evaluators)

@@ -91,6 +91,23 @@ class Generator(Protocol):
     ) -> list[list[ArtifactData]]: ...
 
 
+@dataclass(frozen=True)
+class AudioChunk:
+    """A streamed piece of an audio sample: 16-bit little-endian mono PCM at ``sample_rate``."""
+
+    pcm: bytes
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        """How long the chunk plays."""
+        return len(self.pcm) / 2 / self.sample_rate
+
+
+StreamChunk = str | AudioChunk
+"""What a streaming generator yields: text deltas (``str``) or audio pieces (``AudioChunk``)."""
+
+
 @runtime_checkable
 class MultiModelGenerator(Generator, Protocol):
     """A generator whose options choose among several models (a ``model`` or ``voice`` option):
@@ -102,12 +119,14 @@ class MultiModelGenerator(Generator, Protocol):
 
 @runtime_checkable
 class StreamingGenerator(Generator, Protocol):
-    """A generator that can also stream one sample: it yields text deltas whose concatenation is
-    the sample's text, and returns (``StopIteration.value``) the finished ``ArtifactData``."""
+    """A generator that can also stream one sample, and returns (``StopIteration.value``) the
+    finished ``ArtifactData``. A text generator yields text deltas whose concatenation is the
+    sample's text; an audio generator yields ``AudioChunk``s (a sentence each, say) whose
+    concatenation is the sample's audio before it is encoded in the requested format."""
 
     def stream(
         self, input: GeneratorInput, options: Any, seed: int
-    ) -> collections.abc.Generator[str, None, ArtifactData]: ...
+    ) -> collections.abc.Generator[StreamChunk, None, ArtifactData]: ...
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,21 @@ class Evaluator(Protocol):
     """A loaded evaluator: one list of results (one per metric) per item."""
 
     def evaluate(self, items: Sequence[EvalItem], options: Any) -> list[list[EvalResult]]: ...
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """Unit-length embeddings of some texts (float32 ``(texts, dimensions)``) and the tokens read."""
+
+    vectors: Any
+    tokens: int
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """An evaluator that can also embed texts: served as ``POST /v1/embeddings`` under its name."""
+
+    def embed(self, texts: Sequence[str]) -> Embeddings: ...
 
 
 @runtime_checkable
@@ -197,6 +231,7 @@ class EvaluatorSpec:
     description: str = ""
     model_dir: Path | None = None
     scope: EvalScope = "item"
+    embeds: bool = False  # its evaluator is also an ``Embedder`` (served as /v1/embeddings)
 
     def __post_init__(self) -> None:
         _check_common("evaluator", self.name, self.version, self.options)

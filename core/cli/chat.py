@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from aigc.core.cli.generate import echo_stream
 from aigc.core.cli.options import evaluator_refs, parse_pairs
 from aigc.core.cli.state import console, errors, fail, state
 from aigc.core.errors import InvalidRequestError
@@ -31,14 +32,7 @@ def _read(prompt: str, interactive: bool) -> str | None:
 
 def _answer(engine: Engine, request: dict[str, Any]) -> str | None:
     """Stream one answer to stdout; the stored text (None if the request failed)."""
-    deltas = engine.stream(request)
-    for delta in deltas:
-        sys.stdout.write(delta)
-        sys.stdout.flush()
-    sys.stdout.write("\n")
-    sys.stdout.flush()
-    result = deltas.result
-    assert result is not None  # set once the deltas are exhausted
+    result = echo_stream(engine, request)
     if result.status == "failed":
         errors.print(f"[red]failed:[/] {escape(result.error or '')}", highlight=False)
         return None

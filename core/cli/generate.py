@@ -9,8 +9,9 @@ import typer
 
 from aigc.core.cli.options import evaluator_refs, parse_json_or_file, parse_pairs
 from aigc.core.cli.render import generations_table, result_summary
-from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import InvalidRequestError
+from aigc.core.specs import AudioChunk
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
@@ -42,7 +43,12 @@ def generate(
     ] = None,
     policy: Annotated[str | None, typer.Option(help="acceptance policy as JSON or @file.json")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the stored result as JSON")] = False,
-    stream: Annotated[bool, typer.Option("--stream", help="print text as it is generated (n=1)")] = False,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream", help="print text as it is generated, or each sentence's length of speech (n=1)"
+        ),
+    ] = False,
 ) -> None:
     """Generate samples, evaluate them, apply the policy and store everything."""
     if stream and as_json:
@@ -58,7 +64,7 @@ def generate(
         "policy": parse_json_or_file(policy, "--policy"),
     }
     try:
-        result = _stream(state(ctx).engine, request) if stream else state(ctx).engine.generate(request)
+        result = echo_stream(state(ctx).engine, request) if stream else state(ctx).engine.generate(request)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
     if as_json:
@@ -70,12 +76,17 @@ def generate(
         raise typer.Exit(1)
 
 
-def _stream(engine: Engine, request: dict[str, Any]) -> GenerationResult:
-    """Echo the deltas of a streamed request to stdout and return the stored result."""
-    deltas = engine.stream(request)
-    for delta in deltas:
-        sys.stdout.write(delta)
+def echo_stream(engine: Engine, request: dict[str, Any]) -> GenerationResult:
+    """Echo a streamed request as it comes and return the stored result: text to stdout, and a
+    line per piece of audio (its length) to stderr."""
+    chunks = engine.stream(request)
+    for chunk in chunks:
+        if isinstance(chunk, AudioChunk):
+            errors.print(f"streamed {chunk.seconds:.2f} s of audio", highlight=False)
+            continue
+        sys.stdout.write(chunk)
         sys.stdout.flush()
     sys.stdout.write("\n")
-    assert deltas.result is not None  # set once the deltas are exhausted
-    return deltas.result
+    sys.stdout.flush()
+    assert chunks.result is not None  # set once the chunks are exhausted
+    return chunks.result

@@ -217,6 +217,7 @@ class RowBatch:
         self._rngs = [np.random.default_rng(seed) for seed in seeds]
         self._active = np.arange(len(prompts))
         self._seen: np.ndarray | None = None
+        self._counts: np.ndarray | None = None  # output tokens per row and token id
         self._prompts = prompts
         if max_new_tokens < 1:
             for result in self.results:
@@ -275,13 +276,18 @@ class RowBatch:
                 last = last.copy()
                 last[np.asarray(short), eos] = -np.inf
         seen = self._mark_seen(last.shape[-1]) if self.params.repetition_penalty != 1.0 else None
+        if self.params.counts_output and self._counts is None:
+            self._counts = np.zeros((len(self.results), last.shape[-1]), dtype=np.int32)
+        counts = self._counts[self._active] if self._counts is not None else None
         rngs = [self._rngs[row] for row in self._active]
-        tokens = select_tokens(last, self.params, rngs, seen)
+        tokens = select_tokens(last, self.params, rngs, seen, counts)
         if self.forced is not None:
             for index, row in enumerate(self._active.tolist()):
                 tokens[index] = self.forced[row].get(len(self.results[row].token_ids), tokens[index])
         if self._seen is not None:
             self._seen[self._active, tokens] = True
+        if self._counts is not None:
+            self._counts[self._active, tokens] += 1
         events: list[tuple[int, int]] = []
         for row, token in zip(self._active.tolist(), tokens.tolist(), strict=True):
             result = self.results[row]

@@ -4,7 +4,9 @@ Order of operations for each row (as in Hugging Face ``generate``):
 
 1. **repetition penalty** (CTRL, Keskar et al. 2019): for every token already in the row
    (prompt or output), a positive logit is divided by ``repetition_penalty`` and a negative one
-   multiplied by it, so ``penalty > 1`` always makes repeats less likely;
+   multiplied by it, so ``penalty > 1`` always makes repeats less likely; then the **presence and
+   frequency penalties** (OpenAI's definition, applied to output tokens as vLLM does): a token
+   generated ``c > 0`` times so far loses ``presence_penalty + c * frequency_penalty`` from its logit;
 2. **greedy**: with ``temperature == 0`` the token is the argmax (ties: lowest id) and the
    remaining steps are skipped;
 3. **temperature**: logits are divided by ``temperature``;
@@ -34,6 +36,8 @@ class SamplingParams:
     top_k: int = 0
     top_p: float = 1.0
     repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
@@ -49,6 +53,11 @@ class SamplingParams:
     def greedy(self) -> bool:
         return self.temperature == 0
 
+    @property
+    def counts_output(self) -> bool:
+        """Whether the presence or frequency penalty needs each row's output token counts."""
+        return self.presence_penalty != 0 or self.frequency_penalty != 0
+
 
 def apply_repetition_penalty(logits: np.ndarray, seen: np.ndarray, penalty: float) -> np.ndarray:
     """CTRL penalty on tokens marked in ``seen`` (bool, same shape).
@@ -59,6 +68,15 @@ def apply_repetition_penalty(logits: np.ndarray, seen: np.ndarray, penalty: floa
         return logits
     penalised = np.where(logits > 0, logits / penalty, logits * penalty)
     return np.where(seen, penalised, logits).astype(np.float32, copy=False)
+
+
+def apply_presence_frequency(
+    logits: np.ndarray, counts: np.ndarray, presence: float, frequency: float
+) -> np.ndarray:
+    """OpenAI's penalties: ``logits - presence * (counts > 0) - frequency * counts`` (``counts``:
+    how often each token was generated so far, same shape)."""
+    penalty = presence * (counts > 0) + frequency * counts
+    return (logits - penalty).astype(np.float32, copy=False)
 
 
 def top_k_filter(logits: np.ndarray, k: int) -> np.ndarray:
@@ -106,11 +124,15 @@ def select_tokens(
     params: SamplingParams,
     rngs: Sequence[np.random.Generator],
     seen: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The next token of each row of ``logits`` ``(batch, vocab)``; ``seen`` marks earlier tokens."""
+    """The next token of each row of ``logits`` ``(batch, vocab)``; ``seen`` marks earlier tokens
+    (for the repetition penalty), ``counts`` counts output tokens (for presence and frequency)."""
     logits = np.asarray(logits, dtype=np.float32)
     if seen is not None:
         logits = apply_repetition_penalty(logits, seen, params.repetition_penalty)
+    if counts is not None:
+        logits = apply_presence_frequency(logits, counts, params.presence_penalty, params.frequency_penalty)
     if params.greedy:
         return np.asarray(logits.argmax(axis=-1), dtype=np.int64)
     logits = logits / np.float32(params.temperature)
@@ -129,6 +151,7 @@ def select_tokens(
 
 __all__ = [
     "SamplingParams",
+    "apply_presence_frequency",
     "apply_repetition_penalty",
     "draw",
     "select_tokens",

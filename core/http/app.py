@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from aigc.core.http import errors
 from aigc.core.http.gallery import routes as gallery
 from aigc.core.http.limits import BodyLimit
 from aigc.core.http.metrics import RequestMetrics, ServerMetrics
+from aigc.core.http.openai import routes as openai_routes
 from aigc.core.http.pending import InFlight, PendingRequests
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
@@ -68,6 +70,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
         )
     app = FastAPI(title="aigc", version="1", description=DESCRIPTION, lifespan=_lifespan)
     app.state.engine = engine
+    app.state.started_at = time.time()
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyStore(engine.store.engine)
@@ -79,6 +82,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     errors.install_error_handlers(app)
     for router in (catalog.router, generations.router, artifacts.router, system.router):
         app.include_router(router)
+    openai_routes.install(app)
     gallery.install(app)
     app.add_api_route("/", lambda: RedirectResponse("/gallery", status_code=307), include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from aigc.core.errors import InvalidRequestError, NotFoundError
+from aigc.core.http.openai.errors import is_openai, openai_error, openai_invalid
 from aigc.core.http.schemas import ErrorBody
 from aigc.core.validation import field_path
 
@@ -58,25 +59,28 @@ def _field(loc: tuple[int | str, ...]) -> str:
 
 async def _on_invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InvalidRequestError)
-    return _invalid(error.errors)
+    return openai_invalid(error.errors) if is_openai(request) else _invalid(error.errors)
 
 
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return _invalid(
-        [
-            {"field": _field(tuple(e["loc"])), "value": e.get("input"), "message": e["msg"]}
-            for e in error.errors()
-        ]
-    )
+    errors = [
+        {"field": _field(tuple(e["loc"])), "value": e.get("input"), "message": e["msg"]}
+        for e in error.errors()
+    ]
+    return openai_invalid(errors) if is_openai(request) else _invalid(errors)
 
 
 async def _on_not_found(request: Request, error: Exception) -> JSONResponse:
+    if is_openai(request):
+        return openai_error(404, str(error), getattr(error, "param", None), getattr(error, "code", None))
     return JSONResponse({"detail": str(error)}, status_code=404)
 
 
 async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    if is_openai(request):
+        return openai_error(error.status_code, str(error.detail), headers=error.headers)
     return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
 
 

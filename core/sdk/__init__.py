@@ -11,8 +11,9 @@ use, so listing plugins stays cheap. Groups:
 - hooks and specs: ``hookimpl``, ``generator_hook``/``evaluator_hook`` (a registration hook from
   specs), ``GeneratorSpec``, ``EvaluatorSpec``, ``PluginContext`` (what factories receive: the
   runtime and the engine's ``Settings``)
-- what generators and evaluators are: ``Generator``, ``StreamingGenerator``, ``MultiModelGenerator``,
-  ``Evaluator``, ``SetEvaluator``, ``Options``, ``GeneratorInput``, ``ChatMessage``,
+- what generators and evaluators are: ``Generator``, ``StreamingGenerator`` (text deltas or
+  ``AudioChunk``s), ``MultiModelGenerator``, ``Evaluator``, ``SetEvaluator``, ``Embedder``
+  (``Embeddings``), ``Options``, ``GeneratorInput``, ``ChatMessage``,
   ``ArtifactData``, ``EvalItem``, ``EvalResult``
 - checks and errors: ``checked_file``/``checked_json`` (a file checked against its manifest),
   ``check_seeds``, ``invalid(field, value, message)``, ``PluginLoadError``, ``ModelIntegrityError``,
@@ -48,7 +49,10 @@ from aigc.core.sdk.registration import evaluator_hook, generator_hook
 from aigc.core.specs import (
     NAME_PATTERN,
     ArtifactData,
+    AudioChunk,
     ChatMessage,
+    Embedder,
+    Embeddings,
     EvalItem,
     Evaluator,
     EvaluatorSpec,
@@ -112,6 +116,8 @@ _LAZY = {
             "CausalLM",
             "ContextLengthError",
             "DecodeBatch",
+            "Embedder",
+            "Embeddings",
             "LanguageModel",
             "RowResult",
             "SamplingParams",
@@ -163,12 +169,15 @@ __all__ = [
     "SAMPLE_RATE",
     "SOUNDFONT_PATHS",
     "ArtifactData",
+    "AudioChunk",
     "AudioFormatUnavailableError",
     "CausalLM",
     "ChatMessage",
     "ChatTemplate",
     "ContextLengthError",
     "DecodeBatch",
+    "Embedder",
+    "Embeddings",
     "EvalItem",
     "EvalResult",
     "Evaluator",

@@ -30,11 +30,11 @@ def recognition_rate(
     Sample seeds are ``label * 1000 + 0..samples_per_label-1``, so figures are reproducible.
     Imports the classifier plugin lazily; raises if its model is missing.
     """
-    from aigc.core.sdk import EvalItem, GeneratorInput, ModelRuntime
+    from aigc.core.sdk import EvalItem, GeneratorInput, PluginContext
     from aigc.plugins.image_class_match import build_evaluator
     from aigc.plugins.image_class_match.options import ClassMatchOptions
 
-    evaluator = build_evaluator(ModelRuntime())
+    evaluator = build_evaluator(PluginContext())
     passed = total = 0
     for label in range(NUM_LABELS):
         options = options_for_label(label)

@@ -1,8 +1,10 @@
 """The ``music-metrics`` evaluator: MusPy-style measures of a MIDI artifact (numpy and mido only).
 
 One result per metric: ``value`` is the raw measure, ``score`` (where one is meaningful) maps it
-to [0, 1] with higher = more chorale-like. A file without notes gets the same metrics with no
-value, ``passed=False`` and a reason that says so; an unreadable file gets ``error``.
+to [0, 1] with higher = more chorale-like. A file without pitched (non-drum) notes gets the same
+metrics with no value, ``passed=False`` and a reason that says so, a measure that is undefined (the
+measures of time of a piece of zero length) has no value and a reason; an unreadable file gets
+``error``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aigc.plugins.music_metrics.metrics import (
     parallel_fifths_and_octaves,
     pitch_class_entropy,
     pitch_range,
+    pitched,
     polyphony_rate,
     scale_consistency,
 )
@@ -33,7 +36,7 @@ METRICS = (
 
 
 def measure(notes: Sequence[Note]) -> dict[str, float]:
-    """Every metric of ``METRICS`` for a non-empty list of notes."""
+    """Every metric of ``METRICS`` for notes with at least one pitched note."""
     fifths, octaves = parallel_fifths_and_octaves(notes)
     return {
         "pitch_class_entropy": pitch_class_entropy(notes),
@@ -69,14 +72,17 @@ class MusicMetricsEvaluator:
             notes, _ = read_midi(data)
         except ValueError as error:
             return [EvalResult(metric="music_metrics", error=str(error))]
-        if not notes:
-            reason = "the MIDI file has no notes, so there is nothing to measure"
+        if not pitched(notes):
+            reason = "the MIDI file has no notes (drums aside), so there is nothing to measure"
             return [EvalResult(metric=m, passed=False, reason=reason) for m in METRICS]
         values = measure(notes)
         parallels = int(values["parallel_fifths"] + values["parallel_octaves"])
         passed = None if options.max_parallels is None else parallels <= options.max_parallels
         results = []
         for metric, value in values.items():
+            if math.isnan(value):
+                results.append(EvalResult(metric=metric, reason="undefined: the piece has zero length"))
+                continue
             result = EvalResult(metric=metric, value=value, score=score(metric, value))
             if metric.startswith("parallel_") and passed is not None:
                 result = result.model_copy(

@@ -1,15 +1,20 @@
 """Symbolic-music measures of a list of notes (numpy only), with MusPy's definitions.
 
-MusPy (Dong et al., 2020, ``muspy.metrics``) defines the first five; times here are in beats
-(quarter notes) instead of MIDI ticks, which changes nothing for on-grid music. Every function
-expects at least one note; ``music_metrics.evaluator`` reports an empty piece separately.
+The first five are MusPy's (Dong et al., 2020, ``muspy.metrics``, version 0.5.0), computed on the
+notes ``aigc.core.midi.read_midi`` reads as ``muspy.read_midi`` does: drum notes are left out of
+every measure but the empty-beat rate, and times are in beats (quarter notes, MusPy's
+``resolution`` ticks) instead of ticks, which gives MusPy's numbers up to float rounding. The
+functions of pitches expect at least one pitched (non-drum) note; ``music_metrics.evaluator``
+reports a piece without one separately. The measures of time are NaN for a piece of zero length,
+as in MusPy.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 
@@ -17,21 +22,26 @@ from aigc.core.sdk import Note
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as MusPy's ``scale_consistency``
-STEPS_PER_BEAT = 4  # sampling grid of polyphony_rate and voice leading: sixteenth notes
+STEPS_PER_BEAT = 4  # sampling grid of voice leading: sixteenth notes
+
+
+def pitched(notes: Sequence[Note]) -> list[Note]:
+    """The notes that are not drum notes."""
+    return [n for n in notes if not n.drum]
 
 
 def pitch_class_entropy(notes: Sequence[Note]) -> float:
     """MusPy ``pitch_class_entropy``: Shannon entropy (bits) of the normalised pitch-class histogram
-    of all notes; 0 for one pitch class, log2(12) ≈ 3.585 for all twelve equally often."""
-    counts = np.bincount([n.pitch % 12 for n in notes], minlength=12).astype(np.float64)
+    of the pitched notes; 0 for one pitch class, log2(12) ≈ 3.585 for all twelve equally often."""
+    counts = np.bincount([n.pitch % 12 for n in pitched(notes)], minlength=12).astype(np.float64)
     probabilities = counts[counts > 0] / counts.sum()
     return float(-(probabilities * np.log2(probabilities)).sum())
 
 
 def scale_consistency(notes: Sequence[Note]) -> float:
-    """MusPy ``scale_consistency``: the largest fraction of notes that belong to one major or minor
-    scale, over all 24 (12 tonics x 2 modes)."""
-    classes = np.asarray([n.pitch % 12 for n in notes])
+    """MusPy ``scale_consistency``: the largest fraction of pitched notes that belong to one major
+    or minor scale, over all 24 (12 tonics x 2 modes)."""
+    classes = np.asarray([n.pitch % 12 for n in pitched(notes)])
     best = 0.0
     for tonic in range(12):
         for scale in (MAJOR, MINOR):
@@ -40,18 +50,21 @@ def scale_consistency(notes: Sequence[Note]) -> float:
     return best
 
 
-def empty_beat_rate(notes: Sequence[Note], total_beats: float | None = None) -> float:
-    """MusPy ``empty_beat_rate``: the fraction of beats in which no note sounds.
+def empty_beat_rate(notes: Sequence[Note]) -> float:
+    """MusPy ``empty_beat_rate``: the fraction of beats in which no note (drums included) sounds.
 
-    Beats run from 0 to ``total_beats`` (default: the end of the last note, rounded up).
+    The beats are 0 to ``floor(length)`` inclusive, ``length`` being the end of the last note, and a
+    note sounds in every beat from the one it starts in to the one it ends in, that one included
+    (a note from beat 0 to 1 sounds in beats 0 and 1).
     """
-    beats = math.ceil(total_beats if total_beats is not None else max(n.end for n in notes))
-    if beats <= 0:
-        return 0.0
+    length = max(n.end for n in notes)
+    if length <= 0:
+        return math.nan
+    beats = math.floor(length) + 1
     sounding = np.zeros(beats, dtype=bool)
     for note in notes:
-        sounding[math.floor(note.start) : max(math.ceil(note.end), math.floor(note.start) + 1)] = True
-    return float(1.0 - sounding[:beats].mean())
+        sounding[math.floor(note.start) : math.floor(note.end) + 1] = True
+    return float(1.0 - sounding.sum() / beats)
 
 
 def sounding_pitches(notes: Sequence[Note]) -> list[list[Note]]:
@@ -65,15 +78,28 @@ def sounding_pitches(notes: Sequence[Note]) -> list[list[Note]]:
 
 
 def polyphony_rate(notes: Sequence[Note], threshold: int = 2) -> float:
-    """MusPy ``polyphony_rate``: the fraction of time steps (sixteenths) in which at least
-    ``threshold`` distinct pitches sound."""
-    table = sounding_pitches(notes)
-    return float(np.mean([len({n.pitch for n in step}) >= threshold for step in table]))
+    """MusPy ``polyphony_rate``: the fraction of the piece's length (the end of its last note, drums
+    included) during which more than ``threshold`` distinct pitches (drums left out) sound."""
+    length = max(n.end for n in notes)
+    if length <= 0:
+        return math.nan
+    changes: defaultdict[float, Counter[int]] = defaultdict(Counter)
+    for note in pitched(notes):
+        changes[note.start][note.pitch] += 1
+        changes[note.end][note.pitch] -= 1
+    times = sorted(changes)
+    sounding: Counter[int] = Counter()
+    polyphonic = 0.0
+    for time, following in pairwise(times):
+        sounding.update(changes[time])
+        if sum(count > 0 for count in sounding.values()) > threshold:
+            polyphonic += following - time
+    return polyphonic / length
 
 
 def pitch_range(notes: Sequence[Note]) -> int:
-    """MusPy ``pitch_range``: highest minus lowest pitch, in semitones."""
-    pitches = [n.pitch for n in notes]
+    """MusPy ``pitch_range``: highest minus lowest pitch of the pitched notes, in semitones."""
+    pitches = [n.pitch for n in pitched(notes)]
     return max(pitches) - min(pitches)
 
 
@@ -83,9 +109,10 @@ def parallel_fifths_and_octaves(notes: Sequence[Note]) -> tuple[int, int]:
     Not in MusPy; the textbook rule: at each change of harmony (a sixteenth step where any
     note starts), for every pair of voices sounding both before and after, both voices move in
     the same direction and the distance between them, in semitones modulo 12, is 7 (fifth) or 0 (octave or
-    unison) both before and after. A voice is the note's ``voice`` (one MIDI track each).
+    unison) both before and after. A voice is the note's ``voice`` (one MIDI track each); drum
+    notes are left out.
     """
-    table = sounding_pitches(notes)
+    table = sounding_pitches(pitched(notes))
     fifths = octaves = 0
     previous: dict[int, int] | None = None
     for step, sounding in enumerate(table):

@@ -11,7 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aigc.core.sdk import GENAI_CONFIG, ArtifactData, GeneratorInput, PluginLoadError, RegisteredModel
+from aigc.core.sdk import (
+    GENAI_CONFIG,
+    ArtifactData,
+    GeneratorInput,
+    PluginLoadError,
+    RegisteredModel,
+    invalid,
+)
 from aigc.plugins.onnx_causal_lm.model import TOKENIZER_FILE
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
 
@@ -53,6 +60,11 @@ class GenaiModel:
         self.eos_token_ids = set(eos if isinstance(eos, list) else [eos])
 
     def _one(self, prompt: str, options: CausalLMOptions, seed: int) -> ArtifactData:
+        for name in ("presence_penalty", "frequency_penalty"):
+            if getattr(options, name):
+                raise invalid(
+                    f"options.{name}", getattr(options, name), "onnxruntime-genai folders do not offer it"
+                )
         prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=True).ids
         params = self.genai.GeneratorParams(self.model)
         params.set_search_options(

@@ -77,4 +77,6 @@ def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
         "cosine similarity of all-MiniLM-L6-v2 embeddings of prompt and text (value, -1..1); "
         f"score = (cosine + 1) / 2; needs the relevance extra once: {INSTALL_HINT}"
     )
-    register(text_evaluator("text-relevance", VERSION, RelevanceOptions, build_evaluator, description))
+    register(
+        text_evaluator("text-relevance", VERSION, RelevanceOptions, build_evaluator, description, embeds=True)
+    )

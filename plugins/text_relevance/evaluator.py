@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.sdk import EvalItem, EvalResult, ModelSession
+from aigc.core.sdk import Embeddings, EvalItem, EvalResult, ModelSession
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+DIMENSIONS = 384
 BATCH = 32
 
 
@@ -33,22 +34,32 @@ class SentenceEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One embedding row per text (float32, L2 norm 1)."""
-        rows = []
+        vectors: np.ndarray = self.embed(texts).vectors
+        return vectors
+
+    def embed(self, texts: Sequence[str]) -> Embeddings:
+        """The texts' embeddings (as ``encode``) and how many tokens were read (after truncation
+        at ``MAX_TOKENS``, special tokens included, padding not)."""
+        rows, tokens = [], 0
         for start in range(0, len(texts), BATCH):
             encodings = self.tokenizer.encode_batch(list(texts[start : start + BATCH]))
-            feeds = {
-                "input_ids": np.array([e.ids for e in encodings], np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], np.int64),
-            }
+            masks = np.array([e.attention_mask for e in encodings], np.int64)
+            feeds = {"input_ids": np.array([e.ids for e in encodings], np.int64), "attention_mask": masks}
             rows.append(self.session.run(feeds)["sentence_embedding"])
-        return np.concatenate(rows) if rows else np.zeros((0, 384), np.float32)
+            tokens += int(masks.sum())
+        return Embeddings(np.concatenate(rows) if rows else np.zeros((0, DIMENSIONS), np.float32), tokens)
 
 
 class RelevanceEvaluator:
-    """Cosine similarity of each text's embedding to its prompt's."""
+    """Cosine similarity of each text's embedding to its prompt's; it also embeds texts
+    (``POST /v1/embeddings`` with model ``text-relevance``)."""
 
     def __init__(self, encoder: SentenceEncoder) -> None:
         self.encoder = encoder
+
+    def embed(self, texts: Sequence[str]) -> Embeddings:
+        """all-MiniLM-L6-v2 embeddings of ``texts``."""
+        return self.encoder.embed(texts)
 
     def evaluate(self, items: Sequence[EvalItem], options: RelevanceOptions) -> list[list[EvalResult]]:
         prompts = sorted({item.prompt for item in items if item.prompt})

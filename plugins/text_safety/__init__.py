@@ -1,5 +1,6 @@
 """``text-safety``: profanity (a maintained list, through simple obfuscations), personal data
-(e-mail, phone, Luhn-valid card numbers, mod-97-valid IBANs, IP addresses) and a deny-list.
+(e-mail, phone numbers valid in the configured regions, card numbers of a card scheme's ranges
+that pass Luhn, mod-97-valid IBANs, IP addresses) and a deny-list.
 
 Every result lists the matched spans (character offsets and kind, never the matched text). With
 ``redact``, the stored artifact is the text with each match replaced by ``[KIND]``. Importing

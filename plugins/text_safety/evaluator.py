@@ -52,7 +52,7 @@ class SafetyEvaluator:
             if profanity is not None:
                 checks["profanity"] = profanity.find(text)
             if options.pii:
-                checks["pii"] = find_pii(text, tuple(options.pii))
+                checks["pii"] = find_pii(text, options.pii, options.phone_regions)
             if deny is not None:
                 checks["deny_list"] = deny.find(text)
             item_results = [_result(metric, spans, options.redact) for metric, spans in checks.items()]

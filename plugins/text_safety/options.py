@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from aigc.core.sdk import Options
+from aigc.plugins.lib.text_metrics.pii import PHONE_REGIONS
 
 PiiKind = Literal["email", "phone", "credit_card", "iban", "ipv4", "ipv6"]
 Entry = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def _known_region(code: str) -> str:
+    import phonenumbers  # loaded only to validate a request, not to list plugins
+
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown region {code!r}; use an ISO 3166-1 alpha-2 code such as US, GB or FR")
+    return code
+
+
+Region = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_region)]
 
 # Entries of the vendored profanity list that are ordinary words in the public-domain corpus
 # (scripture, dictionaries) the built-in generator learnt from; pass `allow: []` to keep them.
@@ -27,6 +39,15 @@ class SafetyOptions(Options):
         ["email", "phone", "credit_card", "iban", "ipv4", "ipv6"],
         max_length=6,
         description="kinds of personal data to look for",
+    )
+    phone_regions: list[Region] = Field(
+        list(PHONE_REGIONS),
+        min_length=1,
+        max_length=50,
+        description=(
+            "regions (ISO 3166-1 alpha-2) whose national phone number formats are recognised; "
+            "numbers written with + and a country code are recognised whatever the regions"
+        ),
     )
     deny: list[Entry] = Field(
         [],

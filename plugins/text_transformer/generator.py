@@ -54,6 +54,8 @@ def sampling_params(options: TextOptions) -> SamplingParams:
         top_k=options.top_k,
         top_p=options.top_p,
         repetition_penalty=options.repetition_penalty,
+        presence_penalty=options.presence_penalty,
+        frequency_penalty=options.frequency_penalty,
     )
 
 

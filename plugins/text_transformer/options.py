@@ -19,8 +19,8 @@ StopString = Annotated[str, Field(min_length=1, max_length=MAX_STOP_CHARS)]
 class TextOptions(Options):
     """How much text to generate and how each next token is chosen.
 
-    Order per step: repetition penalty, then greedy (temperature 0) or temperature, top-k, top-p
-    and a draw from the sample's own seeded generator.
+    Order per step: repetition penalty, presence and frequency penalties, then greedy (temperature
+    0) or temperature, top-k, top-p and a draw from the sample's own seeded generator.
     """
 
     max_new_tokens: int = Field(
@@ -58,6 +58,18 @@ class TextOptions(Options):
             "CTRL penalty on tokens already in the prompt or output: positive logits divided by it, "
             "negative ones multiplied; 1 = off"
         ),
+    )
+    presence_penalty: float = Field(
+        0.0,
+        ge=-2.0,
+        le=2.0,
+        description="subtracted from the logit of each token generated so far (OpenAI's definition); 0 = off",
+    )
+    frequency_penalty: float = Field(
+        0.0,
+        ge=-2.0,
+        le=2.0,
+        description="times the number of times a token was generated, subtracted from its logit; 0 = off",
     )
     stop: list[StopString] = Field(
         [],  # pydantic copies mutable defaults; a literal shows as "default []" in `aigc plugins`

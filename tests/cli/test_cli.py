@@ -96,6 +96,9 @@ def test_invalid_option_names_field_and_limit(aigc: Aigc) -> None:
     assert "options.label" in done.stderr and "9" in done.stderr
     done = aigc.run("generate", "image-gan", "-o", "labl=1", expect=2)
     assert "unknown option" in done.stderr
+    done = aigc.run("generate", "image-gan", "-o", "labl=1", "-o", "label=true", expect=2)
+    assert "options.labl: unknown option" in done.stderr
+    assert "options.label: expected an integer, got a boolean" in done.stderr
 
 
 def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Path) -> None:

@@ -16,7 +16,13 @@ from aigc.core.decoding import (
     TextStream,
     select_tokens,
 )
-from aigc.core.decoding.sampling import apply_repetition_penalty, softmax, top_k_filter, top_p_filter
+from aigc.core.decoding.sampling import (
+    apply_presence_frequency,
+    apply_repetition_penalty,
+    softmax,
+    top_k_filter,
+    top_p_filter,
+)
 from aigc.core.decoding.text import held_back
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -38,6 +44,16 @@ def test_repetition_penalty_changes_the_greedy_choice() -> None:
     params = SamplingParams(temperature=0, repetition_penalty=2.0)
     assert select_tokens(logits, SamplingParams(temperature=0), rngs(0)).tolist() == [0]
     assert select_tokens(logits, params, rngs(0), seen).tolist() == [1]
+
+
+def test_presence_and_frequency_penalties_follow_openais_definition() -> None:
+    logits = np.array([[2.0, 1.9, 0.5, 0.0]], dtype=np.float32)
+    counts = np.array([[3, 0, 1, 0]])
+    penalised = apply_presence_frequency(logits, counts, presence=0.5, frequency=0.1)
+    np.testing.assert_allclose(penalised, [[2.0 - 0.5 - 0.3, 1.9, 0.5 - 0.5 - 0.1, 0.0]], rtol=1e-6)
+    params = SamplingParams(temperature=0, presence_penalty=0.5, frequency_penalty=0.1)
+    assert select_tokens(logits, params, rngs(0), counts=counts).tolist() == [1]
+    assert select_tokens(logits, params, rngs(0), counts=np.zeros_like(counts)).tolist() == [0]
 
 
 def test_temperature_zero_is_argmax_whatever_the_seed() -> None:
@@ -216,6 +232,19 @@ def test_batched_rows_equal_rows_decoded_alone_for_sampling_too() -> None:
     for prompt, seed, result in zip(prompts, [5, 6, 7, 8], together, strict=True):
         alone = DecodeBatch(stub_model(), [prompt], [seed], params, 8).run()[0]
         assert alone.token_ids == result.token_ids
+
+
+def test_penalties_count_output_tokens_only_and_keep_rows_independent() -> None:
+    prompt = [3, 3, 5]
+    params = SamplingParams(temperature=1.0, presence_penalty=1.5, frequency_penalty=2.0)
+    batch = DecodeBatch(stub_model(), [prompt], [0], params, 4)
+    [(_, token)] = batch.step()
+    counts = batch._counts  # what the penalties read: OpenAI's counts exclude the prompt
+    assert counts is not None and counts.sum() == 1 and counts[0, token] == 1
+    prompts = [[3], [1, 2, 3, 4, 5], [7, 7]]
+    together = DecodeBatch(stub_model(), prompts, [1, 2, 3], params, 12).run()
+    for prompt_ids, seed, row in zip(prompts, [1, 2, 3], together, strict=True):
+        assert DecodeBatch(stub_model(), [prompt_ids], [seed], params, 12).run()[0].token_ids == row.token_ids
 
 
 def test_end_of_text_finishes_a_row_and_is_not_output() -> None:

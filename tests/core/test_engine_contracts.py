@@ -61,6 +61,11 @@ def test_batches_are_split_at_the_generators_max_batch_size(engine: Engine) -> N
         ({"generator": "echo", "n": 257}, "n", "less than or equal to 256"),
         ({"generator": "echo", "options": {"words": 51}}, "options.words", "less than or equal to 50"),
         (
+            {"generator": "echo", "options": {"words": True}},
+            "options.words",
+            "expected an integer, got a boolean",
+        ),
+        (
             {"generator": "echo", "options": {"colour": "red"}},
             "options.colour",
             "unknown option; allowed: words",
@@ -92,6 +97,23 @@ def test_invalid_requests_name_the_field_and_limit_and_store_nothing(
     assert fragment in str(error["message"])
     assert field in str(caught.value)
     assert _counts(engine) == before
+
+
+def test_every_field_error_of_a_request_is_reported_together(engine: Engine) -> None:
+    request = {
+        "generator": "echo",
+        "options": {"colour": "red", "words": 51},
+        "evaluators": [{"name": "length", "options": {"target": False}}, "missing"],
+    }
+    with pytest.raises(InvalidRequestError) as caught:
+        engine.generate(request)
+    assert [(e["field"], e["value"]) for e in caught.value.errors] == [
+        ("options.colour", "red"),
+        ("options.words", 51),
+        ("evaluators[0].options.target", False),
+        ("evaluators[1].name", "missing"),
+    ]
+    assert "evaluators[0].options.target: expected an integer, got a boolean" in str(caught.value)
 
 
 @pytest.mark.parametrize("mode", ["raise", "hang", "malformed"])

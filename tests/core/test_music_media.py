@@ -11,6 +11,7 @@ import pytest
 from aigc.core.audio import SAMPLE_RATE, render, wav_bytes
 from aigc.core.midi import Note, read_midi, write_midi
 from aigc.core.soundfont import SoundFont, find_soundfont, render_soundfont
+from tests.midi_files import midi_file, track
 
 NOTES = [Note(0.0, 1.0, 67, 0), Note(1.0, 1.5, 69, 0), Note(1.5, 3.0, 67, 0), Note(0.0, 3.0, 48, 1)]
 
@@ -29,6 +30,21 @@ def test_repeated_pitches_stay_separate_notes() -> None:
 def test_bytes_that_are_not_midi_are_refused() -> None:
     with pytest.raises(ValueError, match="not a readable MIDI file"):
         read_midi(b"RIFF....WAVE")
+
+
+def test_channel_10_notes_are_drum_notes() -> None:
+    notes, _ = read_midi(midi_file(track([(0, 480, 60)]), track([(0, 240, 36)], channel=9)))
+    assert notes == [Note(0.0, 0.5, 36, 1, drum=True), Note(0.0, 1.0, 60, 0)]
+
+
+def test_overlapping_notes_of_one_pitch_close_first_in_first_out() -> None:
+    events = [(0, 0, 60, 80), (240, 0, 60, 80), (480, 0, 60, 0), (960, 0, 60, 0)]
+    assert read_midi(midi_file(events))[0] == [Note(0.0, 1.0, 60), Note(0.5, 2.0, 60)]
+
+
+def test_zero_length_notes_are_kept_and_open_notes_end_with_their_track() -> None:
+    events = [(0, 0, 60, 80), (0, 0, 60, 0), (480, 0, 64, 80)]
+    assert read_midi(midi_file(events, end=1920))[0] == [Note(0.0, 0.0, 60), Note(1.0, 4.0, 64)]
 
 
 def test_wav_lasts_exactly_the_given_beats_and_is_audible() -> None:

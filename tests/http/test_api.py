@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -93,6 +94,14 @@ def test_invalid_options_get_422_naming_the_field_and_nothing_is_stored(
     assert "64" in response.json()["errors"][0]["message"]
     response = client.post("/v1/generations", json={"generator": "image-gan", "colour": "red"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "colour"
+    response = client.post(
+        "/v1/generations", json={"generator": "image-gan", "options": {"label": True, "x": 1}}
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["message"].split(";")[0]) for e in response.json()["errors"]] == [
+        ("options.x", "unknown option"),
+        ("options.label", "expected an integer, got a boolean"),
+    ]
     assert server.engine.store.count_generations() == before
 
 
@@ -327,3 +336,17 @@ def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
     assert stored is not None and stored.seed == 4
     assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
     assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True
+
+
+@pytest.mark.usefixtures("voice_home")
+def test_speech_streams_a_sentence_per_audio_event(client: httpx.Client) -> None:
+    text = "The fox jumps. Then it runs away!"
+    request = {"generator": "speech-piper", "prompt": text, "seed": 1, "options": {"format": "pcm"}}
+    with client.stream("POST", "/v1/generations/stream", json=request) as response:
+        assert response.status_code == 200, response.read()
+        events = [block for block in response.read().decode().split("\n\n") if block]
+    audio = [json.loads(e.split("data: ", 1)[1]) for e in events if e.startswith("event: audio")]
+    assert len(audio) == 2 and {a["sample_rate"] for a in audio} == {22_050}
+    result = json.loads(events[-1].split("data: ", 1)[1])
+    stored = client.get(f"/v1/artifacts/{result['generations'][0]['artifacts'][0]['id']}")
+    assert stored.content == b"".join(base64.b64decode(a["pcm"]) for a in audio)

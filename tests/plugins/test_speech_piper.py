@@ -23,6 +23,7 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.registered_models import register_model
 from aigc.core.runtime import ModelRuntime
 from aigc.core.sdk import PluginContext
+from aigc.core.specs import AudioChunk
 from aigc.plugins.speech_piper.voice import PiperVoice, VoiceFiles, find_voice, load_voice, to_int16
 from tests.installed_models import model_cache
 
@@ -215,3 +216,35 @@ def test_a_multi_speaker_voice_is_refused_naming_voice(tmp_path: Path, runtime: 
 
 def test_text_with_a_nul_is_spoken_to_the_end(voice: PiperVoice) -> None:
     assert voice.sentence_ids("one\0two") == voice.sentence_ids("one two")
+
+
+def test_a_stream_yields_each_sentence_and_stores_the_generated_file(
+    voice_home: Path, engine: Engine
+) -> None:
+    """Streaming yields one 16-bit chunk per sentence; together they are the stored file's samples,
+    and the file is byte-identical to the same request generated without streaming."""
+    request = {"generator": "speech-piper", "prompt": THREE, "options": {"format": "flac"}, "seed": 2}
+    chunks = engine.stream(request)
+    pieces = list(chunks)
+    assert chunks.result is not None and chunks.result.status == "completed", chunks.result
+    assert len(pieces) == 3 and all(isinstance(p, AudioChunk) and p.sample_rate == 22_050 for p in pieces)
+    streamed = chunks.result.generations[0].artifacts[0]
+    samples, _ = decode(engine.store.read_artifact(streamed.id), streamed.media_type)
+    joined = np.frombuffer(b"".join(p.pcm for p in pieces if isinstance(p, AudioChunk)), "<i2")
+    np.testing.assert_array_equal(np.round(samples * 32768).astype("<i2"), joined)
+    assert streamed.sha256 == engine.generate(request).generations[0].artifacts[0].sha256
+
+
+def test_an_abandoned_speech_stream_stores_the_audio_sent(voice_home: Path, engine: Engine) -> None:
+    request = {"generator": "speech-piper", "prompt": THREE, "seed": 2}
+    chunks = iter(engine.stream(request))
+    first = next(chunks)
+    assert isinstance(first, AudioChunk)
+    chunks.close()  # type: ignore[attr-defined]
+    [stored] = engine.store.list_generations(generator="speech-piper", limit=1)
+    assert stored.status == "failed"
+    assert stored.error == f"cancelled: the stream was abandoned after {first.seconds:.2f} s of audio"
+    artifact = stored.artifacts[0]
+    assert artifact.media_type == "audio/wav" and artifact.metadata["cancelled"] is True
+    samples, rate = decode(engine.store.read_artifact(artifact.id), "audio/wav")
+    assert rate == 22_050 and np.round(samples * 32768).astype("<i2").tobytes() == first.pcm

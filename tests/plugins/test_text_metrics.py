@@ -11,7 +11,7 @@ import pytest
 
 from aigc.plugins.lib.text_metrics.diversity import distinct_n, repetition_rate, self_bleu, sentence_bleu
 from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
-from aigc.plugins.lib.text_metrics.pii import find_pii, iban_valid, luhn_valid
+from aigc.plugins.lib.text_metrics.pii import card_scheme_number, find_pii, iban_valid, luhn_valid
 from aigc.plugins.lib.text_metrics.spans import Span, redact
 from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.lib.text_metrics.wordlist import WordList
@@ -95,6 +95,13 @@ def _kinds(text: str) -> list[tuple[str, str]]:
         ("iban DE89 3704 0044 0532 0130 00 ok", [("iban", "DE89 3704 0044 0532 0130 00")]),
         ("host 192.168.10.254 up", [("ipv4", "192.168.10.254")]),
         ("host 2001:db8:85a3::8a2e:370:7334 up", [("ipv6", "2001:db8:85a3::8a2e:370:7334")]),
+        ("mapped ::ffff:192.0.2.1 here", [("ipv6", "::ffff:192.0.2.1")]),
+        ("at 2001:db8::1.", [("ipv6", "2001:db8::1")]),
+        ("London 020 7946 0958 today", [("phone", "020 7946 0958")]),
+        ("Paris 01 42 68 53 00.", [("phone", "01 42 68 53 00")]),
+        ("Berlin 030 12345678", [("phone", "030 12345678")]),
+        ("amex 3782 822463 10005", [("credit_card", "3782 822463 10005")]),
+        ("mastercard 2221000000000009", [("credit_card", "2221000000000009")]),
     ],
 )
 def test_pii_positives(text: str, expected: list[tuple[str, str]]) -> None:
@@ -111,6 +118,8 @@ def test_pii_positives(text: str, expected: list[tuple[str, str]]) -> None:
         "the ratio a:b:c and the time 12:30:45",
         "an @ sign alone, or user@localhost",
         "numbers 1234567 and 12 34 56",
+        "at 1700000000004 ms since the epoch",  # passes Luhn, but no card scheme issues 17...
+        "order 9999999999999995 shipped",  # passes Luhn, no scheme
     ],
 )
 def test_pii_negatives(text: str) -> None:
@@ -145,6 +154,25 @@ def test_profanity_through_obfuscations(text: str, found: str) -> None:
 )
 def test_profanity_does_not_match_inside_or_near_words(text: str) -> None:
     assert PROFANITY.find(text) == []
+
+
+def test_card_numbers_need_a_scheme_prefix_and_a_length_it_issues() -> None:
+    assert luhn_valid("1700000000004") and not card_scheme_number("1700000000004")
+    assert card_scheme_number("4111111111111111") and card_scheme_number("4222222222222")
+    assert not card_scheme_number("411111111111111")  # Visa issues 13, 16 or 19 digits
+    assert card_scheme_number("378282246310005") and not card_scheme_number("3782822463100050")
+
+
+def test_national_phone_formats_follow_the_regions_asked_for() -> None:
+    text = "Paris 01 42 68 53 00 or +44 20 7946 0958"
+    assert [s.kind for s in find_pii(text, phone_regions=["FR"])] == ["phone", "phone"]
+    [international] = find_pii(text, phone_regions=["US"])
+    assert text[international.start : international.end] == "+44 20 7946 0958"
+
+
+def test_an_ipv4_mapped_ipv6_address_is_redacted_whole() -> None:
+    text = "from ::ffff:192.0.2.1 and 10.0.0.1"
+    assert redact(text, find_pii(text)) == "from [IPV6] and [IPV4]"
 
 
 def test_redact_replaces_spans_by_their_kind() -> None:

@@ -110,3 +110,18 @@ def test_options_are_validated_with_the_field_named(gate: Engine) -> None:
             {"generator": "echo", "evaluators": [{"name": "text-safety", "options": {"pii": ["ssn"]}}]}
         )
     assert caught.value.errors[0]["field"] == "evaluators[0].options.pii[0]"
+
+
+@pytest.mark.parametrize(("region", "message"), [("XX", "unknown region 'XX'"), ("fr", "pattern")])
+def test_phone_regions_must_be_known_region_codes(gate: Engine, region: str, message: str) -> None:
+    options = {"phone_regions": ["FR", region]}
+    with pytest.raises(InvalidRequestError) as caught:
+        gate.generate({"generator": "echo", "evaluators": [{"name": "text-safety", "options": options}]})
+    [error] = caught.value.errors
+    assert error["field"] == "evaluators[0].options.phone_regions[1]" and message in str(error["message"])
+
+
+def test_phone_regions_choose_the_national_formats_recognised() -> None:
+    text = "ring 01 42 68 53 00"
+    assert _evaluate(text, phone_regions=["FR"])["pii"].value == 1
+    assert _evaluate(text, phone_regions=["US"])["pii"].value == 0

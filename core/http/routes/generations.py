@@ -1,8 +1,9 @@
-"""Generation requests: run (or answer 202 and poll), stream text as server-sent events, and list."""
+"""Generation requests: run (or answer 202 and poll), stream text or speech as server-sent events, list."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from aigc.core.http.ratelimit import retry_after_header
 from aigc.core.http.schemas import GenerationPage, PendingGeneration
 from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
-from aigc.core.specs import NAME_PATTERN
+from aigc.core.specs import NAME_PATTERN, AudioChunk, StreamChunk
 from aigc.core.validation import invalid
 from aigc.storage.api_keys import ApiKey
 
@@ -32,7 +33,7 @@ Read = Annotated[ApiKey, Depends(require("read"))]
 Generate = Annotated[ApiKey, Depends(require("generate"))]
 
 
-def _checked(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
+def admit(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
     """The engine, once ``body`` is known valid for it and within the server's limits, and its work
     units are taken from ``key``'s budget (429 when spent)."""
     settings = request.app.state.settings
@@ -59,7 +60,8 @@ def _checked(request: Request, body: GenerationRequest, key: ApiKey) -> Engine:
     return engine
 
 
-def _run(state: State, body: GenerationRequest) -> GenerationResult:
+def run_request(state: State, body: GenerationRequest) -> GenerationResult:
+    """Run ``body`` on the server's engine, recording its duration in the metrics."""
     engine: Engine = state.engine
     started = time.perf_counter()
     result = engine.generate(body)
@@ -94,8 +96,8 @@ async def create_generation(
     """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
-    _checked(request, body, key)
-    future: Future[GenerationResult] = state.in_flight.submit(partial(_run, state, body))
+    admit(request, body, key)
+    future: Future[GenerationResult] = state.in_flight.submit(partial(run_request, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
     )
@@ -119,9 +121,15 @@ def poll_generation(
     return _pending(ticket, future)
 
 
+def _event(chunk: StreamChunk) -> str:
+    if isinstance(chunk, AudioChunk):
+        audio = {"pcm": base64.b64encode(chunk.pcm).decode(), "sample_rate": chunk.sample_rate}
+        return f"event: audio\ndata: {json.dumps(audio)}\n\n"
+    return f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n"
+
+
 def _events(stream: GenerationStream) -> Iterator[str]:
-    for delta in stream:
-        yield f"event: delta\ndata: {json.dumps({'text': delta}, ensure_ascii=False)}\n\n"
+    yield from map(_event, stream)
     result = stream.result.model_dump_json() if stream.result else "null"
     yield f"event: result\ndata: {result}\n\n"
 
@@ -132,13 +140,16 @@ def _events(stream: GenerationStream) -> Iterator[str]:
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "'delta' events ({\"text\": ...}), then one 'result' event (the stored result)",
+            "description": "'delta' events ({\"text\": ...}) of a text generator or 'audio' events "
+            '({"pcm": base64 16-bit little-endian mono PCM, "sample_rate": ...}, a sentence each) of a '
+            "speech generator, then one 'result' event (the stored result)",
         }
     },
 )
 def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
-    """Stream a single-sample text request as server-sent events while it is generated."""
-    stream = _checked(request, body, key).stream(body)
+    """Stream a single-sample request of a text or speech generator as server-sent events while it
+    is generated."""
+    stream = admit(request, body, key).stream(body)
     return StreamingResponse(_events(stream), media_type="text/event-stream")
 
 

@@ -1,0 +1,226 @@
+"""The OpenAI-compatible endpoints, spoken to by the official ``openai`` client against a live server."""
+
+from __future__ import annotations
+
+import base64
+import io
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from aigc.core.http.settings import ServerSettings
+from aigc.core.runtime import ModelRuntime
+from tests.http.live_server import LiveServer, live_server
+from tests.installed_models import model_cache
+
+openai = pytest.importorskip("openai", reason="the OpenAI-compatible API is tested with the openai package")
+
+STORY = {"model": "text-transformer", "prompt": "In the beginning", "max_tokens": 12, "seed": 3}
+CAPITAL = [
+    {"role": "system", "content": "Answer in one short sentence."},
+    {"role": "user", "content": "What is the capital of France?"},
+]
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(
+        base_url=f"{server.url}/v1", api_key=server.keys["generate"], max_retries=0, timeout=120
+    ) as client:
+        yield client
+
+
+def _bad_param(error: pytest.ExceptionInfo[openai.APIStatusError]) -> str | None:
+    body = error.value.body
+    assert isinstance(body, dict) and set(body) >= {"message", "type", "param", "code"}, body
+    return body["param"]
+
+
+def test_models_are_listed_with_their_owner(client: openai.OpenAI) -> None:
+    models = {m.id: m for m in client.models.list()}
+    assert {"text-transformer", "smollm2", "text-perplexity", "image-gan"} <= set(models)
+    assert models["smollm2"].owned_by == "smollm2" and models["smollm2"].created > 1_700_000_000
+    assert client.models.retrieve("image-gan").id == "image-gan"
+    with pytest.raises(openai.NotFoundError) as error:
+        client.models.retrieve("no-such-model")
+    assert _bad_param(error) == "model"
+
+
+def test_a_completion_is_stored_and_repeatable(client: openai.OpenAI, server: LiveServer) -> None:
+    first = client.completions.create(**STORY)
+    again = client.completions.create(**STORY)
+    assert first.choices[0].text and first.choices[0].text == again.choices[0].text
+    assert first.choices[0].finish_reason == "length"
+    assert first.usage is not None and first.usage.completion_tokens == 12 and first.usage.prompt_tokens > 0
+    verdict = first.choices[0].model_extra["aigc"]  # type: ignore[index]
+    stored = server.engine.store.get_generation(verdict["generation_id"])
+    assert stored.artifacts[0].text == first.choices[0].text and stored.seed == 3
+
+
+def test_penalties_are_honoured(client: openai.OpenAI) -> None:
+    story = STORY | {"max_tokens": 48}
+    plain = client.completions.create(**story).choices[0].text
+    penalised = (
+        client.completions.create(**story, frequency_penalty=2.0, presence_penalty=1.0).choices[0].text
+    )
+    assert penalised != plain
+    words = penalised.split()
+    assert len(set(words)) >= len(set(plain.split())) - 2  # fewer repeats, not more
+
+
+def test_a_streamed_completion_equals_the_whole_one(client: openai.OpenAI) -> None:
+    whole = client.completions.create(**STORY).choices[0].text
+    chunks = list(client.completions.create(**STORY, stream=True, stream_options={"include_usage": True}))
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == whole
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 12
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI) -> None:
+    answer = client.chat.completions.create(model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24)
+    assert "Paris" in (answer.choices[0].message.content or "")
+    assert answer.choices[0].finish_reason == "stop" and answer.usage is not None
+    streamed = client.chat.completions.create(
+        model="smollm2",
+        messages=CAPITAL,
+        temperature=0,
+        max_tokens=24,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(streamed)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == answer.choices[0].message.content
+    )
+    assert chunks[-1].usage == answer.usage
+    two = client.chat.completions.create(model="smollm2", messages=CAPITAL, n=2, seed=5, max_tokens=8)
+    assert [c.index for c in two.choices] == [0, 1]
+    stopped = client.chat.completions.create(
+        model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24, stop=["Paris"]
+    )
+    assert "Paris" not in (stopped.choices[0].message.content or "")
+
+
+def test_bad_parameters_are_400s_naming_them(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY | {"temperature": 3})
+    assert _bad_param(error) == "temperature"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY, extra_body={"mirostat": 2})
+    assert _bad_param(error) == "mirostat"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY | {"max_tokens": 100_000})
+    assert _bad_param(error) == "max_tokens"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY, presence_penalty=2.5)
+    assert _bad_param(error) == "presence_penalty"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(model="text-transformer", messages=CAPITAL)
+    assert _bad_param(error) == "model"
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.completions.create(**STORY | {"model": "no-such-model"})
+    assert _bad_param(missing) == "model"
+    assert client.completions.create(**STORY, user="someone", extra_body={"metadata": {"a": "b"}}).choices
+
+
+def test_keys_are_required_and_limits_answer_429(
+    server: LiveServer, tmp_path: Path, runtime: ModelRuntime
+) -> None:
+    anonymous = openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-a-key", max_retries=0)
+    with anonymous, pytest.raises(openai.AuthenticationError) as error:
+        anonymous.models.list()
+    assert error.value.status_code == 401
+    settings = ServerSettings(rate_per_s=0.01, burst=1)
+    with (
+        live_server(tmp_path / "aigc-data", runtime, settings) as limited,
+        openai.OpenAI(
+            base_url=f"{limited.url}/v1", api_key=limited.keys["generate"], max_retries=0
+        ) as client,
+    ):
+        client.completions.create(**STORY)
+        with pytest.raises(openai.RateLimitError) as limited_error:
+            client.completions.create(**STORY)
+    assert int(limited_error.value.response.headers["retry-after"]) >= 1
+
+
+@pytest.fixture
+def relevance_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` at the test cache, where text-relevance exports its model once."""
+    pytest.importorskip("sentence_transformers", reason="text-relevance's export needs the relevance extra")
+    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
+    return model_cache()
+
+
+@pytest.mark.usefixtures("relevance_home")
+def test_embeddings_equal_sentence_transformers(client: openai.OpenAI) -> None:
+    from aigc.plugins.text_relevance.export import load_sentence_transformer
+
+    texts = [
+        "In the beginning God created the heaven and the earth.",
+        "A hacker enjoys programmable systems.",
+    ]
+    reference = load_sentence_transformer().encode(texts)
+    as_base64 = client.embeddings.create(model="text-relevance", input=texts)  # the client asks for base64
+    as_floats = client.embeddings.create(model="text-relevance", input=texts[0], encoding_format="float")
+    assert [e.index for e in as_base64.data] == [0, 1] and as_base64.usage.prompt_tokens > 10
+    np.testing.assert_allclose([e.embedding for e in as_base64.data], reference, atol=1e-5)
+    np.testing.assert_allclose(as_floats.data[0].embedding, reference[0], atol=1e-5)
+    with pytest.raises(openai.BadRequestError) as error:
+        client.embeddings.create(model="text-relevance", input=texts, dimensions=128)
+    assert _bad_param(error) == "dimensions"
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="text-perplexity", input=texts)
+
+
+def test_images_come_as_base64_or_as_the_stored_artifacts_url(
+    client: openai.OpenAI, server: LiveServer
+) -> None:
+    asked = {"model": "image-gan", "prompt": "", "n": 2, "extra_body": {"seed": 4, "options": {"label": 7}}}
+    inline = client.images.generate(**asked, response_format="b64_json")
+    linked = client.images.generate(**asked)
+    assert inline.data is not None and linked.data is not None and len(inline.data) == 2
+    for encoded, link in zip(inline.data, linked.data, strict=True):
+        png = base64.b64decode(encoded.b64_json or "")
+        assert png.startswith(b"\x89PNG") and link.url is not None
+        assert httpx.get(link.url, headers=server.auth("read")).content == png
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.generate(model="image-gan", prompt="a cat")
+    assert _bad_param(error) == "prompt"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.generate(model="image-gan", prompt="", size="1024x1024")
+    assert _bad_param(error) == "size"
+
+
+@pytest.mark.usefixtures("voice_home")
+def test_speech_is_spoken_in_the_asked_format(client: openai.OpenAI, server: LiveServer) -> None:
+    response = client.audio.speech.create(
+        model="speech-piper",
+        voice="alloy",
+        input="Hello there.",
+        response_format="wav",
+        extra_body={"seed": 1},
+    )
+    with wave.open(io.BytesIO(response.content)) as audio:
+        assert audio.getframerate() == 22_050 and 0.4 < audio.getnframes() / 22_050 < 3
+    stored = server.engine.store.get_generation(int(response.response.headers["x-aigc-generation-id"]))
+    assert server.engine.store.read_artifact(stored.artifacts[0].id) == response.content
+    assert stored.options["voice"] == "joe-us" and stored.options["format"] == "wav"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.audio.speech.create(model="speech-piper", voice="alloy", input="Hi.", response_format="aac")
+    assert _bad_param(error) == "response_format"
+
+
+def test_native_errors_keep_their_shape(server: LiveServer) -> None:
+    response = httpx.post(
+        f"{server.url}/v1/generations",
+        json={"generator": "image-gan", "n": 0},
+        headers=server.auth("generate"),
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "n"
