@@ -21,10 +21,8 @@ import asyncio
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,8 +30,8 @@ from pathlib import Path
 
 import httpx
 from rich.progress import Progress
+from servers import AIGC, free_port, generate_key, stop, wait_until_ready
 
-AIGC = [sys.executable, "-m", "aigc.core.cli"]
 WARMUP_REQUESTS = 5
 
 
@@ -59,36 +57,16 @@ class Run:
     mean_batch: float
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(mode: str, batch_args: list[str], home: Path) -> Server:
-    """A server on a fresh data folder, with a generate key made by ``aigc keys create``."""
+    """A server on a fresh data folder, with a generate key made by ``aigc api-keys create``."""
     env = os.environ | {"AIGC_HOME": str(home)}
-    token = subprocess.run(
-        [*AIGC, "keys", "create", "--scope", "generate", "--name", "bench"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    port = _free_port()
+    token = generate_key(env, "bench")
+    port = free_port()
     command = [*AIGC, "serve", "--port", str(port), "--rate", "100000", "--burst", "100000", *batch_args]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return Server(mode, url, token, process)
-        except httpx.TransportError:
-            if process.poll() is not None:
-                raise RuntimeError(f"aigc serve ({mode}) exited with {process.returncode}") from None
-            time.sleep(0.1)
-    raise RuntimeError(f"aigc serve ({mode}) did not start")
+    wait_until_ready(f"aigc serve ({mode})", process, f"{url}/healthz")
+    return Server(mode, url, token, process)
 
 
 def batch_totals(server: Server, generator: str) -> tuple[float, float]:
@@ -189,8 +167,7 @@ def main() -> None:
                         progress.advance(task)
         finally:
             for server in servers:
-                server.process.terminate()
-                server.process.wait(timeout=30)
+                stop(server.process)
     print(
         f"\n{args.generator} over HTTP, {platform.machine()}, {os.cpu_count()} cores; "
         f"batching on: max queue delay {args.delay_ms:g} ms, max batch {args.max_batch}; "

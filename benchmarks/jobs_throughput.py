@@ -41,7 +41,7 @@ def spec_text(items: int) -> str:
     samples = items // LABELS
     labels = ", ".join(f"{{label: {label}}}" for label in range(LABELS))
     return (
-        f"name: bench\ngenerator: image-gan\ninputs: {{items: [{labels}]}}\nsamples: {samples}\n"
+        f"name: bench\ngenerator: image-gan\ninputs: {{items: [{labels}]}}\nn: {samples}\n"
         "concurrency: {batch_size: 16, lease_s: 60}\n"
     )
 
@@ -97,10 +97,11 @@ def measure(
 
 def _stored_generate_ms(engine: Any) -> float:
     import sqlalchemy as sa
+    from sqlalchemy.orm import Session
 
     from aigc.storage.models import RequestRow
 
-    with engine.store.session() as session:
+    with Session(engine.store.engine) as session:
         timings = session.scalars(sa.select(RequestRow.timings)).all()
     return float(sum(t.get("generate_ms", 0.0) for t in timings))
 

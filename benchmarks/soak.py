@@ -119,18 +119,19 @@ class Load:
 
 def stored_requests(data_dir: Path) -> int:
     import sqlalchemy as sa
+    from sqlalchemy.orm import Session
 
     from aigc.storage.models import RequestRow
     from aigc.storage.store import Store
 
-    with Store.open(data_dir) as store, store.session() as session:
+    with Store.open(data_dir) as store, Session(store.engine) as session:
         return int(session.scalar(sa.select(sa.func.count()).select_from(RequestRow)) or 0)
 
 
 async def soak(seconds: float, concurrency: int, data_dir: Path) -> dict[str, Any]:
     env = os.environ | {"AIGC_HOME": str(data_dir)}
     env.pop("AIGC_LOAD_PLUGINS", None)
-    token = aigc(env, "keys", "create", "--scope", "generate", "--name", "soak").strip()
+    token = aigc(env, "api-keys", "create", "--scope", "generate", "--name", "soak").strip()
     port = free_port()
     server = start_server(env, port)
     load = Load(f"http://127.0.0.1:{port}", token, concurrency, seed=1)

@@ -27,11 +27,12 @@ from rich.progress import track
 
 from aigc.core.config import Settings
 from aigc.core.engine import Engine
-from aigc.core.policy import ScoredResult, decide
+from aigc.core.policy import decide
 from aigc.core.specs import ArtifactData, EvalItem, Evaluator
 from aigc.plugins.lib.text_metrics.diversity import distinct_n, self_bleu
 from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT, read_documents
+from aigc.storage.records import NewEvaluation
 
 EVALUATORS = ("text-perplexity", "text-repetition", "text-safety", "text-memorization", "text-relevance")
 METRICS = ("perplexity", "repetition", "profanity", "pii", "ngram_overlap", "verbatim_span", "relevance")
@@ -47,7 +48,7 @@ class Tally:
     values: dict[str, list[float]] = field(default_factory=dict)
     failed: Counter[str] = field(default_factory=Counter)
 
-    def add(self, text: str, accepted: bool, score: float | None, results: Sequence[ScoredResult]) -> None:
+    def add(self, text: str, accepted: bool, score: float | None, results: Sequence[NewEvaluation]) -> None:
         self.texts.append(text)
         self.accepted += accepted
         if score is not None:
@@ -74,7 +75,7 @@ def run_generated(engine: Engine, prompts: Sequence[str]) -> Tally:
             {"generator": "text-transformer", "prompt": prompt, "seed": seed, "evaluators": list(EVALUATORS)}
         )
         [generation] = result.generations
-        results = [ScoredResult(e.evaluator, e) for e in generation.evaluations]
+        results = [NewEvaluation(e.evaluator, e.evaluator_version, e, None) for e in generation.evaluations]
         tally.add(
             generation.artifacts[0].text or "", generation.status == "accepted", generation.score, results
         )
@@ -92,7 +93,9 @@ def run_reference(engine: Engine, pairs: Sequence[tuple[str, str]], length: int)
         for name, evaluator in evaluators.items():
             assert isinstance(evaluator, Evaluator)
             [item_results] = evaluator.evaluate([item], options[name])
-            results += [ScoredResult(name, r) for r in item_results]
+            results += [
+                NewEvaluation(name, engine.registry.evaluators[name].version, r, 0) for r in item_results
+            ]
         decision = decide(None, results)
         tally.add(text, decision.accepted, decision.score, results)
     return tally

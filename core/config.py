@@ -23,6 +23,15 @@ class Settings(BaseModel):
     )
     generator_timeout_s: float = Field(600.0, gt=0, le=86_400, description="limit for one generator call")
     evaluator_timeout_s: float = Field(300.0, gt=0, le=86_400, description="limit for one evaluator call")
+    decode_batch_rows: int = Field(
+        32,
+        ge=0,
+        le=256,
+        description="continuous batching: rows a chat model decodes together across requests; 0 turns it off",
+    )
+    decode_queue_rows: int = Field(
+        256, ge=1, le=100_000, description="rows that may wait for the decode batch; more are refused (429)"
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +43,8 @@ class Settings(BaseModel):
             "models_file": os.environ.get("AIGC_MODELS"),
             "generator_timeout_s": os.environ.get("AIGC_GENERATOR_TIMEOUT"),
             "evaluator_timeout_s": os.environ.get("AIGC_EVALUATOR_TIMEOUT"),
+            "decode_batch_rows": os.environ.get("AIGC_DECODE_BATCH_ROWS"),
+            "decode_queue_rows": os.environ.get("AIGC_DECODE_QUEUE_ROWS"),
         }
         values = {k: v for k, v in env.items() if v} | {k: v for k, v in overrides.items() if v is not None}
         return cls.model_validate(values)

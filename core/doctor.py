@@ -15,12 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aigc.core.config import Settings
 from aigc.core.plugins import PluginRegistry
 
+if TYPE_CHECKING:
+    from aigc.storage.views import PluginErrorRecord
+
 Status = Literal["ok", "info", "warning", "broken"]
+RECENT_FAILURES = 5  # stored plugin failures shown by `aigc doctor`
 LIBRARIES = (
     "aigc",
     "onnxruntime-gpu",
@@ -96,11 +100,9 @@ def check_providers(settings: Settings, registry: PluginRegistry) -> Iterator[Fi
 
 
 def check_plugins(settings: Settings, registry: PluginRegistry) -> Iterator[Finding]:
-    """Plugins that failed to load, or how many loaded."""
+    """Plugins that failed to load, how many loaded, and the failures earlier runs stored."""
     for error in registry.errors:
-        yield Finding(
-            "plugins", error.plugin, "broken", f"{error.stage}: {error.error_type}: {error.message}"
-        )
+        yield Finding("plugins", error.plugin, "broken", error.summary)
     loaded = len(registry.plugin_names)
     yield Finding(
         "plugins",
@@ -108,6 +110,14 @@ def check_plugins(settings: Settings, registry: PluginRegistry) -> Iterator[Find
         "ok",
         f"{loaded} plugins, {len(registry.generators)} generators, {len(registry.evaluators)} evaluators",
     )
+    for stored in stored_plugin_failures(settings, RECENT_FAILURES):
+        yield Finding(
+            "plugins",
+            stored.plugin,
+            "warning",
+            f"failed {stored.created_at:%Y-%m-%d %H:%M} in {stored.stage}: "
+            f"{stored.error_type}: {stored.message}",
+        )
 
 
 def check_models(settings: Settings, registry: PluginRegistry) -> Iterator[Finding]:
@@ -141,8 +151,7 @@ def check_database(settings: Settings, registry: PluginRegistry) -> Iterator[Fin
 
     url = settings.resolved_database_url
     shown = make_url(url).render_as_string(hide_password=True)
-    database = make_url(url).database
-    if make_url(url).get_backend_name() == "sqlite" and database and not Path(database).exists():
+    if not _database_may_exist(url):
         yield Finding("database", shown, "ok", "not created yet: created and migrated on first use")
         return
     engine = create_database_engine(url)
@@ -170,6 +179,27 @@ def check_database(settings: Settings, registry: PluginRegistry) -> Iterator[Fin
             "warning",
             f"at revision {sorted(current) or 'none'}, newest is {sorted(heads)}: migrated on the next use",
         )
+
+
+def _database_may_exist(url: str) -> bool:
+    """False for a SQLite file not created yet; True otherwise (a server database may exist)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return not (
+        parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists()
+    )
+
+
+def stored_plugin_failures(settings: Settings, limit: int) -> list[PluginErrorRecord]:
+    """The newest plugin failures earlier runs recorded in ``plugin_errors`` (factory, generate,
+    evaluate); none when the database does not exist yet. Reads only: nothing is migrated."""
+    from aigc.storage.plugin_failures import read_plugin_failures
+
+    url = settings.resolved_database_url
+    if not _database_may_exist(url):
+        return []
+    return read_plugin_failures(url, limit)
 
 
 def check_data_folder(settings: Settings, registry: PluginRegistry) -> Iterator[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Generator as PyGenerator
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -11,12 +12,12 @@ from typing import Any
 
 from aigc.core.batching import DynamicBatcher, checked_batch
 from aigc.core.config import Settings
-from aigc.core.errors import AigcError, InvalidRequestError, PluginCallError, PluginLoadError
+from aigc.core.errors import AigcError, InvalidRequestError, OverloadedError, PluginCallError, PluginLoadError
 from aigc.core.evaluation import apply_replacements, evaluate_samples
 from aigc.core.isolation import call_with_timeout, iterate_with_timeout
 from aigc.core.keys import canonical_json
 from aigc.core.plugins import PluginRegistry
-from aigc.core.policy import ScoredResult, decide, keep_best
+from aigc.core.policy import decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.redaction import without_paths
@@ -173,6 +174,10 @@ class Engine:
             raise
         return embeddings
 
+    def _record_evaluator_failure(self, spec: EvaluatorSpec, error: AigcError) -> None:
+        if not isinstance(error, PluginLoadError):  # a failed factory is recorded once, as such
+            self._record_failure("evaluator", spec.name, "evaluate", error)
+
     def _record_failure(self, kind: str, name: str, stage: str, error: BaseException) -> None:
         plugin = self.registry.owner_of(kind, name) or name
         failure = self.registry.record_failure(plugin, f"{kind} {name}: {stage}", error)
@@ -239,7 +244,7 @@ class Engine:
         failure is stored as a failed request and returned with ``status == "failed"``.
 
         ``job_item`` ties a single-sample request to a job item: its sample is stored under the
-        item's idempotency key (``sqlalchemy.exc.IntegrityError`` if that key is stored already).
+        item's idempotency key (``DuplicateKeyError`` if that key is stored already).
         """
         started = time.perf_counter()
         prepared = self.prepare(request)
@@ -348,12 +353,20 @@ class Engine:
     def _store_failure(
         self, prepared: PreparedRequest, timings: dict[str, float], started: float, error: AigcError
     ) -> GenerationResult:
-        if isinstance(error, InvalidRequestError):
-            raise error  # found by the plugin: still the caller's fault, and nothing is stored
+        if isinstance(error, InvalidRequestError | OverloadedError):
+            raise error  # the caller's fault, or come back later: nothing is stored
         if isinstance(error, PluginCallError):
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(prepared, None, timings, started, [], error=without_paths(str(error)))
+        return self._store(
+            prepared,
+            None,
+            timings,
+            started,
+            [],
+            error=without_paths(str(error)),
+            error_traceback="".join(traceback.format_exception(error)),
+        )
 
     def _finish(
         self,
@@ -372,7 +385,11 @@ class Engine:
         ]
         evaluate_started = time.perf_counter()
         evaluations, set_evaluations, eval_timings = evaluate_samples(
-            prepared, samples, self.evaluator, self.settings.evaluator_timeout_s
+            prepared,
+            samples,
+            self.evaluator,
+            self._record_evaluator_failure,
+            self.settings.evaluator_timeout_s,
         )
         timings["evaluate_ms"] = _ms(evaluate_started)
         timings |= eval_timings
@@ -392,10 +409,7 @@ class Engine:
         n = len(samples)
         per_sample = {"generate_ms": timings["generate_ms"] / n, "evaluate_ms": timings["evaluate_ms"] / n}
         decisions = keep_best(
-            [
-                decide(prepared.request.policy, [ScoredResult(e.evaluator, e.result) for e in evals])
-                for evals in evaluations
-            ],
+            [decide(prepared.request.policy, evals) for evals in evaluations],
             prepared.request.best_of,
         )
         generations = []
@@ -429,6 +443,7 @@ class Engine:
         generations: list[NewGeneration],
         set_evaluations: list[NewSetEvaluation] | None = None,
         error: str | None = None,
+        error_traceback: str | None = None,
     ) -> GenerationResult:
         store_started = time.perf_counter()
         request = prepared.request
@@ -449,6 +464,7 @@ class Engine:
             policy=request.policy.model_dump(mode="json") if request.policy else None,
             status="failed" if error else "completed",
             error=error,
+            traceback=error_traceback,
             timings=timings,
             metadata=dict(request.metadata),
             generations=generations,

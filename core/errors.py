@@ -19,8 +19,13 @@ class InvalidRequestError(AigcError, ValueError):
         super().__init__("invalid request:\n  " + "\n  ".join(lines))
 
 
-class UnknownPluginError(AigcError, LookupError):
-    """A generator or evaluator name that no loaded plugin registered."""
+class OverloadedError(AigcError):
+    """Too much work is waiting already: try again after ``retry_after_s`` (HTTP 429). Nothing of
+    the request was stored or started."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class PluginLoadError(AigcError):
@@ -49,3 +54,7 @@ class BlobIntegrityError(AigcError):
 
 class NotFoundError(AigcError, LookupError):
     """A stored record (generation, artifact, request) does not exist."""
+
+
+class DuplicateKeyError(AigcError):
+    """A sample with this idempotency key is stored already (another worker stored it first)."""

@@ -18,6 +18,7 @@ from aigc.storage.blobs import sha256_hex
 from aigc.storage.records import NewEvaluation, NewSetEvaluation
 
 LoadEvaluator = Callable[[EvaluatorSpec], Evaluator | SetEvaluator]
+RecordFailure = Callable[[EvaluatorSpec, AigcError], None]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,11 @@ def _failure(spec: EvaluatorSpec, error: AigcError) -> EvalResult:
 
 
 def _run_items(
-    prepared: PreparedEvaluator, targets: list[_Target], load: LoadEvaluator, timeout_s: float
+    prepared: PreparedEvaluator,
+    targets: list[_Target],
+    load: LoadEvaluator,
+    record: RecordFailure,
+    timeout_s: float,
 ) -> list[list[EvalResult]]:
     spec = prepared.spec
     try:
@@ -86,11 +91,16 @@ def _run_items(
         )
         return _checked(raw, targets, spec.name)
     except AigcError as error:
+        record(spec, error)
         return [[_failure(spec, error)] for _ in targets]
 
 
 def _run_set(
-    prepared: PreparedEvaluator, targets: list[_Target], load: LoadEvaluator, timeout_s: float
+    prepared: PreparedEvaluator,
+    targets: list[_Target],
+    load: LoadEvaluator,
+    record: RecordFailure,
+    timeout_s: float,
 ) -> list[EvalResult]:
     spec = prepared.spec
     try:
@@ -105,6 +115,7 @@ def _run_set(
             raise AigcError(f"set-level evaluator {spec.name!r} cannot replace artifacts")
         return results
     except AigcError as error:
+        record(spec, error)
         return [_failure(spec, error)]
 
 
@@ -112,9 +123,13 @@ def evaluate_samples(
     prepared: PreparedRequest,
     samples: Sequence[list[ArtifactData]],
     load: LoadEvaluator,
+    record: RecordFailure,
     timeout_s: float,
 ) -> tuple[list[list[NewEvaluation]], list[NewSetEvaluation], dict[str, float]]:
-    """Evaluations per sample, set-level evaluations of the request, and milliseconds per evaluator."""
+    """Evaluations per sample, set-level evaluations of the request, and milliseconds per evaluator.
+
+    An evaluator that fails gives an ``EvalResult`` with ``error`` per item and is passed to ``record``.
+    """
     per_sample: list[list[NewEvaluation]] = [[] for _ in samples]
     per_set: list[NewSetEvaluation] = []
     timings: dict[str, float] = {}
@@ -123,11 +138,11 @@ def evaluate_samples(
         targets = _targets(prepared, spec, samples)
         started = time.perf_counter()
         if spec.scope == "set":
-            results = _run_set(evaluator, targets, load, timeout_s)
+            results = _run_set(evaluator, targets, load, record, timeout_s)
             per_set.extend(NewSetEvaluation(spec.name, spec.version, r, len(targets)) for r in results)
         else:
             for target, item_results in zip(
-                targets, _run_items(evaluator, targets, load, timeout_s), strict=True
+                targets, _run_items(evaluator, targets, load, record, timeout_s), strict=True
             ):
                 per_sample[target.sample].extend(
                     NewEvaluation(spec.name, spec.version, result, target.artifact) for result in item_results

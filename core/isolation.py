@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
-from aigc.core.errors import InvalidRequestError, PluginCallError
+from aigc.core.errors import InvalidRequestError, OverloadedError, PluginCallError
+
+PASSED_ON = (InvalidRequestError, OverloadedError)  # the caller's to handle, not plugin failures
 
 T = TypeVar("T")
 
@@ -35,8 +37,8 @@ def call_with_timeout(what: str, timeout_s: float, fn: Callable[[], T]) -> T:
         raise PluginCallError(f"{what} did not finish within {timeout_s:g} s")
     if "error" in outcome:
         error = outcome["error"]
-        if isinstance(error, InvalidRequestError):
-            raise error  # the plugin found the request invalid (e.g. a prompt too long): the caller's fault
+        if isinstance(error, PASSED_ON):
+            raise error  # the request was invalid (e.g. a prompt too long) or must wait: not a plugin failure
         raise PluginCallError(f"{what} raised {type(error).__name__}: {error}") from error  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
 
@@ -52,15 +54,19 @@ def iterate_with_timeout(
     """Yield what a plugin's generator yields and return its return value, all within ``timeout_s``.
 
     The plugin's generator runs on a daemon thread feeding a queue, so a plugin that stalls between
-    items is abandoned like a hanging call; exceptions become ``PluginCallError``.
+    items is abandoned like a hanging call; exceptions become ``PluginCallError``. Closing the
+    returned generator (its consumer went away) closes the plugin's after its current item, so it
+    can release what it holds (a decode batch row).
     """
     items: queue.Queue[tuple[str, Any]] = queue.Queue()
+    abandoned = threading.Event()
 
     def target() -> None:
         try:
             iterator = make()
-            while True:
+            while not abandoned.is_set():
                 items.put((_YIELDED, next(iterator)))
+            iterator.close()
         except StopIteration as stop:
             items.put((_DONE, stop.value))
         except BaseException as error:
@@ -74,10 +80,14 @@ def iterate_with_timeout(
         except queue.Empty:
             raise PluginCallError(f"{what} did not finish within {timeout_s:g} s") from None
         if kind == _YIELDED:
-            yield value
+            try:
+                yield value
+            except GeneratorExit:
+                abandoned.set()
+                raise
         elif kind == _DONE:
             return value  # type: ignore[no-any-return]
-        elif isinstance(value, InvalidRequestError):
+        elif isinstance(value, PASSED_ON):
             raise value
         else:
             raise PluginCallError(f"{what} raised {type(value).__name__}: {value}") from value

@@ -13,6 +13,7 @@ import traceback as tb
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -40,13 +41,34 @@ class PluginError:
 
     @classmethod
     def from_exception(cls, plugin: str, stage: str, error: BaseException) -> PluginError:
+        """The failure ``error``; an import failure names the plugin's file and line that raised it."""
+        message = str(error) or type(error).__name__
+        origin = _origin(error) if stage == "import" else None
         return cls(
             plugin=plugin,
             stage=stage,
             error_type=type(error).__name__,
-            message=str(error) or type(error).__name__,
+            message=f"{message} (at {origin})" if origin else message,
             traceback="".join(tb.format_exception(error)),
         )
+
+    @property
+    def summary(self) -> str:
+        """One line: stage, exception type and message."""
+        return f"{self.stage}: {self.error_type}: {self.message}"
+
+
+def _origin(error: BaseException) -> str | None:
+    """``file:line`` of the innermost frame outside the import machinery, e.g. the plugin
+    submodule's ``import`` statement that raised ``ModuleNotFoundError``."""
+    frames = [
+        f
+        for f in tb.extract_tb(error.__traceback__)
+        if not f.filename.startswith("<frozen ")
+        and "importlib" not in Path(f.filename).parts
+        and f.filename != __file__
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
 
 
 def allow_list() -> set[str] | None:
@@ -165,6 +187,10 @@ class PluginRegistry:
     @property
     def plugin_names(self) -> list[str]:
         return sorted(name for name, _ in self.manager.list_name_plugin())
+
+    def failure_of(self, plugin: str) -> PluginError | None:
+        """The first recorded failure of plugin ``plugin`` (e.g. why it did not load), or None."""
+        return next((e for e in self.errors if e.plugin == plugin), None)
 
     def owner_of(self, label: str, name: str) -> str | None:
         """Which plugin registered generator/evaluator ``name``."""

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aigc.core.schemas import AcceptancePolicy, EvalResult, MetricThreshold
 
 DEFAULT_POLICY = AcceptancePolicy()
 
 
-@dataclass(frozen=True)
-class ScoredResult:
-    """An evaluator result together with the evaluator that produced it."""
+class ScoredResult(Protocol):
+    """An evaluator result with the evaluator that produced it (``aigc.storage.NewEvaluation``)."""
 
-    evaluator: str
-    result: EvalResult
+    @property
+    def evaluator(self) -> str: ...
 
-    def matches(self, key: str) -> bool:
-        return key in (self.result.metric, f"{self.evaluator}/{self.result.metric}")
+    @property
+    def result(self) -> EvalResult: ...
+
+
+def _matches(scored: ScoredResult, key: str) -> bool:
+    return key in (scored.result.metric, f"{scored.evaluator}/{scored.result.metric}")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def _weighted_score(
         return sum(scores) / len(scores) if scores else None
     total = weight_sum = 0.0
     for key, weight in policy.weights.items():
-        scores = [r.result.score for r in results if r.matches(key) and r.result.score is not None]
+        scores = [r.result.score for r in results if _matches(r, key) and r.result.score is not None]
         if not scores:
             reasons.append(f"weighted metric {key!r} has no score")
             continue
@@ -52,7 +56,7 @@ def _weighted_score(
 
 
 def _threshold_failures(key: str, threshold: MetricThreshold, results: Sequence[ScoredResult]) -> list[str]:
-    matching = [r.result for r in results if r.matches(key)]
+    matching = [r.result for r in results if _matches(r, key)]
     if not matching:
         return [f"{key}: no evaluator produced this metric"]
     failures = []

@@ -6,7 +6,15 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from aigc.core.specs import MAX_PROMPT_CHARS, NAME_PATTERN, ArtifactData, ChatMessage
 from aigc.core.validation import storable_problem
@@ -173,7 +181,8 @@ class Artifact(BaseModel):
     size: int
     uri: str | None
     text: str | None
-    metadata: dict[str, Any]
+    # Read from a row's ``artifact_metadata`` (``metadata`` is taken on SQLAlchemy models).
+    metadata: dict[str, Any] = Field(validation_alias=AliasChoices("artifact_metadata", "metadata"))
 
 
 class Evaluation(EvalResult):
@@ -223,7 +232,7 @@ class Generation(BaseModel):
 class GenerationResult(BaseModel):
     """What ``Engine.generate`` returns: the stored request and its samples."""
 
-    request_id: int
+    request_id: int = Field(validation_alias=AliasChoices("request_id", "id"))  # a row's ``id``
     created_at: datetime
     generator: str
     status: RequestStatus

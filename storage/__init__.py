@@ -6,6 +6,7 @@ The engine, CLI and HTTP layers use ``Store`` only::
 
     with Store.open(Path("aigc-data")) as store:
         result = store.save(new_request)
+        accepted = store.list_generations(GenerationFilter(status="accepted"), limit=10)
 
 Names are imported on first use so that ``import aigc.storage.records`` stays cheap.
 """
@@ -23,6 +24,8 @@ _EXPORTS = {
     "NewRequest": "aigc.storage.records",
     "NewGeneration": "aigc.storage.records",
     "NewEvaluation": "aigc.storage.records",
+    "GenerationFilter": "aigc.storage.filters",
+    "RequestFilter": "aigc.storage.filters",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -63,6 +63,21 @@ def open_database(url: str | URL) -> Engine:
     return create_database_engine(url)
 
 
+def query_rows(url: str, query: str) -> list[dict[str, Any]]:
+    """Every row of a read-only ``query`` on the database at ``url``, as dicts by column name.
+
+    Raises ``ValueError`` naming the database's error when the query fails.
+    """
+    engine = read_only(create_database_engine(url))
+    try:
+        with engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(sa.text(query))]
+    except sa.exc.SQLAlchemyError as error:
+        raise ValueError(f"the query failed: {error.__class__.__name__}: {error}") from None
+    finally:
+        engine.dispose()
+
+
 def sqlite_database_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file."""
     return URL.create("sqlite", database=str(path)).render_as_string()

@@ -1,179 +1,46 @@
-"""Rows to the records callers see (``aigc.core.schemas`` and ``aigc.storage.views``), and back."""
+"""Rows to the records callers see (``aigc.core.schemas`` and ``aigc.storage.views``, read through
+pydantic's ``from_attributes``), and records to rows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from aigc.core.runtime import LoadedModel
-from aigc.core.schemas import (
-    Artifact,
-    EvalResult,
-    Evaluation,
-    Feedback,
-    Generation,
-    GenerationResult,
-    SetEvaluation,
-)
+from aigc.core.schemas import EvalResult, Feedback, Generation
 from aigc.core.specs import ArtifactData
 from aigc.storage.blobs import sha256_hex
 from aigc.storage.models import (
     ArtifactRow,
     EvaluationRow,
-    FeedbackRow,
     GenerationRow,
-    MetricColumns,
-    ModelRow,
-    PluginErrorRow,
     RequestRow,
     SetEvaluationRow,
     utc_now,
 )
 from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
-from aigc.storage.views import ModelRecord, PluginErrorRecord
+
+R = TypeVar("R", bound=BaseModel)
 
 
-def artifact_from_row(row: ArtifactRow) -> Artifact:
-    """The stored artifact."""
-    return Artifact(
-        id=row.id,
-        generation_id=row.generation_id,
-        index=row.index,
-        media_type=row.media_type,
-        sha256=row.sha256,
-        size=row.size,
-        uri=row.uri,
-        text=row.text,
-        metadata=row.artifact_metadata,
-    )
-
-
-def _metric_fields(row: MetricColumns) -> dict[str, Any]:
-    return {
-        "evaluator": row.evaluator,
-        "evaluator_version": row.evaluator_version,
-        "metric": row.metric,
-        "score": row.score,
-        "value": row.value,
-        "passed": row.passed,
-        "reason": row.reason,
-        "details": row.details,
-        "error": row.error,
-    }
+def from_row(model: type[R], row: object) -> R:
+    """The record ``model`` of a row (and the related rows it names, loaded already)."""
+    return model.model_validate(row, from_attributes=True)
 
 
 def _metric_columns(evaluator: str, evaluator_version: str, result: EvalResult) -> dict[str, Any]:
     return {
         "evaluator": evaluator,
         "evaluator_version": evaluator_version,
-        "metric": result.metric,
-        "score": result.score,
-        "value": result.value,
-        "passed": result.passed,
-        "reason": result.reason,
-        "details": result.details,
-        "error": result.error,
+        **result.model_dump(include={"metric", "score", "value", "passed", "reason", "details", "error"}),
     }
-
-
-def evaluation_from_row(row: EvaluationRow) -> Evaluation:
-    """The stored evaluation result."""
-    return Evaluation(
-        id=row.id, generation_id=row.generation_id, artifact_id=row.artifact_id, **_metric_fields(row)
-    )
-
-
-def set_evaluation_from_row(row: SetEvaluationRow) -> SetEvaluation:
-    """The stored set-level evaluation result."""
-    return SetEvaluation(
-        id=row.id, request_id=row.request_id, sample_count=row.sample_count, **_metric_fields(row)
-    )
-
-
-def generation_from_row(row: GenerationRow) -> Generation:
-    """The stored sample with its artifacts and evaluations (which must be loaded already)."""
-    return Generation(
-        id=row.id,
-        request_id=row.request_id,
-        index=row.index,
-        created_at=row.created_at,
-        generator=row.generator,
-        generator_version=row.generator_version,
-        model_sha256=row.model_sha256,
-        prompt=row.prompt,
-        messages=row.messages,
-        options=row.options,
-        seed=row.seed,
-        key=row.key,
-        status=row.status,  # a CHECK constraint keeps it in range
-        score=row.score,
-        reasons=row.reasons,
-        error=row.error,
-        timings=row.timings,
-        artifacts=[artifact_from_row(a) for a in row.artifacts],
-        evaluations=[evaluation_from_row(e) for e in row.evaluations],
-    )
-
-
-def result_from_row(row: RequestRow) -> GenerationResult:
-    """The stored request with its samples (loaded already)."""
-    return GenerationResult(
-        request_id=row.id,
-        created_at=row.created_at,
-        generator=row.generator,
-        status=row.status,  # a CHECK constraint keeps it in range
-        error=row.error,
-        timings=row.timings,
-        best_of=row.best_of,
-        generations=[generation_from_row(g) for g in row.generations],
-        set_evaluations=[set_evaluation_from_row(e) for e in row.set_evaluations],
-    )
-
-
-def feedback_from_row(row: FeedbackRow) -> Feedback:
-    """The stored feedback."""
-    return Feedback(
-        id=row.id,
-        artifact_id=row.artifact_id,
-        rating=row.rating,
-        label=row.label,
-        comment=row.comment,
-        author=row.author,
-        created_at=row.created_at,
-    )
-
-
-def model_from_row(row: ModelRow) -> ModelRecord:
-    """The recorded model file."""
-    return ModelRecord(
-        id=row.id,
-        name=row.name,
-        version=row.version,
-        file=row.file,
-        sha256=row.sha256,
-        opset=row.opset,
-        providers=row.providers,
-        first_seen=row.first_seen,
-        last_used=row.last_used,
-    )
-
-
-def plugin_error_from_row(row: PluginErrorRow) -> PluginErrorRecord:
-    """The recorded plugin failure."""
-    return PluginErrorRecord(
-        id=row.id,
-        plugin=row.plugin,
-        stage=row.stage,
-        error_type=row.error_type,
-        message=row.message,
-        traceback=row.traceback,
-        created_at=row.created_at,
-    )
 
 
 def export_record(row: GenerationRow) -> dict[str, Any]:
     """One generation as a JSON-able dict: provenance, outcome, artifacts with feedback, evaluations."""
-    record: dict[str, Any] = generation_from_row(row).model_dump(mode="json")
+    record: dict[str, Any] = from_row(Generation, row).model_dump(mode="json")
     record["request"] = {
         "id": row.request.id,
         "n": row.request.n,
@@ -184,7 +51,7 @@ def export_record(row: GenerationRow) -> dict[str, Any]:
         "metadata": row.request.request_metadata,
     }
     feedback_by_artifact = {
-        artifact.id: [feedback_from_row(f).model_dump(mode="json") for f in artifact.feedback]
+        artifact.id: [from_row(Feedback, f).model_dump(mode="json") for f in artifact.feedback]
         for artifact in row.artifacts
     }
     for artifact in record["artifacts"]:
@@ -210,6 +77,7 @@ def request_row(request: NewRequest, blob_uri: Callable[[str], str]) -> RequestR
         request_metadata=dict(request.metadata),
         status=request.status,
         error=request.error,
+        traceback=request.traceback,
         timings=request.timings,
     )
     row.generations = [_generation_row(request, sample, row, blob_uri) for sample in request.generations]

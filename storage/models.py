@@ -93,6 +93,8 @@ class RequestRow(Base):
     request_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(16))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # A failed request's traceback: for the operator (``aigc results request``), never sent to clients.
+    traceback: Mapped[str | None] = mapped_column(sa.Text)
     timings: Mapped[dict[str, Any]]
 
     generations: Mapped[list[GenerationRow]] = relationship(
@@ -244,7 +246,7 @@ class ModelRow(Base):
 
 
 class PluginErrorRow(Base):
-    """A plugin that failed to import, register, build or run."""
+    """A plugin's generator or evaluator that failed to build or to run (load failures are not stored)."""
 
     __tablename__ = "plugin_errors"
 

@@ -6,11 +6,10 @@ per row).
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from aigc.storage.filters import GenerationFilter, RequestFilter
 from aigc.storage.models import (
     ArtifactRow,
     EvaluationRow,
@@ -24,14 +23,14 @@ from aigc.storage.models import (
 
 def request_with_generations(request_id: int) -> sa.Select[RequestRow]:
     """The request, its set-level evaluations, its generations and their artifacts and evaluations."""
-    return (
-        sa.select(RequestRow)
-        .where(RequestRow.id == request_id)
-        .options(
-            selectinload(RequestRow.generations).selectinload(GenerationRow.artifacts),
-            selectinload(RequestRow.generations).selectinload(GenerationRow.evaluations),
-            selectinload(RequestRow.set_evaluations),
-        )
+    return _with_results(sa.select(RequestRow).where(RequestRow.id == request_id))
+
+
+def _with_results(statement: sa.Select[RequestRow]) -> sa.Select[RequestRow]:
+    return statement.options(
+        selectinload(RequestRow.generations).selectinload(GenerationRow.artifacts),
+        selectinload(RequestRow.generations).selectinload(GenerationRow.evaluations),
+        selectinload(RequestRow.set_evaluations),
     )
 
 
@@ -44,32 +43,29 @@ def generation_with_contents(generation_id: int) -> sa.Select[GenerationRow]:
     )
 
 
-class GenerationFilter(TypedDict, total=False):
-    """Which generations a listing keeps; a missing or ``None`` entry means any."""
-
-    generator: str | None
-    status: str | None
-    request_id: int | None
-    min_score: float | None  # policy score at least this
-    job_run_id: int | None
-    metric: str | None  # evaluated on this metric (``name`` or ``evaluator/name``) ...
-    min_metric_score: float | None  # ... with at least this score
-
-
 def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
-    if (generator := where.get("generator")) is not None:
-        conditions.append(GenerationRow.generator == generator)
-    if (status := where.get("status")) is not None:
-        conditions.append(GenerationRow.status == status)
-    if (request_id := where.get("request_id")) is not None:
-        conditions.append(GenerationRow.request_id == request_id)
-    if (min_score := where.get("min_score")) is not None:
-        conditions.append(GenerationRow.score >= min_score)
-    if (job_run_id := where.get("job_run_id")) is not None:
-        conditions.append(GenerationRow.job_run_id == job_run_id)
-    if (metric := where.get("metric")) is not None:
-        conditions.append(GenerationRow.id.in_(_evaluated_on(metric, where.get("min_metric_score"))))
+    if where.generator is not None:
+        conditions.append(GenerationRow.generator == where.generator)
+    if where.status is not None:
+        conditions.append(GenerationRow.status == where.status)
+    if where.request_id is not None:
+        conditions.append(GenerationRow.request_id == where.request_id)
+    if where.min_score is not None:
+        conditions.append(GenerationRow.score >= where.min_score)
+    if where.job_run_id is not None:
+        conditions.append(GenerationRow.job_run_id == where.job_run_id)
+    if where.metric is not None:
+        conditions.append(GenerationRow.id.in_(_evaluated_on(where.metric, where.min_metric_score)))
+    return conditions
+
+
+def _request_conditions(where: RequestFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.generator is not None:
+        conditions.append(RequestRow.generator == where.generator)
+    if where.status is not None:
+        conditions.append(RequestRow.status == where.status)
     return conditions
 
 
@@ -100,16 +96,30 @@ def generation_count(where: GenerationFilter) -> sa.Select[int]:
     return sa.select(sa.func.count(GenerationRow.id)).where(*_conditions(where))
 
 
-def generations_for_export(
-    *, generator: str | None, status: str | None, after_id: int, limit: int
-) -> sa.Select[GenerationRow]:
+def newest_requests(where: RequestFilter, *, limit: int, offset: int) -> sa.Select[RequestRow]:
+    """A page of matching requests, newest first, each loaded as ``request_with_generations``."""
+    return _with_results(
+        sa.select(RequestRow)
+        .where(*_request_conditions(where))
+        .order_by(RequestRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def request_count(where: RequestFilter) -> sa.Select[int]:
+    """How many requests match."""
+    return sa.select(sa.func.count(RequestRow.id)).where(*_request_conditions(where))
+
+
+def generations_for_export(where: GenerationFilter, *, after_id: int, limit: int) -> sa.Select[GenerationRow]:
     """The next page of matching generations, oldest first, after ``after_id`` (keyset paging).
 
     Each comes with its request, artifacts (with their feedback) and evaluations.
     """
     return (
         sa.select(GenerationRow)
-        .where(GenerationRow.id > after_id, *_conditions({"generator": generator, "status": status}))
+        .where(GenerationRow.id > after_id, *_conditions(where))
         .order_by(GenerationRow.id)
         .limit(limit)
         .options(

@@ -74,5 +74,17 @@ class NewRequest:
     metadata: dict[str, str] = field(default_factory=dict)
     best_of: int = 1
     messages: list[dict[str, str]] | None = None
+    traceback: str | None = None
     generations: list[NewGeneration] = field(default_factory=list)
     set_evaluations: list[NewSetEvaluation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewJobItem:
+    """One sample a job run must produce: its input row, seed and idempotency key."""
+
+    input_index: int
+    sample_index: int
+    input: dict[str, Any]
+    seed: int
+    idempotency_key: str

@@ -14,34 +14,34 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Unpack
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from aigc.core.errors import BlobIntegrityError, NotFoundError
+from aigc.core.errors import BlobIntegrityError, DuplicateKeyError, NotFoundError
 from aigc.core.runtime import LoadedModel
 from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, GenerationResult
 from aigc.storage import queries
+from aigc.storage.api_keys import ApiKeyStore
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
 from aigc.storage.dataset import DEFAULT_MIN_RATING, dataset_examples
-from aigc.storage.mapping import (
-    artifact_from_row,
-    export_record,
-    feedback_from_row,
-    generation_from_row,
-    model_from_row,
-    model_key,
-    plugin_error_from_row,
-    request_row,
-    result_from_row,
+from aigc.storage.filters import (
+    DEFAULT_PAGE_SIZE,
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    GenerationFilter,
+    RequestFilter,
 )
+from aigc.storage.mapping import export_record, from_row, model_key, request_row
 from aigc.storage.models import (
     ArtifactRow,
     FeedbackRow,
     ModelRow,
     PluginErrorRow,
+    RequestRow,
     utc_now,
 )
 from aigc.storage.records import NewRequest
@@ -49,7 +49,6 @@ from aigc.storage.views import ModelRecord, PluginErrorRecord
 
 DATABASE_FILE = "aigc.db"
 BLOB_FOLDER = "blobs"
-MAX_PAGE_SIZE = 1000
 EXPORT_PAGE_SIZE = 200
 
 
@@ -58,11 +57,14 @@ class Store:
 
     ``database_url`` is any SQLAlchemy URL (the schema is migrated on opening); ``blob_url`` a
     local folder or an fsspec URL. Safe to use from several threads and several processes.
+    ``api_keys`` keeps the HTTP API's keys; ``aigc.storage.runs`` and ``aigc.storage.leases`` keep
+    jobs in the same database.
     """
 
     def __init__(self, database_url: str, blob_url: str) -> None:
         self.engine = open_database(database_url)
         self.blobs = BlobStore(blob_url)
+        self.api_keys = ApiKeyStore(self.engine)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(read_only(self.engine), expire_on_commit=False)
 
@@ -77,19 +79,19 @@ class Store:
         """Close every pooled database connection."""
         self.engine.dispose()
 
-    def session(self) -> Session:
-        """A session for ad-hoc reads (reports, tests); writes go through the store's methods.
-
-        Use it as a context manager: ``with store.session() as session: ...``.
-        """
+    def _session(self) -> Session:
+        """A read session for the storage modules that keep other tables (``runs``, ``leases``)."""
         return self._read()
 
-    def transaction(self) -> AbstractContextManager[Session]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite) for tables kept by other modules (jobs).
-
-        Use it as ``with store.transaction() as session: ...``; it commits on leaving the block.
-        """
+    def _transaction(self) -> AbstractContextManager[Session]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite) for the storage modules that keep other
+        tables; it commits on leaving the block."""
         return self._write.begin()
+
+    def ping(self) -> None:
+        """Run a trivial query: raises if the database does not answer."""
+        with self._read() as session:
+            session.execute(sa.text("SELECT 1"))
 
     def generation_ids_by_key(self, keys: Iterable[str]) -> dict[str, int]:
         """The stored samples among these idempotency keys: key → generation id."""
@@ -109,25 +111,40 @@ class Store:
         """Store a request with its samples, artifacts and evaluations, all or nothing.
 
         Artifact bytes go to the blob store first; text artifacts are kept inline. Raises
-        ``sqlalchemy.exc.IntegrityError`` when a sample's ``idempotency_key`` is taken already.
+        ``DuplicateKeyError`` when a sample's ``idempotency_key`` is taken already.
         """
         row = request_row(request, self.blobs.uri)  # checks the request before anything is written
         for sample in request.generations:
             for artifact in sample.artifacts:
                 if artifact.data is not None:
                     self.blobs.put(artifact.data)
-        with self._write.begin() as session:
-            session.add(row)
-            session.flush()
-            return result_from_row(row)
+        try:
+            with self._write.begin() as session:
+                session.add(row)
+                session.flush()
+                return from_row(GenerationResult, row)
+        except IntegrityError:
+            keys = [g.idempotency_key for g in request.generations if g.idempotency_key is not None]
+            taken = sorted(self.generation_ids_by_key(keys))
+            if taken:
+                raise DuplicateKeyError(f"idempotency_key {taken[0]!r} is stored already") from None
+            raise
 
-    def get_result(self, request_id: int) -> GenerationResult:
+    def get_request(self, request_id: int) -> GenerationResult:
         """A stored request with its samples."""
         with self._read() as session:
             row = session.scalars(queries.request_with_generations(request_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"request {request_id} not found")
-            return result_from_row(row)
+            return from_row(GenerationResult, row)
+
+    def get_traceback(self, request_id: int) -> str | None:
+        """The traceback of a failed request's error (None when it has none); for operators only."""
+        with self._read() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None:
+                raise NotFoundError(f"request {request_id} not found")
+            return row.traceback
 
     def get_generation(self, generation_id: int) -> Generation:
         """A stored sample with its artifacts and evaluations."""
@@ -135,32 +152,44 @@ class Store:
             row = session.scalars(queries.generation_with_contents(generation_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"generation {generation_id} not found")
-            return generation_from_row(row)
+            return from_row(Generation, row)
 
     def list_generations(
-        self, *, limit: int = 50, offset: int = 0, **where: Unpack[queries.GenerationFilter]
+        self, where: GenerationFilter | None = None, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
     ) -> list[Generation]:
-        """Matching samples, newest first, ``limit`` (1 to ``MAX_PAGE_SIZE``) from ``offset``.
-
-        Filters (``queries.GenerationFilter``): ``generator``, ``status``, ``request_id``,
-        ``min_score`` (policy score at least), ``job_run_id``, ``metric`` (``name`` or
-        ``evaluator/name``: evaluated on it) and ``min_metric_score`` (with at least that score).
-        """
+        """Samples matching ``where`` (all when None), newest first, ``limit`` (1 to
+        ``MAX_PAGE_SIZE``) from ``offset``."""
         _check_page(limit, offset)
-        statement = queries.newest_generations(where, limit=limit, offset=offset)
+        statement = queries.newest_generations(where or GenerationFilter(), limit=limit, offset=offset)
         with self._read() as session:
-            return [generation_from_row(row) for row in session.scalars(statement)]
+            return [from_row(Generation, row) for row in session.scalars(statement)]
 
-    def count_generations(self, **where: Unpack[queries.GenerationFilter]) -> int:
-        """How many samples match (the filters of ``list_generations``)."""
+    def count_generations(self, where: GenerationFilter | None = None) -> int:
+        """How many samples match ``where`` (all when None)."""
         with self._read() as session:
-            count: int = session.scalars(queries.generation_count(where)).one()
+            count: int = session.scalars(queries.generation_count(where or GenerationFilter())).one()
+            return count
+
+    def list_requests(
+        self, where: RequestFilter | None = None, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> list[GenerationResult]:
+        """Requests matching ``where`` (all when None) with their samples, newest first; a failed
+        request has no samples, only its ``error``."""
+        _check_page(limit, offset)
+        statement = queries.newest_requests(where or RequestFilter(), limit=limit, offset=offset)
+        with self._read() as session:
+            return [from_row(GenerationResult, row) for row in session.scalars(statement)]
+
+    def count_requests(self, where: RequestFilter | None = None) -> int:
+        """How many requests match ``where`` (all when None)."""
+        with self._read() as session:
+            count: int = session.scalars(queries.request_count(where or RequestFilter())).one()
             return count
 
     def get_artifact(self, artifact_id: int) -> Artifact:
         """A stored artifact's record."""
         with self._read() as session:
-            return artifact_from_row(_artifact_row(session, artifact_id))
+            return from_row(Artifact, _artifact_row(session, artifact_id))
 
     def read_artifact(self, artifact_id: int) -> bytes:
         """An artifact's bytes, checked against its sha256 (text artifacts: their UTF-8 encoding).
@@ -196,18 +225,18 @@ class Store:
             )
             session.add(row)
             session.flush()
-            return feedback_from_row(row)
+            return from_row(Feedback, row)
 
     def list_feedback(self, artifact_id: int | None = None) -> list[Feedback]:
         """Feedback, oldest first; only one artifact's when ``artifact_id`` is given."""
         with self._read() as session:
-            return [feedback_from_row(row) for row in session.scalars(queries.feedback_rows(artifact_id))]
+            return [from_row(Feedback, row) for row in session.scalars(queries.feedback_rows(artifact_id))]
 
     def record_plugin_error(
         self, plugin: str, stage: str, error_type: str, message: str, traceback: str
     ) -> PluginErrorRecord:
-        """Record that ``plugin`` failed at ``stage`` (import, register, factory or call, possibly
-        with detail). Over-long names are cut to fit: recording a failure must not fail."""
+        """Record that ``plugin`` failed at ``stage`` (``generator NAME: factory``, ``…: generate``,
+        ``evaluator NAME: evaluate``). Over-long names are cut to fit: recording a failure must not fail."""
         row = PluginErrorRow(
             plugin=_fit(plugin, PluginErrorRow.plugin),
             stage=_fit(stage, PluginErrorRow.stage),
@@ -219,14 +248,15 @@ class Store:
         with self._write.begin() as session:
             session.add(row)
             session.flush()
-            return plugin_error_from_row(row)
+            return from_row(PluginErrorRecord, row)
 
-    def list_plugin_errors(self, limit: int = 50) -> list[PluginErrorRecord]:
+    def list_plugin_errors(self, limit: int = DEFAULT_PAGE_SIZE) -> list[PluginErrorRecord]:
         """The most recent plugin errors first."""
         _check_page(limit, 0)
         with self._read() as session:
             return [
-                plugin_error_from_row(row) for row in session.scalars(queries.newest_plugin_errors(limit))
+                from_row(PluginErrorRecord, row)
+                for row in session.scalars(queries.newest_plugin_errors(limit))
             ]
 
     def record_models(self, models: Iterable[LoadedModel]) -> None:
@@ -247,7 +277,7 @@ class Store:
     def list_models(self) -> list[ModelRecord]:
         """Every model file recorded, by name, version and file."""
         with self._read() as session:
-            return [model_from_row(row) for row in session.scalars(queries.models_by_name())]
+            return [from_row(ModelRecord, row) for row in session.scalars(queries.models_by_name())]
 
     def collect_orphan_blobs(self, min_age_s: float, *, dry_run: bool = False) -> list[str]:
         """Delete the blobs no artifact refers to that were last written ``min_age_s`` or more ago.
@@ -269,10 +299,9 @@ class Store:
             collected.append(sha256)
         return collected
 
-    def export_records(
-        self, *, status: str | None = None, generator: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """One JSON-able dict per matching generation, oldest first, read a page at a time.
+    def export_records(self, where: GenerationFilter | None = None) -> Iterator[dict[str, Any]]:
+        """One JSON-able dict per generation matching ``where`` (all when None), oldest first, read
+        a page at a time.
 
         Each holds the sample's provenance (generator, model sha256, prompt, options, seed, key),
         outcome (status, score, reasons, timings), request settings, artifacts (sha256, media
@@ -282,7 +311,7 @@ class Store:
         after_id = 0
         while True:
             statement = queries.generations_for_export(
-                generator=generator, status=status, after_id=after_id, limit=EXPORT_PAGE_SIZE
+                where or GenerationFilter(), after_id=after_id, limit=EXPORT_PAGE_SIZE
             )
             with self._read() as session:
                 rows = session.scalars(statement).all()
@@ -304,15 +333,15 @@ class Store:
         [0, 1]) and, if ``require_rating``, those nobody rated."""
         if not 0 <= min_rating <= 1:
             raise ValueError(f"min_rating must be between 0 and 1, got {min_rating}")
-        records = self.export_records(status="accepted", generator=generator)
+        records = self.export_records(GenerationFilter(status="accepted", generator=generator))
         return dataset_examples(records, min_rating, require_rating)
 
 
 def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
-    if offset < 0:
-        raise ValueError(f"offset must be 0 or more, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
 
 
 def _fit(value: str, column: InstrumentedAttribute[str]) -> str:

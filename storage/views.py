@@ -24,7 +24,7 @@ class ModelRecord(BaseModel):
 
 
 class PluginErrorRecord(BaseModel):
-    """A plugin that failed to import, register, build its generator/evaluator, or run."""
+    """A plugin's generator or evaluator that failed to build (factory) or to run (generate, evaluate)."""
 
     model_config = ConfigDict(frozen=True)
 

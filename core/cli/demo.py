@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from aigc.core.cli.render import score_text
+from aigc.core.cli.render import add_plain_row, score_text
 from aigc.core.cli.showcase import write_showcase
 from aigc.core.cli.state import console, errors, fail, state
 from aigc.core.errors import InvalidRequestError, PluginLoadError
@@ -117,26 +117,31 @@ def demo(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("generating", total=len(requests))
         for request in requests:
-            progress.update(task, description=f"{request['generator']} {_describe(request)}")
+            progress.update(task, description=escape(f"{request['generator']} {_describe(request)}"))
             try:
                 result = engine.generate(request)
             except InvalidRequestError as error:
-                errors.print(f"[yellow]skipped[/] {request['generator']} example: {escape(str(error))}")
+                errors.print(
+                    f"[yellow]skipped[/] {escape(request['generator'])} example: {escape(str(error))}"
+                )
                 progress.advance(task)
                 continue
             by_generator[request["generator"]].append(result)
             if cli.registry.generators[request["generator"]].chat:
                 answers.append((request, result))
             scores = [g.score for g in result.generations if g.score is not None]
-            failure = f"[red]failed: {escape(result.error or '')}[/]"
+            failure = Text(f"failed: {result.error or ''}", style="red")
             accepted = sum(g.status == "accepted" for g in result.generations)
-            table.add_row(
-                request["generator"],
-                _describe(request),
-                str(len(result.generations)),
-                f"{accepted}" if result.status != "failed" else failure,
-                score_text(sum(scores) / len(scores) if scores else None),
-                f"{result.timings.get('total_ms', 0):.0f}",
+            add_plain_row(
+                table,
+                (
+                    request["generator"],
+                    _describe(request),
+                    str(len(result.generations)),
+                    f"{accepted}" if result.status != "failed" else failure,
+                    score_text(sum(scores) / len(scores) if scores else None),
+                    f"{result.timings.get('total_ms', 0):.0f}",
+                ),
             )
             progress.advance(task)
     console.print(table)
@@ -147,12 +152,14 @@ def demo(
         sheet = [p for p in written if p.name == "sheet.png"]
         console.print(
             f"{generator}: {len(written)} files in {showcase / generator}"
-            + (f" (contact sheet: {sheet[0]})" if sheet else "")
+            + (f" (contact sheet: {sheet[0]})" if sheet else ""),
+            markup=False,
         )
     console.print(
-        f"database: {cli.settings.resolved_database_url}\nblobs:    {cli.settings.resolved_blob_url}"
+        f"database: {cli.settings.resolved_database_url}\nblobs:    {cli.settings.resolved_blob_url}",
+        markup=False,
     )
     console.print(
         "next: `aigc results list`, `aigc results show ID`, `aigc feedback ARTIFACT_ID --rating up`, "
-        "`aigc export -o results.jsonl`"
+        "`aigc dump --output results.jsonl`"
     )

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, print_json, state
@@ -22,7 +23,7 @@ def doctor(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] 
     if as_json:
         print_json({"healthy": healthy(findings), "findings": [asdict(f) for f in findings]})
     else:
-        rows = ((f.check, f.subject, f"[{STYLE[f.status]}]{f.status}[/]", f.detail) for f in findings)
+        rows = ((f.check, f.subject, Text(f.status, style=STYLE[f.status]), f.detail) for f in findings)
         console.print(simple_table("aigc doctor", ("check", "subject", "status", "detail"), rows))
         broken = sum(f.status == "broken" for f in findings)
         console.print("[green]healthy[/]" if not broken else f"[bold red]{broken} problem(s) found[/]")

@@ -15,6 +15,7 @@ from aigc.core.specs import AudioChunk
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
+    from aigc.core.plugins import PluginRegistry
     from aigc.core.schemas import GenerationResult
 
 
@@ -53,6 +54,13 @@ def generate(
     """Generate samples, evaluate them, apply the policy and store everything."""
     if stream and as_json:
         raise typer.BadParameter("use either --stream or --json", param_hint="--stream")
+    registry = state(ctx).registry
+    if generator not in registry.generators and (failure := registry.failure_of(generator)):
+        raise fail(
+            f"generator plugin {generator!r} failed to load: {failure.summary} "
+            f"(`aigc plugins {generator}` shows the traceback)",
+            code=2,
+        )
     request = {
         "generator": generator,
         "prompt": prompt,
@@ -66,7 +74,7 @@ def generate(
     try:
         result = echo_stream(state(ctx).engine, request) if stream else state(ctx).engine.generate(request)
     except InvalidRequestError as error:
-        raise fail(str(error), code=2) from None
+        raise fail(str(error) + _failed_plugins_note(error, registry), code=2) from None
     if as_json:
         print_json(result.model_dump(mode="json"))
     else:
@@ -74,6 +82,15 @@ def generate(
         console.print(result_summary(result))
     if result.status == "failed":
         raise typer.Exit(1)
+
+
+def _failed_plugins_note(error: InvalidRequestError, registry: PluginRegistry) -> str:
+    """A hint naming the plugins that failed to load, when a generator or evaluator was not found."""
+    named = any(str(e["field"]).startswith(("generator", "evaluators")) for e in error.errors)
+    failed = sorted({e.plugin for e in registry.errors})
+    if not named or not failed:
+        return ""
+    return f"\nplugins that failed to load: {', '.join(failed)} (`aigc plugins NAME` shows why)"
 
 
 def echo_stream(engine: Engine, request: dict[str, Any]) -> GenerationResult:

@@ -27,9 +27,9 @@ from aigc.core.errors import InvalidRequestError, NotFoundError
 
 if TYPE_CHECKING:
     from aigc.core.jobs.runner import Executor
-    from aigc.core.jobs.runs import RunProgress
     from aigc.core.jobs.specfile import LoadedSpec
     from aigc.core.jobs.worker import ItemOutcome
+    from aigc.storage.runs import RunProgress
 
 
 class ExecutorChoice(StrEnum):
@@ -60,14 +60,21 @@ def validate(ctx: typer.Context, spec: SpecPath) -> None:
         items = plan(state(ctx).engine, loaded)
     except InvalidRequestError as error:
         raise fail(str(error), code=2) from None
-    console.print(f"{loaded.source}: valid, {len(items)} items ({loaded.spec.samples} per input)")
+    console.print(f"{loaded.source}: valid, {len(items)} items ({loaded.spec.n} per input)", markup=False)
 
 
 @jobs_app.command("run")
 def run(
     ctx: typer.Context,
     spec: SpecPath,
-    export: Annotated[bool, typer.Option(help="export the results to the spec's outputs when done")] = True,
+    write_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--outputs/--no-outputs",
+            "--export/--no-export",  # the old name, for one release
+            help="write the results to the spec's outputs when done",
+        ),
+    ] = True,
     executor: Annotated[
         ExecutorChoice, typer.Option(help="where items run: this process, or Ray Data actors (extra 'ray')")
     ] = ExecutorChoice.in_process,
@@ -78,7 +85,7 @@ def run(
     (same idempotency key) are skipped."""
     from aigc.core.jobs.exporter import ExportSummary, export_run
     from aigc.core.jobs.runner import start_run, work
-    from aigc.core.jobs.runs import progress
+    from aigc.storage.runs import progress
 
     loaded = _load(spec)
     chosen = _executor(executor, ray_actors, ray_gpus)
@@ -90,7 +97,9 @@ def run(
     assert started is not None  # only scheduled firings can find their run taken
     before = progress(engine.store, started.run_id)
     verb = "resuming" if started.resumed else "started"
-    console.print(f"{verb} run {started.run_id} of job {loaded.spec.name!r}: {before.total} items")
+    console.print(
+        f"{verb} run {started.run_id} of job {loaded.spec.name!r}: {before.total} items", markup=False
+    )
     with _progress_bar() as bar:
         task = bar.add_task("items", total=before.total, completed=before.finished, counts=_counts(before))
         counts = {"accepted": before.accepted, "rejected": before.rejected, "failed": before.failed}
@@ -100,7 +109,7 @@ def run(
                 counts[outcome.outcome] += 1
                 bar.update(task, advance=1, counts=_format_counts(counts))
 
-        outputs = loaded.spec.outputs if export else None
+        outputs = loaded.spec.outputs if write_outputs else None
         exported: list[ExportSummary] = []
         try:
             final = work(
@@ -117,13 +126,13 @@ def run(
             )
         except OSError as error:
             raise fail(
-                f"exporting run {started.run_id} failed: {error}; the run stays open, run the job again "
-                "to export it"
+                f"writing the outputs of run {started.run_id} failed: {error}; the run stays open, run "
+                "the job again to write them"
             ) from None
     console.print(run_table([final], title=f"run {final.run_id}"))
     for summary in exported:
         console.print(
-            f"exported {summary.samples} samples and {summary.files} files: {summary.records_url}",
+            f"wrote {summary.samples} samples and {summary.files} files: {summary.records_url}",
             markup=False,
         )
     if final.status != "completed":
@@ -149,7 +158,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Items of one run by status, and its samples by verdict."""
-    from aigc.core.jobs.runs import progress
+    from aigc.storage.runs import progress
 
     try:
         current = progress(state(ctx).engine.store, run_id)
@@ -167,7 +176,7 @@ def list_runs(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many runs")] = 20,
 ) -> None:
     """The newest runs, with their progress."""
-    from aigc.core.jobs.runs import recent_runs
+    from aigc.storage.runs import recent_runs
 
     console.print(run_table(recent_runs(state(ctx).engine.store, limit), title="job runs"))
 
@@ -175,13 +184,13 @@ def list_runs(
 @jobs_app.command("cancel")
 def cancel(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="run id")]) -> None:
     """Cancel a run: its workers stop after the items they hold; nothing stored is removed."""
-    from aigc.core.jobs.runs import cancel as cancel_run
+    from aigc.storage.runs import cancel as cancel_run
 
     try:
         now = cancel_run(state(ctx).engine.store, run_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
-    console.print(f"run {run_id}: {now}")
+    console.print(f"run {run_id}: {now}", markup=False)
 
 
 def run_table(rows: list[RunProgress], title: str) -> Table:

@@ -40,7 +40,7 @@ def install(
         with console.status(f"installing {name}", spinner="dots") as status:
             model.install(data_dir, chosen, lambda message: status.update(escape(message)))
     except AigcError as error:
-        raise fail(escape(str(error))) from None
+        raise fail(str(error)) from None
     for folder in (model.folder(data_dir, v) for v in chosen):
         console.print(f"{escape(name)}: {escape(str(folder))}", highlight=False)
     if model.usage:
@@ -77,7 +77,7 @@ def add(
         else:
             model = register_model(models_file, path, name)
     except AigcError as error:  # a bad path or name, an unsupported GGUF, the chat extra missing
-        raise fail(escape(str(error))) from None
+        raise fail(str(error)) from None
     if as_json:
         print_json(model.model_dump(mode="json"))
         return

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 
 from aigc.core.cli.state import console, fail
 from aigc.core.errors import InvalidRequestError
@@ -35,6 +36,6 @@ def new(
     except InvalidRequestError as error:
         raise fail(str(error)) from None
     console.print(
-        f"created [bold]{folder}[/]\n"
-        f"next: cd {folder} && pip install -e '.\\[test]' && pytest && aigc plugins"
+        f"created [bold]{escape(str(folder))}[/]\n"
+        f"next: cd {escape(str(folder))} && pip install -e '.\\[test]' && pytest && aigc plugins"
     )

@@ -1,28 +1,45 @@
-"""Rich views of stored results."""
+"""Rich views of stored results.
+
+Text from users, plugins and errors is never read as Rich markup: cells and lines are built as
+``rich.text.Text`` (``plain`` turns a string into one), styles are set on the ``Text``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from aigc.core.schemas import Artifact, Evaluation, Generation, GenerationResult
 
 STATUS_STYLE = {"accepted": "green", "rejected": "yellow", "failed": "red", "completed": "green"}
+Cell = str | Text | None
 
 
-def simple_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str | None]]) -> Table:
-    """A table whose cells fold rather than being cut."""
-    table = Table(title=title)
+def plain(value: Cell) -> Text:
+    """``value`` as literal text: square brackets are shown as they are, never read as markup."""
+    return value if isinstance(value, Text) else Text(value or "")
+
+
+def add_plain_row(table: Table, cells: Iterable[Cell]) -> None:
+    """Add a row whose string cells are literal text."""
+    table.add_row(*(plain(cell) for cell in cells))
+
+
+def simple_table(title: Cell, columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Table:
+    """A table of literal-text cells that fold rather than being cut."""
+    table = Table(title=plain(title))
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        add_plain_row(table, row)
     return table
 
 
-def status_text(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, "white"))
 
 
 def score_text(score: float | None) -> str:
@@ -31,48 +48,70 @@ def score_text(score: float | None) -> str:
 
 def artifact_text(artifact: Artifact) -> str:
     where = artifact.uri or (artifact.text or "")[:60].replace("\n", " ")
-    return f"#{artifact.id} {artifact.media_type} {where}"
+    return escape(f"#{artifact.id} {artifact.media_type} {where}")
 
 
-def evaluation_text(evaluation: Evaluation) -> str:
+def evaluation_text(evaluation: Evaluation) -> Text:
     if evaluation.error:
-        return f"{evaluation.metric}: [red]error[/]"
+        return Text.assemble(f"{evaluation.metric}: ", ("error", "red"))
     mark = {True: "✓", False: "✗", None: "·"}[evaluation.passed]
-    return f"{evaluation.metric} {score_text(evaluation.score)} {mark}"
+    return Text(f"{evaluation.metric} {score_text(evaluation.score)} {mark}")
 
 
 def generations_table(generations: Sequence[Generation], title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False)
+    table = Table(title=plain(title) if title else None, show_lines=False)
     for column in ("id", "generator", "seed", "status", "score", "evaluations", "artifacts"):
         table.add_column(column, overflow="fold")
     for g in generations:
-        table.add_row(
-            str(g.id),
-            f"{g.generator}@{g.generator_version}",
-            str(g.seed),
-            status_text(g.status),
-            score_text(g.score),
-            "\n".join(evaluation_text(e) for e in g.evaluations) or "-",
-            "\n".join(artifact_text(a) for a in g.artifacts),
+        add_plain_row(
+            table,
+            (
+                str(g.id),
+                f"{g.generator}@{g.generator_version}",
+                str(g.seed),
+                status_text(g.status),
+                score_text(g.score),
+                Text("\n").join(evaluation_text(e) for e in g.evaluations) or "-",
+                "\n".join(artifact_text(a) for a in g.artifacts),
+            ),
         )
     return table
 
 
-def result_summary(result: GenerationResult) -> str:
+def requests_table(results: Sequence[GenerationResult], title: str | None = None) -> Table:
+    table = Table(title=title, show_lines=False)
+    for column in ("id", "created", "generator", "status", "accepted", "error"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        accepted = sum(g.status == "accepted" for g in r.generations)
+        table.add_row(
+            str(r.request_id),
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+            r.generator,
+            status_text(r.status),
+            f"{accepted}/{len(r.generations)}",
+            escape(r.error or "-"),
+        )
+    return table
+
+
+def result_summary(result: GenerationResult) -> Text:
     accepted = sum(g.status == "accepted" for g in result.generations)
     total_ms = result.timings.get("total_ms", 0.0)
-    line = (
-        f"request #{result.request_id} {status_text(result.status)}: {accepted}/{len(result.generations)} "
-        f"accepted in {total_ms:.0f} ms"
+    line = Text.assemble(
+        f"request #{result.request_id} ",
+        status_text(result.status),
+        f": {accepted}/{len(result.generations)} accepted in {total_ms:.0f} ms",
     )
     for e in result.set_evaluations:
-        shown = (
-            f"[red]error: {e.error}[/]"
-            if e.error
-            else f"{_number(e.value)} (score {score_text(e.score)}) {e.reason}"
-        )
-        line += f"\nset {e.evaluator}/{e.metric} over {e.sample_count}: {shown}"
-    return line + (f"\n[red]{result.error}[/]" if result.error else "")
+        line.append(f"\nset {e.evaluator}/{e.metric} over {e.sample_count}: ")
+        if e.error:
+            line.append(f"error: {e.error}", style="red")
+        else:
+            line.append(f"{_number(e.value)} (score {score_text(e.score)}) {e.reason}")
+    if result.error:
+        line.append(f"\n{result.error}", style="red")
+    return line
 
 
 def _number(value: float | None) -> str:
@@ -83,7 +122,7 @@ def generation_detail(g: Generation) -> Table:
     table = Table(show_header=False, title=f"generation #{g.id}")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    rows = {
+    rows: dict[str, Cell] = {
         "request": f"#{g.request_id} (sample {g.index})",
         "created": g.created_at.isoformat(),
         "generator": f"{g.generator}@{g.generator_version}",
@@ -99,7 +138,8 @@ def generation_detail(g: Generation) -> Table:
         "artifacts": "\n".join(artifact_text(a) for a in g.artifacts),
     }
     for name, value in rows.items():
-        table.add_row(name, value)
+        add_plain_row(table, (name, value))
     for e in g.evaluations:
-        table.add_row(f"{e.evaluator}", f"{evaluation_text(e)} {e.reason} {e.error or ''}".strip())
+        detail = Text(" ").join(plain(part) for part in (evaluation_text(e), e.reason, e.error) if part)
+        add_plain_row(table, (e.evaluator, detail))
     return table

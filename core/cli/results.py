@@ -1,50 +1,123 @@
-"""``aigc results``, ``aigc feedback`` and ``aigc export``: reading and annotating what was stored."""
+"""``aigc results``, ``aigc feedback`` and ``aigc dump``: reading, annotating and writing out what was
+stored."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
+from rich.table import Table
+from rich.text import Text
 
-from aigc.core.cli.render import generation_detail, generations_table, result_summary
+from aigc.core.cli.render import generation_detail, generations_table, requests_table, result_summary
 from aigc.core.cli.state import console, fail, print_json, state
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.schemas import FeedbackInput
 from aigc.core.validation import validate_model
 from aigc.storage.dataset import DEFAULT_MIN_RATING
+from aigc.storage.filters import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, GenerationFilter, RequestFilter
 
-results_app = typer.Typer(help="List and inspect stored generations.", no_args_is_help=True)
+results_app = typer.Typer(help="List and inspect stored generations and requests.", no_args_is_help=True)
 RATINGS = {"up": 1, "down": -1, "+1": 1, "-1": -1}
+F = TypeVar("F", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+Generator = Annotated[str | None, typer.Option(help="only this generator")]
+Limit = Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="rows per page")]
+Offset = Annotated[int, typer.Option(min=0, max=MAX_OFFSET, help="rows to skip")]
+AsJson = Annotated[bool, typer.Option("--json")]
+
+
+def _checked(model: type[F], values: dict[str, Any]) -> F:
+    try:
+        return validate_model(model, values)
+    except InvalidRequestError as error:
+        raise fail(str(error), code=2) from None
 
 
 @results_app.command("list")
 def list_results(
     ctx: typer.Context,
-    generator: Annotated[str | None, typer.Option(help="only this generator")] = None,
+    generator: Generator = None,
     status: Annotated[str | None, typer.Option(help="accepted, rejected or failed")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="rows per page")] = 20,
-    offset: Annotated[int, typer.Option(min=0, help="rows to skip")] = 0,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    min_score: Annotated[float | None, typer.Option(help="lowest policy score (0 to 1)")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="evaluated on this metric (name or evaluator/name)")
+    ] = None,
+    min_metric_score: Annotated[
+        float | None, typer.Option(help="with at least this score on --metric")
+    ] = None,
+    job_run: Annotated[int | None, typer.Option(help="only this job run's")] = None,
+    request: Annotated[int | None, typer.Option(help="only this request's")] = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    offset: Offset = 0,
+    as_json: AsJson = False,
 ) -> None:
-    """Stored generations, newest first."""
+    """Stored generations, newest first. Requests that failed before storing any sample are listed
+    by ``aigc results requests --status failed``."""
+    where = _checked(
+        GenerationFilter,
+        {
+            "generator": generator,
+            "status": status,
+            "min_score": min_score,
+            "metric": metric,
+            "min_metric_score": min_metric_score,
+            "job_run_id": job_run,
+            "request_id": request,
+        },
+    )
     store = state(ctx).engine.store
-    rows = store.list_generations(generator=generator, status=status, limit=limit, offset=offset)
+    rows = store.list_generations(where, limit=limit, offset=offset)
+    _print_page(
+        rows, partial(store.count_generations, where), generations_table, "generations", offset, as_json
+    )
+    if status == "failed" and not as_json:
+        failed = store.count_requests(RequestFilter(generator=generator, status="failed"))
+        if failed:
+            console.print(f"{failed} failed requests stored no sample: aigc results requests --status failed")
+
+
+@results_app.command("requests")
+def list_requests(
+    ctx: typer.Context,
+    generator: Generator = None,
+    status: Annotated[str | None, typer.Option(help="completed, or failed (with its error)")] = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    offset: Offset = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Stored requests, newest first: status, samples accepted and, for failed ones, the error."""
+    where = _checked(RequestFilter, {"generator": generator, "status": status})
+    store = state(ctx).engine.store
+    rows = store.list_requests(where, limit=limit, offset=offset)
+    _print_page(rows, partial(store.count_requests, where), requests_table, "requests", offset, as_json)
+
+
+def _print_page(
+    rows: Sequence[R],
+    count: Callable[[], int],
+    table: Callable[[Sequence[R], str], Table],
+    noun: str,
+    offset: int,
+    as_json: bool,
+) -> None:
     if as_json:
-        print_json([g.model_dump(mode="json") for g in rows])
-        return
-    total = store.count_generations(generator=generator, status=status)
-    console.print(generations_table(rows, title=f"generations {offset + 1}-{offset + len(rows)} of {total}"))
+        print_json([row.model_dump(mode="json") for row in rows])
+    else:
+        console.print(table(rows, f"{noun} {offset + 1}-{offset + len(rows)} of {count()}"))
 
 
 @results_app.command("show")
 def show_result(
     ctx: typer.Context,
     generation_id: Annotated[int, typer.Argument(help="generation id")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """One generation with its provenance, artifacts and evaluations."""
     try:
@@ -61,18 +134,24 @@ def show_result(
 def show_request(
     ctx: typer.Context,
     request_id: Annotated[int, typer.Argument(help="request id (`request #N` in `aigc generate`)")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: AsJson = False,
 ) -> None:
-    """One request: its samples, and the set-level evaluations of all of them together."""
+    """One request: its status, its error with the traceback, its samples, and the set-level
+    evaluations of them all."""
+    store = state(ctx).engine.store
     try:
-        result = state(ctx).engine.store.get_result(request_id)
+        result = store.get_request(request_id)
+        error_traceback = store.get_traceback(request_id)
     except NotFoundError as error:
         raise fail(str(error)) from None
     if as_json:
-        print_json(result.model_dump(mode="json"))
-    else:
+        print_json(result.model_dump(mode="json") | {"traceback": error_traceback})
+        return
+    if result.generations:
         console.print(generations_table(result.generations))
-        console.print(result_summary(result))
+    console.print(result_summary(result))
+    if error_traceback:
+        console.print(Text(error_traceback, style="dim"))
 
 
 def feedback(
@@ -101,16 +180,16 @@ def feedback(
         raise fail(str(error), code=2) from None
     except NotFoundError as error:
         raise fail(str(error)) from None
-    console.print(f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})")
+    console.print(
+        f"feedback #{stored.id} stored for artifact #{artifact_id} (rating {stored.rating})", markup=False
+    )
 
 
-def export(
+def dump(
     ctx: typer.Context,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="JSONL file (default: stdout)")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="JSONL file (default: stdout)")] = None,
     status: Annotated[str | None, typer.Option(help="only accepted, rejected or failed")] = None,
-    generator: Annotated[str | None, typer.Option(help="only this generator")] = None,
+    generator: Generator = None,
     dataset: Annotated[
         Path | None,
         typer.Option(help="write a fine-tuning dataset here instead: accepted, well-rated prompt/completion"),
@@ -132,11 +211,12 @@ def export(
         examples = store.export_dataset(
             generator=generator, min_rating=min_rating, require_rating=require_rating
         )
-        console.print(f"{_write_jsonl(examples, dataset)} examples written to {dataset}")
+        console.print(f"{_write_jsonl(examples, dataset)} examples written to {dataset}", markup=False)
         return
-    count = _write_jsonl(store.export_records(status=status, generator=generator), output)
+    where = _checked(GenerationFilter, {"generator": generator, "status": status})
+    count = _write_jsonl(store.export_records(where), output)
     if output:
-        console.print(f"{count} generations written to {output}")
+        console.print(f"{count} generations written to {output}", markup=False)
 
 
 def _write_jsonl(records: Iterable[dict[str, Any]], path: Path | None) -> int:

@@ -40,7 +40,7 @@ def scheduler(
         raise fail("none of these specs has a schedule", code=2)
     job_scheduler.start()
     for name, when in job_scheduler.next_fire_times().items():
-        console.print(f"{name}: next run at {when}")
+        console.print(f"{name}: next run at {when}", markup=False)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from aigc.core.config import Settings
 
@@ -59,6 +60,6 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` to stderr and return the ``Exit`` to raise."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``message`` (literal text, never markup) to stderr and return the ``Exit`` to raise."""
+    errors.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     return typer.Exit(code)

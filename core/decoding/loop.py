@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -47,6 +47,41 @@ class RowResult:
     prompt_tokens: int
     token_ids: list[int] = field(default_factory=list)
     finish_reason: FinishReason | None = None
+
+
+def add_token(
+    result: RowResult, token: int, eos_token_id: int | None, max_new_tokens: int, context_length: int
+) -> bool:
+    """Record a row's chosen ``token``: end-of-text finishes it (``"stop"``, not output); any
+    other token is output, and finishes the row at ``max_new_tokens`` (``"length"``) or at the
+    context (``"context"``). Returns whether the token is output."""
+    if token == eos_token_id:
+        result.finish_reason = "stop"
+        return False
+    result.token_ids.append(token)
+    if len(result.token_ids) >= max_new_tokens:
+        result.finish_reason = "length"
+    elif result.prompt_tokens + len(result.token_ids) >= context_length:
+        result.finish_reason = "context"
+    return True
+
+
+class Rows(Protocol):
+    """Rows being decoded, as a generator reads them: a ``RowBatch`` of its own, or its rows in a
+    model's shared batch (``aigc.core.decoding.scheduler``)."""
+
+    results: list[RowResult]
+
+    @property
+    def done(self) -> bool: ...
+
+    def step(self) -> list[tuple[int, int]]: ...
+
+    def finish(self, row: int, reason: FinishReason = "stop") -> None: ...
+
+    def run(self) -> list[RowResult]: ...
+
+    def close(self) -> None: ...
 
 
 class LanguageModel:
@@ -76,7 +111,7 @@ class LanguageModel:
         max_new_tokens: int,
         min_new_tokens: int = 0,
         forced: Sequence[Mapping[int, int]] | None = None,
-    ) -> RowBatch:
+    ) -> Rows:
         """Rows to decode together (see ``RowBatch``)."""
         return self.batch_type()(self, prompts, seeds, params, max_new_tokens, min_new_tokens, forced)
 
@@ -290,18 +325,13 @@ class RowBatch:
             self._counts[self._active, tokens] += 1
         events: list[tuple[int, int]] = []
         for row, token in zip(self._active.tolist(), tokens.tolist(), strict=True):
-            result = self.results[row]
-            if token == eos:
-                result.finish_reason = "stop"
-                continue
-            result.token_ids.append(token)
-            events.append((row, token))
-            if len(result.token_ids) >= self.max_new_tokens:
-                result.finish_reason = "length"
-            elif result.prompt_tokens + len(result.token_ids) >= self.context_length:
-                result.finish_reason = "context"
+            if add_token(self.results[row], token, eos, self.max_new_tokens, self.context_length):
+                events.append((row, token))
         self._advance(tokens)
         return events
+
+    def close(self) -> None:
+        """Give up the rows that have not finished (nothing to release for a batch of one's own)."""
 
     def run(self) -> list[RowResult]:
         """Step until every row has finished."""

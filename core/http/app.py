@@ -23,12 +23,11 @@ from aigc.core.http.pending import InFlight, PendingRequests
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
-from aigc.storage.api_keys import ApiKeyStore
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
 
-Authenticate with an API key from `aigc keys create --scope read|generate|admin`, sent as
+Authenticate with an API key from `aigc api-keys create --scope read|generate|admin`, sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are JSON: `detail`, and for invalid
 requests one entry per bad field with its value and limit."""
 
@@ -73,7 +72,8 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.started_at = time.time()
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.api_keys = ApiKeyStore(engine.store.engine)
+    app.state.catalog = catalog.build_catalog(engine.registry, set(settings.batching))
+    app.state.api_keys = engine.store.api_keys
     app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
     app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)
     app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)

@@ -21,7 +21,7 @@ from aigc.core.http.ratelimit import retry_after_header
 from aigc.storage.api_keys import ApiKey, Scope
 
 COOKIE_NAME = "aigc_key"
-_bearer = HTTPBearer(auto_error=False, description="an API key from `aigc keys create`")
+_bearer = HTTPBearer(auto_error=False, description="an API key from `aigc api-keys create`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 

@@ -11,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from aigc.core.errors import InvalidRequestError, NotFoundError
+from aigc.core.errors import InvalidRequestError, NotFoundError, OverloadedError
 from aigc.core.http.openai.errors import is_openai, openai_error, openai_invalid
+from aigc.core.http.ratelimit import retry_after_header
 from aigc.core.http.schemas import ErrorBody
 from aigc.core.validation import field_path
 
@@ -84,8 +85,17 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)
 
 
+async def _on_overloaded(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, OverloadedError)
+    headers = {"Retry-After": retry_after_header(error.retry_after_s)}
+    if is_openai(request):
+        return openai_error(429, str(error), headers=headers)
+    return JSONResponse({"detail": str(error)}, status_code=429, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map aigc's and FastAPI's exceptions to ``ErrorBody`` responses."""
+    app.add_exception_handler(OverloadedError, _on_overloaded)
     app.add_exception_handler(InvalidRequestError, _on_invalid_request)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(NotFoundError, _on_not_found)

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from aigc.core.schemas import Generation, GenerationResult
-from aigc.core.specs import Modality, PromptUse
+from aigc.core.specs import EvalScope, Modality, PromptUse
+from aigc.storage.filters import GenerationFilter, Page, RequestFilter
 
 
 class FieldError(BaseModel):
@@ -40,10 +41,38 @@ class GeneratorInfo(BaseModel):
     options_schema: dict[str, Any]
 
 
+class EvaluatorInfo(BaseModel):
+    """An installed evaluator: what it scores, over one artifact or a set, and its options' schema."""
+
+    name: str
+    version: str
+    description: str
+    media_types: list[str]
+    scope: EvalScope
+    options_schema: dict[str, Any]
+
+
+class GenerationQuery(GenerationFilter, Page):
+    """``GET /v1/generations``'s query: which samples, and which page of them."""
+
+
+class RequestQuery(RequestFilter, Page):
+    """``GET /v1/requests``'s query: which requests, and which page of them."""
+
+
 class GenerationPage(BaseModel):
     """A page of stored samples, newest first."""
 
     items: list[Generation]
+    total: int
+    limit: int
+    offset: int
+
+
+class RequestPage(BaseModel):
+    """A page of stored requests, newest first (a failed one has no samples, only its error)."""
+
+    items: list[GenerationResult]
     total: int
     limit: int
     offset: int

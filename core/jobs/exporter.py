@@ -7,16 +7,14 @@ import csv
 import io
 import json
 import mimetypes
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import fsspec
-import sqlalchemy as sa
 
 from aigc.core.jobs.spec import Outputs
-from aigc.storage.models import GenerationRow, JobItemRow
+from aigc.storage.runs import run_samples
 from aigc.storage.store import Store
 
 CSV_COLUMNS = (
@@ -54,7 +52,7 @@ def export_run(store: Store, run_id: int, outputs: Outputs, base_dir: Path) -> E
     fs, root = fsspec.core.url_to_fs(url)
     fs.makedirs(root, exist_ok=True)
     records, files = [], 0
-    for item_input, input_index, sample_index, generation_id in _run_samples(store, run_id, outputs.statuses):
+    for item_input, input_index, sample_index, generation_id in run_samples(store, run_id, outputs.statuses):
         generation = store.get_generation(generation_id)
         names = []
         for artifact in generation.artifacts if outputs.files else []:
@@ -83,19 +81,6 @@ def export_run(store: Store, run_id: int, outputs: Outputs, base_dir: Path) -> E
     records_path = f"{root}/run-{run_id}.{outputs.format}"
     fs.pipe_file(records_path, _encode(records, outputs.format))
     return ExportSummary(str(fs.unstrip_protocol(records_path)), len(records), files)
-
-
-def _run_samples(
-    store: Store, run_id: int, statuses: Sequence[str]
-) -> list[tuple[dict[str, Any], int, int, int]]:
-    with store.session() as session:
-        rows = session.execute(
-            sa.select(JobItemRow.input, JobItemRow.input_index, JobItemRow.sample_index, GenerationRow.id)
-            .join(GenerationRow, GenerationRow.id == JobItemRow.generation_id)
-            .where(JobItemRow.run_id == run_id, GenerationRow.status.in_(statuses))
-            .order_by(JobItemRow.input_index, JobItemRow.sample_index)
-        )
-        return list(rows)
 
 
 def _extension(media_type: str) -> str:

@@ -53,17 +53,9 @@ def _read_jsonl(location: str) -> list[dict[str, Any]]:
 
 
 def _read_sql(url: str, query: str) -> list[dict[str, Any]]:
-    import sqlalchemy as sa
+    from aigc.storage.database import query_rows
 
-    from aigc.storage.database import create_database_engine, read_only
-
-    engine = read_only(create_database_engine(url))
     try:
-        with engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(sa.text(query))]
-    except sa.exc.SQLAlchemyError as error:
-        raise invalid(
-            "inputs.sql.query", query, f"the query failed: {error.__class__.__name__}: {error}"
-        ) from None
-    finally:
-        engine.dispose()
+        return query_rows(url, query)
+    except ValueError as error:
+        raise invalid("inputs.sql.query", query, str(error)) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aigc.core.errors import InvalidRequestError
@@ -10,20 +9,10 @@ from aigc.core.jobs.inputs import read_inputs
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.specfile import LoadedSpec
 from aigc.core.keys import idempotency_key
+from aigc.storage.records import NewJobItem
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
-
-
-@dataclass(frozen=True)
-class PlannedItem:
-    """One sample a run must produce."""
-
-    input_index: int
-    sample_index: int
-    input: dict[str, Any]
-    seed: int
-    idempotency_key: str
 
 
 def item_request(spec: JobSpec, row: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -42,7 +31,7 @@ def item_request(spec: JobSpec, row: dict[str, Any], seed: int) -> dict[str, Any
     }
 
 
-def plan(engine: Engine, loaded: LoadedSpec) -> list[PlannedItem]:
+def plan(engine: Engine, loaded: LoadedSpec) -> list[NewJobItem]:
     """Every item of a run of ``loaded``; raises ``JobSpecError`` naming the input and field at fault.
 
     Each input is validated as a request against the installed plugins before anything runs.
@@ -61,10 +50,10 @@ def plan(engine: Engine, loaded: LoadedSpec) -> list[PlannedItem]:
     model_sha256 = engine.generator(spec.generator).model_sha256
     items = []
     for input_index, (row, request) in enumerate(zip(rows, prepared, strict=True)):
-        for sample_index in range(spec.samples):
+        for sample_index in range(spec.n):
             seed = spec.item_seed(input_index, sample_index)
             key = idempotency_key(spec.name, request.sample_key(model_sha256, seed))
-            items.append(PlannedItem(input_index, sample_index, row, seed, key))
+            items.append(NewJobItem(input_index, sample_index, row, seed, key))
     return items
 
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aigc.core.jobs.leases import ClaimedItem
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.worker import ItemOutcome, produce_batch
+from aigc.storage.leases import ClaimedItem
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from aigc.core.jobs import leases, runs
-from aigc.core.jobs.leases import ClaimedItem
 from aigc.core.jobs.planner import plan
 from aigc.core.jobs.spec import JobSpec
 from aigc.core.jobs.specfile import LoadedSpec
 from aigc.core.jobs.worker import ItemOutcome, produce_batch
+from aigc.storage import leases, runs
+from aigc.storage.leases import ClaimedItem
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
+    from aigc.storage.store import Store
 
 MAX_POLL_S = 1.0
 
@@ -39,6 +40,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def save_job(store: Store, spec: JobSpec) -> int:
+    """Insert or update the job named by ``spec``; returns its id."""
+    return runs.save_job(
+        store, spec.name, spec.model_dump(mode="json"), spec.schedule.cron if spec.schedule else None
+    )
+
+
 def start_run(engine: Engine, loaded: LoadedSpec, fire_time: datetime | None = None) -> StartedRun | None:
     """Resume the job's unfinished run of the same spec, or plan a new one.
 
@@ -47,11 +55,12 @@ def start_run(engine: Engine, loaded: LoadedSpec, fire_time: datetime | None = N
     """
     store, spec = engine.store, loaded.spec
     items = plan(engine, loaded)  # validates every input before anything is written
-    job_id = runs.save_job(store, spec)
-    run_id = None if fire_time is not None else runs.open_run(store, job_id, spec)
+    job_id = save_job(store, spec)
+    data = spec.model_dump(mode="json")
+    run_id = None if fire_time is not None else runs.open_run(store, job_id, data)
     resumed = run_id is not None
     if run_id is None:
-        run_id = runs.create_run(store, job_id, spec, fire_time)
+        run_id = runs.create_run(store, job_id, data, fire_time)
         if run_id is None:
             return None
     if not runs.has_items(store, run_id):

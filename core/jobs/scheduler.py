@@ -26,11 +26,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from aigc.core.jobs import runs
 from aigc.core.jobs.exporter import export_run
-from aigc.core.jobs.runner import start_run, work
+from aigc.core.jobs.runner import save_job, start_run, work
 from aigc.core.jobs.specfile import LoadedSpec
-from aigc.storage.models import utc_now
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
@@ -80,7 +78,9 @@ class _FiringExecutor(BaseExecutor):  # type: ignore[misc]
 class JobScheduler:
     """Fires the scheduled jobs among ``specs``; each firing is one run, started at most once."""
 
-    def __init__(self, engine: Engine, specs: list[LoadedSpec], *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, engine: Engine, specs: list[LoadedSpec], *, clock: Clock = partial(datetime.now, UTC)
+    ) -> None:
         self.engine = engine
         self._specs = {loaded.spec.name: loaded for loaded in specs if loaded.spec.schedule is not None}
         self._clock = clock
@@ -94,7 +94,7 @@ class JobScheduler:
         for name, loaded in self._specs.items():
             schedule = loaded.spec.schedule
             assert schedule is not None
-            runs.save_job(engine.store, loaded.spec)
+            save_job(engine.store, loaded.spec)
             self._scheduler.add_job(
                 self.fire,
                 CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone),

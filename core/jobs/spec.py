@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aigc.core.schemas import (
     MAX_SAMPLES,
@@ -94,13 +95,14 @@ class Concurrency(_Strict):
 
 
 class JobSpec(_Strict):
-    """A batch of generation requests: ``samples`` per input, each an item with its own seed."""
+    """A batch of generation requests: ``n`` samples per input, each an item with its own seed."""
 
     name: Name
     generator: Name
     options: dict[str, Any] = Field(default_factory=dict, max_length=64)
     inputs: InputSource = Field(default_factory=lambda: InputSource(items=[{}]))
-    samples: int = Field(1, ge=1, le=MAX_SAMPLES)
+    # ``n`` as in a generation request; ``samples`` is its old name, still read for one release.
+    n: int = Field(1, ge=1, le=MAX_SAMPLES, validation_alias=AliasChoices("n", "samples"))
     seed: SeedPolicy = Field(default_factory=SeedPolicy)
     evaluators: list[EvaluatorRef] = Field(default_factory=list, max_length=16)
     policy: AcceptancePolicy | None = None
@@ -110,7 +112,18 @@ class JobSpec(_Strict):
 
     _names_as_refs = field_validator("evaluators", mode="before")(evaluator_names_as_refs)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _samples_is_deprecated(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "samples" in data:
+            warnings.warn(
+                "job spec field 'samples' is now 'n'; 'samples' goes in the next release",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return data
+
     def item_seed(self, input_index: int, sample_index: int) -> int:
         """The seed of sample ``sample_index`` of input ``input_index`` under the seed policy."""
-        offset = sample_index if self.seed.policy == "fixed" else input_index * self.samples + sample_index
+        offset = sample_index if self.seed.policy == "fixed" else input_index * self.n + sample_index
         return self.seed.base + offset

@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy.exc import IntegrityError
-
-from aigc.core.errors import AigcError
-from aigc.core.jobs import leases
-from aigc.core.jobs.leases import ClaimedItem
+from aigc.core.errors import AigcError, DuplicateKeyError
 from aigc.core.jobs.planner import item_request
 from aigc.core.jobs.spec import JobSpec
+from aigc.storage import leases
+from aigc.storage.leases import ClaimedItem
 from aigc.storage.records import JobItemLink
 
 if TYPE_CHECKING:
@@ -68,7 +66,7 @@ def _produce(
             result = engine.generate(
                 item_request(spec, item.input, item.seed), job_item=JobItemLink(run_id, item.idempotency_key)
             )
-        except IntegrityError:  # another worker stored it first
+        except DuplicateKeyError:  # another worker stored it first
             stored = _stored_sample(engine, item.idempotency_key)
         except AigcError as error:
             return _give_back(engine, spec, owner, item, f"{type(error).__name__}: {error}")

@@ -24,7 +24,8 @@ use, so listing plugins stays cheap. Groups:
 - media: PNG (``png_artifact``, ``encode_png``, ``decode_png``), audio (``render``, ``wav_bytes``,
   ``encode_audio``, ``decode_audio``, SoundFont rendering), MIDI (``Note``, ``read_midi``,
   ``write_midi``)
-- text decoding: ``CausalLM``, ``StaticCacheLM``, ``SamplingParams``, ``TextStream``, ``ChatTemplate``
+- text decoding: ``CausalLM``, ``StaticCacheLM``, ``SamplingParams``, ``TextStream``, ``ChatTemplate``,
+  ``ContinuousBatcher`` with its ``Scheduling`` limits (``Scheduling.of(context.settings)``)
 - export and training: ``export_onnx``, ``check_parity``, ``write_manifest``, ``training_progress``
 """
 
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
         select_tokens,
     )
     from aigc.core.decoding.chat import ChatTemplate
+    from aigc.core.decoding.scheduler import ContinuousBatcher, Scheduling
     from aigc.core.export import (
         assert_dynamic_dims,
         check_parity,
@@ -115,18 +117,22 @@ _LAZY = {
         for name in (
             "CausalLM",
             "ContextLengthError",
+            "ContinuousBatcher",
             "DecodeBatch",
             "Embedder",
             "Embeddings",
             "LanguageModel",
             "RowResult",
             "SamplingParams",
+            "Scheduling",
             "StaticCacheLM",
             "TextStream",
             "select_tokens",
         )
     },
     "ChatTemplate": ("aigc.core.decoding.chat", "ChatTemplate"),
+    "ContinuousBatcher": ("aigc.core.decoding.scheduler", "ContinuousBatcher"),
+    "Scheduling": ("aigc.core.decoding.scheduler", "Scheduling"),
     **{
         name: ("aigc.core.export", name)
         for name in (
@@ -175,6 +181,7 @@ __all__ = [
     "ChatMessage",
     "ChatTemplate",
     "ContextLengthError",
+    "ContinuousBatcher",
     "DecodeBatch",
     "Embedder",
     "Embeddings",
@@ -201,6 +208,7 @@ __all__ = [
     "RegisteredModel",
     "RowResult",
     "SamplingParams",
+    "Scheduling",
     "SetEvaluator",
     "Settings",
     "StaticCacheLM",

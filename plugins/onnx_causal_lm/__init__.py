@@ -22,9 +22,10 @@ VERSION = "1.0.0"
 
 def build_generator(context: PluginContext) -> Generator:
     """The generator; registered models are loaded (and sha256-checked) on first use."""
+    from aigc.core.sdk import Scheduling
     from aigc.plugins.onnx_causal_lm.generator import OnnxCausalLMGenerator
 
-    return OnnxCausalLMGenerator(context.runtime, context.models_file)
+    return OnnxCausalLMGenerator(context.runtime, context.models_file, Scheduling.of(context.settings))
 
 
 def _examples(settings: Settings) -> tuple[dict[str, Any], ...]:

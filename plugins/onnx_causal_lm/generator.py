@@ -7,7 +7,7 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aigc.core.sdk import ArtifactData, GeneratorInput, ModelRuntime, invalid, registered_model
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelRuntime, Scheduling, invalid, registered_model
 from aigc.plugins.onnx_causal_lm.genai import GenaiModel
 from aigc.plugins.onnx_causal_lm.model import load_optimum
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
@@ -18,9 +18,12 @@ class OnnxCausalLMGenerator:
 
     model_sha256: str | None = None  # several models: see model_sha256_for
 
-    def __init__(self, runtime: ModelRuntime, models_file: Path) -> None:
+    def __init__(
+        self, runtime: ModelRuntime, models_file: Path, scheduling: Scheduling | None = None
+    ) -> None:
         self.runtime = runtime
         self.models_file = models_file
+        self.scheduling = scheduling or Scheduling()
         self._models: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -36,7 +39,7 @@ class OnnxCausalLMGenerator:
                 self._models[name] = (
                     GenaiModel(entry)
                     if entry.format == "onnxruntime-genai"
-                    else load_optimum(self.runtime, entry)
+                    else load_optimum(self.runtime, entry, self.scheduling)
                 )
             return self._models[name]
 

@@ -18,11 +18,13 @@ from typing import Any
 from aigc.core.sdk import (
     CausalLM,
     ChatTemplate,
+    ContinuousBatcher,
     Manifest,
     ModelRuntime,
     ModelSession,
     PluginLoadError,
     RegisteredModel,
+    Scheduling,
     StaticCacheLM,
 )
 from aigc.plugins.text_transformer.generator import TextTransformerGenerator
@@ -69,7 +71,10 @@ class OptimumModel(TextTransformerGenerator):
         config: dict[str, Any],
         sha256: str,
         template: ChatTemplate | None = None,
+        scheduling: Scheduling | None = None,
     ) -> None:
+        """``scheduling``: the shared decode batch of a static-cache graph (continuous batching
+        across requests); ``None`` or ``max_rows == 0``: each request decodes alone."""
         if not any(name.startswith("past_key_values.") for name in session.input_names):
             raise PluginLoadError(
                 f"{session.model.path} has no past_key_values inputs: export it with "
@@ -80,7 +85,11 @@ class OptimumModel(TextTransformerGenerator):
         self.eos_token_id = eos  # type: ignore[assignment]  # None: the model has no end-of-text token
         self.chat_template = template
         if "seqlens_k" in session.input_names:
-            self.model = StaticCacheLM(session, context, eos, (kv_heads, head_dim))
+            static = StaticCacheLM(session, context, eos, (kv_heads, head_dim))
+            self.model = static
+            if scheduling is not None and scheduling.max_rows > 0:
+                name = "/".join(session.model.path.parts[-3:-1])  # e.g. smollm2/quantized
+                self.model = ContinuousBatcher(static, name, scheduling.max_rows, scheduling.max_waiting)
         else:
             self.model = CausalLM(session, context, eos, (kv_heads, head_dim))
 
@@ -90,7 +99,9 @@ class OptimumModel(TextTransformerGenerator):
         return ids
 
 
-def load_model_folder(runtime: ModelRuntime, folder: Path, manifest: Manifest) -> OptimumModel:
+def load_model_folder(
+    runtime: ModelRuntime, folder: Path, manifest: Manifest, scheduling: Scheduling | None = None
+) -> OptimumModel:
     """Load a Hugging Face-style folder. Every file ``manifest`` lists (graph, external weights,
     config, tokenizer) is checked against its sha256 first, by the runtime; the model's sha256
     covers them all (``Manifest.files_sha256``)."""
@@ -102,9 +113,11 @@ def load_model_folder(runtime: ModelRuntime, folder: Path, manifest: Manifest) -
         template = chat_template(json.loads((folder / TOKENIZER_CONFIG_FILE).read_text()))
     config = json.loads((folder / CONFIG_FILE).read_text())
     tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-    return OptimumModel(session, tokenizer, config, manifest.files_sha256(), template)
+    return OptimumModel(session, tokenizer, config, manifest.files_sha256(), template, scheduling)
 
 
-def load_optimum(runtime: ModelRuntime, model: RegisteredModel) -> OptimumModel:
+def load_optimum(
+    runtime: ModelRuntime, model: RegisteredModel, scheduling: Scheduling | None = None
+) -> OptimumModel:
     """Load a registered folder, every file checked against its sha256 at registration."""
-    return load_model_folder(runtime, model.path, model.manifest)
+    return load_model_folder(runtime, model.path, model.manifest, scheduling)

@@ -42,13 +42,13 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
 
 def build_generator(context: PluginContext) -> Generator:
     """The generator, once at least one variant is installed (else an error naming the command)."""
-    from aigc.core.sdk import PluginLoadError, not_installed_error
+    from aigc.core.sdk import PluginLoadError, Scheduling, not_installed_error
     from aigc.plugins.smollm2.generator import SmolLM2Generator, installed_variants
 
     folder = context.models_dir("smollm2")
     if not installed_variants(folder):
         raise PluginLoadError(not_installed_error("smollm2", "quantized", folder / "quantized"))
-    return SmolLM2Generator(context.runtime, folder)
+    return SmolLM2Generator(context.runtime, folder, Scheduling.of(context.settings))
 
 
 aigc_register_generators = generator_hook(

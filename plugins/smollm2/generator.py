@@ -19,6 +19,7 @@ from aigc.core.sdk import (
     GeneratorInput,
     ModelRuntime,
     PluginLoadError,
+    Scheduling,
     load_manifest,
     not_installed_error,
 )
@@ -33,8 +34,9 @@ class SmolLM2Generator:
 
     model_sha256: str | None = None  # several variants: see model_sha256_for
 
-    def __init__(self, runtime: ModelRuntime, models_dir: Path) -> None:
-        self.runtime, self.models_dir = runtime, models_dir
+    def __init__(self, runtime: ModelRuntime, models_dir: Path, scheduling: Scheduling | None = None) -> None:
+        """``scheduling``: the variants' shared decode batches (continuous batching across requests)."""
+        self.runtime, self.models_dir, self.scheduling = runtime, models_dir, scheduling
         self._models: dict[str, OptimumModel] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +50,8 @@ class SmolLM2Generator:
                 folder = self.folder(variant)
                 if not is_installed(folder):
                     raise PluginLoadError(not_installed_error(MODEL, variant, folder))
-                self._models[variant] = load_model_folder(self.runtime, folder, load_manifest(folder))
+                manifest = load_manifest(folder)
+                self._models[variant] = load_model_folder(self.runtime, folder, manifest, self.scheduling)
             return self._models[variant]
 
     def model_sha256_for(self, options: ChatOptions) -> str | None:

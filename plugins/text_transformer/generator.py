@@ -127,17 +127,20 @@ class TextTransformerGenerator:
         prompts = [ids for ids, _ in encoded]
         params = sampling_params(options)
         batch = self.model.batch(prompts, seeds, params, options.max_new_tokens, options.min_new_tokens)
-        if options.stop:
-            streams = [TextStream(self.decode, options.stop) for _ in prompts]
-            while not batch.done:
-                for row, token in batch.step():
-                    streams[row].add(token)
-                    if streams[row].stopped:
-                        batch.finish(row, "stop")
-            texts = [s.text for s in streams]
-        else:
-            batch.run()
-            texts = [self.decode(r.token_ids) for r in batch.results]
+        try:
+            if options.stop:
+                streams = [TextStream(self.decode, options.stop) for _ in prompts]
+                while not batch.done:
+                    for row, token in batch.step():
+                        streams[row].add(token)
+                        if streams[row].stopped:
+                            batch.finish(row, "stop")
+                texts = [s.text for s in streams]
+            else:
+                batch.run()
+                texts = [self.decode(r.token_ids) for r in batch.results]
+        finally:
+            batch.close()
         return [
             [self._artifact(text, result, dropped)]
             for text, result, (_, dropped) in zip(texts, batch.results, encoded, strict=True)
@@ -155,13 +158,16 @@ class TextTransformerGenerator:
         params = sampling_params(options)
         batch = self.model.batch([ids], [seed], params, options.max_new_tokens, options.min_new_tokens)
         text = TextStream(self.decode, options.stop)
-        while not batch.done:
-            for _, token in batch.step():
-                delta = text.add(token)
-                if text.stopped:
-                    batch.finish(0, "stop")
-                if delta:
-                    yield delta
+        try:
+            while not batch.done:
+                for _, token in batch.step():
+                    delta = text.add(token)
+                    if text.stopped:
+                        batch.finish(0, "stop")
+                    if delta:
+                        yield delta
+        finally:
+            batch.close()  # the reader may have gone: give up the row
         if delta := text.close():
             yield delta
         return self._artifact(text.text, batch.results[0], dropped)

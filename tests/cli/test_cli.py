@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from aigc.storage.store import Store
 from tests.cli.runner import Aigc
+from tests.storage.factories import new_request
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def generated(aigc: Aigc) -> dict[str, Any]:
 
 def test_help_lists_the_commands(aigc: Aigc) -> None:
     out = aigc.run("--help").stdout
-    for command in ("generate", "plugins", "models", "results", "feedback", "export", "demo"):
+    for command in ("generate", "plugins", "models", "results", "feedback", "dump", "api-keys", "demo"):
         assert command in out
 
 
@@ -61,6 +63,22 @@ def test_results_list_and_show(aigc: Aigc, generated: dict[str, Any]) -> None:
     shown = aigc.json("results", "show", str(first["id"]))
     assert shown["key"] == first["key"] and shown["artifacts"] == first["artifacts"]
     assert "image-gan@" in aigc.run("results", "show", str(first["id"])).stdout
+
+
+def test_failed_requests_are_listed_with_their_error(aigc: Aigc, data_dir: Path) -> None:
+    error = "PluginCallError: [bold]boom[/bold]"
+    with Store.open(data_dir) as store:
+        failed = store.save(
+            new_request(0, generator="image-gan", status="failed", error=error, traceback="Traceback: [x]")
+        )
+    listed = {r["request_id"]: r for r in aigc.json("results", "requests", "--status", "failed")}
+    assert listed[failed.request_id]["error"] == error and listed[failed.request_id]["generations"] == []
+    assert "failed requests stored no sample" in aigc.run("results", "list", "--status", "failed").stdout
+    shown = aigc.run("results", "request", str(failed.request_id)).stdout
+    assert error in shown and "Traceback: [x]" in shown  # as text, not markup
+    assert aigc.json("results", "request", str(failed.request_id))["traceback"] == "Traceback: [x]"
+    refused = aigc.run("results", "list", "--status", "broken", expect=2).stderr
+    assert "status" in refused and "broken" in refused
 
 
 def test_results_request_shows_the_set_level_evaluations(aigc: Aigc) -> None:
@@ -109,7 +127,7 @@ def test_feedback_and_export(aigc: Aigc, generated: dict[str, Any], tmp_path: Pa
     aigc.run("feedback", "999999", "--rating", "up", expect=1)
     aigc.run("feedback", str(artifact_id), "--rating", "9", expect=2)
     target = tmp_path / "export.jsonl"
-    aigc.run("export", "-o", str(target))
+    aigc.run("dump", "--output", str(target))
     records = {r["id"]: r for r in map(json.loads, target.read_text().splitlines())}
     assert set(records) >= {g["id"] for g in generated["generations"]}
     [feedback] = records[generated["generations"][0]["id"]]["artifacts"][0]["feedback"]
@@ -126,7 +144,7 @@ def test_export_dataset_writes_accepted_rated_texts(aigc: Aigc, tmp_path: Path) 
     aigc.run("feedback", str(second["id"]), "--rating", "down")
     target = tmp_path / "dataset.jsonl"
     out = aigc.run(
-        "export", "--dataset", str(target), "--generator", "text-transformer", "--require-rating"
+        "dump", "--dataset", str(target), "--generator", "text-transformer", "--require-rating"
     ).stdout
     assert "1 examples written" in out
     [example] = map(json.loads, target.read_text().splitlines())

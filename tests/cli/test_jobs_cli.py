@@ -28,7 +28,7 @@ def test_run_status_list_cancel_and_export(aigc: Aigc, tmp_path: Path) -> None:
     spec.write_text(DIGITS_SPEC + "outputs: {url: out}\n")
     assert "valid, 6 items" in aigc.run("jobs", "validate", str(spec)).stdout
     run = aigc.run("jobs", "run", str(spec)).stdout
-    assert "started run 1" in run and "completed" in run and "exported" in run
+    assert "started run 1" in run and "completed" in run and "wrote" in run
     status = json.loads(aigc.run("jobs", "status", "1", "--json").stdout)
     assert (status["status"], status["done"], status["accepted"] + status["rejected"]) == ("completed", 6, 6)
     assert len((tmp_path / "out" / "run-1.jsonl").read_text().splitlines()) == status["accepted"]

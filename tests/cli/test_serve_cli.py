@@ -1,4 +1,4 @@
-"""``aigc keys`` and ``aigc serve`` as a user runs them: keys made on the command line open the API."""
+"""``aigc api-keys`` and ``aigc serve`` as a user runs them: keys made on the command line open the API."""
 
 from __future__ import annotations
 
@@ -23,22 +23,23 @@ def served(aigc: Aigc) -> Iterator[str]:
 
 
 def test_keys_create_list_and_revoke(aigc: Aigc) -> None:
-    token = aigc.run("keys", "create", "--scope", "read", "--name", "ci").stdout.strip()
+    token = aigc.run("api-keys", "create", "--scope", "read", "--name", "ci").stdout.strip()
     assert "\n" not in token
     assert token.startswith("aigc_")
-    [key] = aigc.json("keys", "list")
+    [key] = aigc.json("api-keys", "list")
     assert (key["name"], key["scope"], key["revoked_at"]) == ("ci", "read", None)
-    assert token.startswith(key["prefix"]) and token not in aigc.run("keys", "list").stdout
-    aigc.run("keys", "revoke", str(key["id"]))
-    assert aigc.json("keys", "list")[0]["revoked_at"] is not None
-    assert "not found" in aigc.run("keys", "revoke", "99", expect=1).stderr
-    assert "'read', 'generate', 'admin'" in aigc.run("keys", "create", "--scope", "root", expect=2).stderr
-    aigc.run("keys", "create", "--scope", "read", "--expires-in-days", "30")
-    assert aigc.json("keys", "list")[1]["expires_at"] is not None
+    assert token.startswith(key["prefix"]) and token not in aigc.run("api-keys", "list").stdout
+    aigc.run("api-keys", "revoke", str(key["id"]))
+    assert aigc.json("api-keys", "list")[0]["revoked_at"] is not None
+    assert "not found" in aigc.run("api-keys", "revoke", "99", expect=1).stderr
+    assert "'read', 'generate', 'admin'" in aigc.run("api-keys", "create", "--scope", "root", expect=2).stderr
+    aigc.run("api-keys", "create", "--scope", "read", "--expires-in-days", "30")
+    assert aigc.json("api-keys", "list")[1]["expires_at"] is not None
+    assert aigc.json("keys", "list") == aigc.json("api-keys", "list")  # the old name, for one release
 
 
 def test_serve_answers_with_keys_from_the_command_line(aigc: Aigc, served: str) -> None:
-    token = aigc.run("keys", "create", "--scope", "generate").stdout.strip()
+    token = aigc.run("api-keys", "create", "--scope", "generate").stdout.strip()
     response = httpx.post(
         f"{served}/v1/generations",
         json={"generator": "image-gan", "options": {"label": 5}, "seed": 3},

@@ -17,7 +17,7 @@ REQUESTS = 24
 
 def test_sigterm_stores_every_acknowledged_request_before_exiting(tmp_path: Path) -> None:
     aigc = Aigc(tmp_path / "aigc-data")
-    token = aigc.run("keys", "create", "--scope", "generate").stdout.strip()
+    token = aigc.run("api-keys", "create", "--scope", "generate").stdout.strip()
     body = {"generator": "image-diffusion", "options": {"label": 4, "steps": 100}, "n": 2}
     with serve(aigc, "--wait", "0", "--no-batching", "--grace-period", "120") as server:
 

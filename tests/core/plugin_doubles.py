@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import textwrap
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -204,3 +206,15 @@ class WrongTypePlugin:
     @hookimpl
     def aigc_register_evaluators(self, register: Callable[[Any], None]) -> None:
         register({"name": "not-a-spec"})
+
+
+def write_distribution(root: Path, name: str, sources: Mapping[str, str]) -> None:
+    """A minimal installed distribution on ``root``: its source files (paths relative to ``root``)
+    and the metadata of an ``aigc`` entry point ``name`` (dashes for underscores) naming module ``name``."""
+    for path, source in sources.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(textwrap.dedent(source))
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[aigc]\n{name.replace('_', '-')} = {name}\n")

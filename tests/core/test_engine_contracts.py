@@ -40,7 +40,7 @@ def test_result_is_stored_with_ids_and_provenance(engine: Engine) -> None:
     )
     assert result.status == "completed"
     assert [g.seed for g in result.generations] == [7, 8, 9]
-    stored = engine.store.get_result(result.request_id)
+    stored = engine.store.get_request(result.request_id)
     assert stored.generations == result.generations
     first = result.generations[0]
     assert first.artifacts[0].text == "hi w7-0 w7-1 w7-2"
@@ -127,7 +127,8 @@ def test_failing_generator_is_stored_as_failed_and_the_engine_keeps_working(
         and {"raise": "model exploded", "hang": "did not finish", "malformed": "ArtifactData"}[mode]
         in result.error
     )
-    assert engine.store.get_result(result.request_id).status == "failed"
+    assert engine.store.get_request(result.request_id).status == "failed"
+    assert (engine.store.get_traceback(result.request_id) or "").startswith("Traceback")
     assert any(e.plugin == "doubles" for e in engine.registry.errors)
     assert engine.generate({"generator": "echo", "seed": 1}).status == "completed"
 
@@ -148,6 +149,9 @@ def test_broken_evaluator_becomes_a_recorded_error_and_rejects(
         assert [e.metric for e in generation.evaluations if e.evaluator == "length"] == ["length"]
         assert generation.status == "rejected"
         assert any("evaluator failed" in r for r in generation.reasons)
+    [recorded] = engine.store.list_plugin_errors()
+    assert (recorded.plugin, recorded.stage) == ("doubles", f"evaluator eval-{mode}: evaluate")
+    assert fragment in recorded.message and "Traceback" in recorded.traceback
 
 
 def test_policy_decides_status_and_score(engine: Engine) -> None:
@@ -194,7 +198,7 @@ def test_stream_yields_deltas_then_stores_the_result(engine: Engine) -> None:
     [generation] = stream.result.generations
     assert generation.artifacts[0].text == "".join(deltas)
     assert generation.evaluations[0].metric == "length"
-    assert engine.store.get_result(stream.result.request_id).generations == [generation]
+    assert engine.store.get_request(stream.result.request_id).generations == [generation]
     plain = engine.generate({"generator": "echo-stream", "prompt": "hi", "seed": 4}).generations[0]
     assert plain.key == generation.key and plain.artifacts[0].sha256 == generation.artifacts[0].sha256
 
@@ -230,7 +234,7 @@ def test_set_level_evaluators_score_the_request_as_a_whole(engine: Engine) -> No
     assert all(
         g.status == "accepted" and [e.metric for e in g.evaluations] == ["length"] for g in result.generations
     )
-    assert engine.store.get_result(result.request_id).set_evaluations == [distinct]
+    assert engine.store.get_request(result.request_id).set_evaluations == [distinct]
 
 
 @pytest.mark.parametrize(
@@ -240,3 +244,6 @@ def test_broken_set_evaluator_is_a_recorded_error(engine: Engine, name: str, fra
     result = engine.generate({"generator": "echo", "n": 2, "seed": 3, "evaluators": [name]})
     [failed] = result.set_evaluations
     assert result.status == "completed" and failed.error and fragment in failed.error
+    [recorded] = engine.store.list_plugin_errors()  # a factory failure is recorded once, as such
+    stage = "factory" if name == "set-without-evaluate-set" else "evaluate"
+    assert recorded.stage == f"evaluator {name}: {stage}" and fragment in recorded.message

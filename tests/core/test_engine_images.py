@@ -21,6 +21,7 @@ from aigc.core.provenance import read_png_text
 from aigc.core.runtime import ModelRuntime
 from aigc.plugins.image_gan.generator import ImageGanGenerator
 from aigc.storage import models
+from tests.storage.factories import read_session
 
 GAN_REQUEST = {
     "generator": "image-gan",
@@ -49,7 +50,7 @@ def test_rows_artifacts_evaluations_and_blobs_are_consistent(engine: Engine) -> 
                 (Path(engine.registry.generators["image-gan"].model_dir or ".") / "manifest.json").read_text()
             )["files"]["generator.onnx"]["sha256"]
         )
-    with engine.store.session() as session:
+    with read_session(engine.store) as session:
         counts = {
             table.__tablename__: session.scalar(select(func.count()).select_from(table))
             for table in (models.RequestRow, models.GenerationRow, models.ArtifactRow, models.EvaluationRow)

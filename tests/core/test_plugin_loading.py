@@ -6,14 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 from aigc.core.plugins import ENTRY_POINT_GROUP, PluginRegistry
-from tests.core.plugin_doubles import DoublesPlugin, RaisingHookPlugin, WrongTypePlugin
+from tests.core.plugin_doubles import DoublesPlugin, RaisingHookPlugin, WrongTypePlugin, write_distribution
 
 
 def test_builtin_plugins_register_through_entry_points() -> None:
@@ -70,28 +69,21 @@ def test_duplicate_generator_name_is_refused_for_the_second_plugin() -> None:
     assert any("already registered by plugin 'first'" in e.message for e in registry.errors)
 
 
-def _write_distribution(root: Path, name: str, module_source: str) -> None:
-    """A minimal installed distribution on ``root``: a module plus its entry point metadata."""
-    (root / f"{name}.py").write_text(textwrap.dedent(module_source))
-    info = root / f"{name}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[aigc]\n{name.replace('_', '-')} = {name}\n")
-
-
 @pytest.fixture
 def third_party_path(tmp_path: Path) -> Path:
-    _write_distribution(tmp_path, "broken_import", "import module_that_does_not_exist\n")
-    _write_distribution(
+    write_distribution(tmp_path, "broken_import", {"broken_import.py": "import module_that_does_not_exist\n"})
+    write_distribution(
         tmp_path,
         "raising_hook",
-        """
+        {
+            "raising_hook.py": """
         from aigc.core import hookimpl
 
         @hookimpl
         def aigc_register_evaluators(register):
             raise RuntimeError("boom in hook")
-    """,
+    """
+        },
     )
     return tmp_path
 
@@ -103,9 +95,10 @@ def _plugins_json(path: Path, data_dir: Path, **env: str) -> dict[str, object]:
         env=environment,
         capture_output=True,
         text=True,
-        check=True,
     )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    listing: dict[str, object] = json.loads(out.stdout)
+    assert out.returncode == (1 if listing["errors"] else 0), out.stderr  # like `aigc doctor`
+    return listing
 
 
 def test_cli_lists_broken_third_party_plugins_and_keeps_the_rest(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aigc.core.policy import Decision, ScoredResult, decide, keep_best
+from aigc.core.policy import Decision, decide, keep_best
 from aigc.core.schemas import AcceptancePolicy, EvalResult
+from aigc.storage.records import NewEvaluation
 
 
 def result(
@@ -15,9 +16,9 @@ def result(
     value: float | None = None,
     passed: bool | None = None,
     error: str | None = None,
-) -> ScoredResult:
-    return ScoredResult(
-        evaluator, EvalResult(metric=metric, score=score, value=value, passed=passed, error=error)
+) -> NewEvaluation:
+    return NewEvaluation(
+        evaluator, "1", EvalResult(metric=metric, score=score, value=value, passed=passed, error=error), None
     )
 
 

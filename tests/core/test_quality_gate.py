@@ -80,7 +80,7 @@ def test_best_of_keeps_the_highest_scoring_candidate_and_stores_all(gate: Engine
     assert [g.seed for g in result.generations] == [8, 9, 10, 11, 12, 13]
     assert _statuses(result) == ["rejected", "rejected", "accepted", "accepted", "rejected", "rejected"]
     assert result.generations[0].reasons == ["best_of: candidate 2 of this output was kept (score 0.18)"]
-    stored = gate.store.get_result(result.request_id)
+    stored = gate.store.get_request(result.request_id)
     assert stored.generations == result.generations and stored.best_of == 3
 
 

@@ -19,7 +19,6 @@ from aigc.core.http.app import create_app
 from aigc.core.http.settings import ServerSettings
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
-from aigc.storage.api_keys import ApiKeyStore
 from tests.installed_models import model_cache
 
 
@@ -57,7 +56,7 @@ def live_server(
         runtime=runtime,
     )
     app = create_app(engine, settings)
-    api_keys = ApiKeyStore(engine.store.engine)
+    api_keys = engine.store.api_keys
     keys = {scope: api_keys.create(f"test-{scope}", scope)[1] for scope in ("read", "generate", "admin")}
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

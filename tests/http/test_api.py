@@ -16,8 +16,9 @@ import pytest
 
 from aigc.core.http.settings import ServerSettings
 from aigc.core.runtime import ModelRuntime
-from aigc.storage.api_keys import ApiKeyStore
+from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer, live_server
+from tests.storage.factories import new_request
 
 GAN = {
     "generator": "image-gan",
@@ -51,7 +52,7 @@ def test_a_key_with_too_weak_a_scope_gets_403(server: LiveServer) -> None:
 
 
 def test_a_revoked_key_gets_401(server: LiveServer) -> None:
-    keys = ApiKeyStore(server.engine.store.engine)
+    keys = server.engine.store.api_keys
     key, token = keys.create("leaving", "read")
     assert httpx.get(f"{server.url}/v1/generators", headers={"X-API-Key": token}).status_code == 200
     keys.revoke(key.id)
@@ -68,11 +69,28 @@ def test_generators_list_their_options_schema(client: httpx.Client) -> None:
     assert not generators["text-transformer"]["stateless"] and not generators["text-transformer"]["batched"]
 
 
+def test_evaluators_list_their_scope_and_options_schema(client: httpx.Client) -> None:
+    evaluators = {e["name"]: e for e in client.get("/v1/evaluators").json()}
+    match = evaluators["image-class-match"]
+    assert match["scope"] == "item" and "image/png" in match["media_types"]
+    assert match["options_schema"]["type"] == "object"
+
+
+def test_failed_requests_are_listed_with_their_error(client: httpx.Client, server: LiveServer) -> None:
+    failed = server.engine.store.save(new_request(0, status="failed", error="PluginCallError: [boom]"))
+    page = client.get("/v1/requests", params={"status": "failed", "limit": 100}).json()
+    listed = {r["request_id"]: r for r in page["items"]}
+    assert listed[failed.request_id]["error"] == "PluginCallError: [boom]"
+    assert listed[failed.request_id]["generations"] == []
+    assert page["total"] == len(page["items"]) and all(r["status"] == "failed" for r in page["items"])
+    assert client.get("/v1/requests", params={"limit": 101}).status_code == 422
+
+
 def test_a_generation_returns_the_stored_result(client: httpx.Client, server: LiveServer) -> None:
     response = client.post("/v1/generations", json=GAN)
     assert response.status_code == 200
     result = response.json()
-    stored = server.engine.store.get_result(result["request_id"])
+    stored = server.engine.store.get_request(result["request_id"])
     assert result == json.loads(stored.model_dump_json()) | {"timings": result["timings"]}
     assert [g["seed"] for g in result["generations"]] == [5, 6]
     assert all(g["evaluations"][0]["metric"] == "class_match" for g in result["generations"])
@@ -329,7 +347,9 @@ def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
         first = next(response.iter_lines())
     assert first == "event: delta"
     for _ in range(200):
-        [stored] = server.engine.store.list_generations(generator="text-transformer", limit=1) or [None]
+        [stored] = server.engine.store.list_generations(
+            GenerationFilter(generator="text-transformer"), limit=1
+        ) or [None]
         if stored is not None and stored.seed == 4:
             break
         time.sleep(0.05)

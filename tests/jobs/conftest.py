@@ -21,7 +21,7 @@ inputs:
   items:
     - {label: 3}
     - {label: 7}
-samples: 3
+n: 3
 evaluators: [image-class-match]
 policy:
   thresholds:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.store import Store
+from tests.storage.factories import read_session
 
 INPUTS = 8
 SAMPLES = 20
@@ -22,7 +23,7 @@ name: crash-test
 generator: image-gan
 inputs:
   items: [{", ".join(f"{{label: {i}}}" for i in range(INPUTS))}]
-samples: {SAMPLES}
+n: {SAMPLES}
 evaluators: [image-class-match]
 policy: {{thresholds: {{class_match: {{min: 0.9}}}}}}
 concurrency: {{batch_size: 2, lease_s: 1}}
@@ -45,7 +46,7 @@ def aigc(data_dir: Path, database_url: str, *args: str) -> subprocess.Popen[byte
 
 
 def claims_so_far(store: Store) -> int:
-    with store.session() as session:
+    with read_session(store) as session:
         return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(JobItemRow.attempts), 0))) or 0
 
 
@@ -67,17 +68,17 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path, database_url: str) 
     with Store(database_url, str(data_dir / "blobs")) as store:
         for _ in range(4):
             claims = claims_so_far(store)
-            runner = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
+            runner = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-outputs")
             wait_for_claims_beyond(store, claims, runner)
             time.sleep(rng.uniform(0, 0.25))  # a random point while it generates, stores and settles
             runner.kill()  # SIGKILL: no cleanup, leases left held, maybe a sample half written
             runner.wait()
-    finisher = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-export")
+    finisher = aigc(data_dir, database_url, "jobs", "run", str(spec), "--no-outputs")
     _, stderr = finisher.communicate(timeout=300)
     assert finisher.returncode == 0, stderr.decode()
 
     with Store(database_url, str(data_dir / "blobs")) as store:
-        with store.session() as session:
+        with read_session(store) as session:
             items = session.scalars(sa.select(JobItemRow)).all()
             generations = session.scalars(sa.select(GenerationRow)).all()
             requests = session.scalar(sa.select(sa.func.count()).select_from(RequestRow))

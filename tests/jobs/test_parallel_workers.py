@@ -18,6 +18,7 @@ from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.store import Store
 from tests.jobs.test_crash_recovery import aigc
 from tests.postgres import fresh_postgres_database
+from tests.storage.factories import read_session
 
 WORKERS = 8
 SPEC = """\
@@ -25,7 +26,7 @@ name: parallel
 generator: image-gan
 inputs:
   items: [{label: 0}, {label: 1}, {label: 2}, {label: 3}, {label: 4}, {label: 5}]
-samples: 8
+n: 8
 concurrency: {batch_size: 2, lease_s: 120}
 """
 
@@ -46,12 +47,12 @@ def test_eight_workers_process_each_item_exactly_once(
     ) as engine:
         started = start_run(engine, load_spec(spec))
         assert started is not None
-    workers = [aigc(data_dir, postgres_url, "jobs", "run", str(spec), "--no-export") for _ in range(WORKERS)]
+    workers = [aigc(data_dir, postgres_url, "jobs", "run", str(spec), "--no-outputs") for _ in range(WORKERS)]
     for worker in workers:
         _, stderr = worker.communicate(timeout=400)
         assert worker.returncode == 0, stderr.decode()
 
-    with Store(postgres_url, str(data_dir / "blobs")) as store, store.session() as session:
+    with Store(postgres_url, str(data_dir / "blobs")) as store, read_session(store) as session:
         items = session.scalars(sa.select(JobItemRow)).all()
         requests = session.scalar(sa.select(sa.func.count()).select_from(RequestRow))
         generations = session.scalar(sa.select(sa.func.count()).select_from(GenerationRow))

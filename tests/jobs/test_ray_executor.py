@@ -16,6 +16,7 @@ from tests.jobs.conftest import DIGITS_SPEC, WriteSpec
 ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
 
 from aigc.core.jobs.ray_executor import RayExecutor, RayOptions  # noqa: E402
+from tests.storage.factories import read_session  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,7 +37,7 @@ def test_ray_actors_produce_every_item_once(job_engine: Engine, write_spec: Writ
     assert sorted(o.outcome for o in outcomes) == sorted(
         ["accepted"] * final.accepted + ["rejected"] * final.rejected
     )
-    with job_engine.store.session() as session:
+    with read_session(job_engine.store) as session:
         items = session.scalars(sa.select(JobItemRow)).all()
         generations = session.scalar(sa.select(sa.func.count()).select_from(GenerationRow))
         requests = session.scalar(sa.select(sa.func.count()).select_from(RequestRow))
@@ -46,5 +47,5 @@ def test_ray_actors_produce_every_item_once(job_engine: Engine, write_spec: Writ
     again = start_run(job_engine, loaded)  # a re-run on Ray finds everything stored
     assert again is not None
     work(job_engine, loaded.spec, again.run_id, executor=RayExecutor(RayOptions()))
-    with job_engine.store.session() as session:
+    with read_session(job_engine.store) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(RequestRow)) == 6

@@ -10,19 +10,20 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from aigc.core.engine import Engine
-from aigc.core.jobs import leases, runs
 from aigc.core.jobs.exporter import export_run
 from aigc.core.jobs.planner import item_request
 from aigc.core.jobs.runner import start_run, work
 from aigc.core.jobs.specfile import load_spec
+from aigc.storage import leases, runs
 from aigc.storage.models import GenerationRow, JobItemRow, RequestRow
 from aigc.storage.records import JobItemLink
 from tests.core.plugin_doubles import DoublesPlugin
 from tests.jobs.conftest import DIGITS_SPEC, WriteSpec
+from tests.storage.factories import read_session
 
 
 def count(engine: Engine, table: type) -> int:
-    with engine.store.session() as session:
+    with read_session(engine.store) as session:
         return session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
 
 
@@ -55,7 +56,7 @@ def test_an_unfinished_run_is_resumed(job_engine: Engine, write_spec: WriteSpec)
     time.sleep(0.6)  # "someone" died: its leases expire and its items go back to the queue
     final = work(job_engine, loaded.spec, started.run_id, owner="me")
     assert (final.done, final.status) == (6, "completed")
-    with job_engine.store.session() as session:
+    with read_session(job_engine.store) as session:
         attempts = session.scalars(
             sa.select(JobItemRow.attempts).where(JobItemRow.id.in_([c.id for c in claimed]))
         )
@@ -89,7 +90,7 @@ def test_a_sample_stored_before_a_crash_is_adopted_not_generated_again(
     time.sleep(0.05)
     work(job_engine, loaded.spec, started.run_id)
     assert count(job_engine, RequestRow) == 6
-    with job_engine.store.session() as session:
+    with read_session(job_engine.store) as session:
         keys = session.scalars(sa.select(GenerationRow.idempotency_key)).all()
         assert sorted(keys) == sorted(session.scalars(sa.select(JobItemRow.idempotency_key)).all())
 
@@ -112,7 +113,7 @@ def test_a_failing_item_is_retried_then_marked_failed(job_engine: Engine, write_
     assert started is not None
     final = work(job_engine, loaded.spec, started.run_id)
     assert (final.status, final.failed, final.done) == ("completed", 2, 0)
-    with job_engine.store.session() as session:
+    with read_session(job_engine.store) as session:
         rows = session.scalars(sa.select(JobItemRow)).all()
         assert {(r.attempts, r.status) for r in rows} == {(2, "failed")}
         assert all("model exploded" in (r.error or "") for r in rows)

@@ -15,6 +15,7 @@ from aigc.core.jobs.scheduler import JobScheduler
 from aigc.core.jobs.specfile import LoadedSpec, load_spec
 from aigc.storage.models import JobRunRow
 from tests.jobs.conftest import WriteSpec
+from tests.storage.factories import read_session
 
 NIGHTLY = """\
 name: nightly
@@ -82,7 +83,7 @@ def advance_and_settle(clock: Clock, to: datetime, *schedulers: JobScheduler) ->
 
 
 def fire_times(engine: Engine) -> list[datetime | None]:
-    with engine.store.session() as session:
+    with read_session(engine.store) as session:
         return list(session.scalars(sa.select(JobRunRow.fire_time).order_by(JobRunRow.id)))
 
 
@@ -108,7 +109,7 @@ def test_two_schedulers_firing_together_start_one_run(
     finally:
         other_engine.close()
     assert fire_times(engine) == [datetime(2026, 1, 1, 3, 0, tzinfo=UTC)]
-    with engine.store.session() as session:
+    with read_session(engine.store) as session:
         assert session.scalars(sa.select(JobRunRow.status)).all() == ["completed"]
 
 

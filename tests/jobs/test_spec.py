@@ -23,16 +23,25 @@ def only_error(error: pytest.ExceptionInfo[JobSpecError]) -> dict[str, object]:
 
 def test_a_valid_spec_loads_with_its_defaults(write_spec: WriteSpec) -> None:
     spec = load_spec(write_spec(DIGITS_SPEC)).spec
-    assert (spec.generator, spec.samples, spec.seed.policy) == ("image-gan", 3, "distinct")
+    assert (spec.generator, spec.n, spec.seed.policy) == ("image-gan", 3, "distinct")
     assert [ref.name for ref in spec.evaluators] == ["image-class-match"]
+
+
+def test_samples_is_still_read_as_n_with_a_warning(write_spec: WriteSpec) -> None:
+    with pytest.warns(FutureWarning, match="'samples' is now 'n'"):
+        spec = load_spec(write_spec(DIGITS_SPEC.replace("n: 3", "samples: 4"))).spec
+    assert spec.n == 4 and spec.model_dump()["n"] == 4
+    with pytest.warns(FutureWarning), pytest.raises(JobSpecError) as error:
+        load_spec(write_spec(DIGITS_SPEC.replace("n: 3", "samples: 0")))
+    assert (only_error(error)["field"], only_error(error)["line"]) == ("samples", 7)
 
 
 @pytest.mark.parametrize(
     ("replace", "by", "field", "line"),
     [
-        ("samples: 3", "samples: 0", "samples", 7),
+        ("n: 3", "n: 0", "n", 7),
         ("  batch_size: 2", "  batch_size: 5000", "concurrency.batch_size", 13),
-        ("samples: 3", "samples: 3\ncolour: red", "colour", 8),
+        ("n: 3", "n: 3\ncolour: red", "colour", 8),
         (
             "    class_match: {min: 0.5}",
             "    class_match: {min: 2, max: 1}",
@@ -97,7 +106,7 @@ def test_plan_has_one_item_per_input_and_sample_with_distinct_seeds_and_keys(
 
 
 def test_fixed_seeds_repeat_across_inputs(engine: Engine, write_spec: WriteSpec) -> None:
-    spec = DIGITS_SPEC.replace("samples: 3", "samples: 3\nseed: {policy: fixed, base: 10}")
+    spec = DIGITS_SPEC.replace("n: 3", "n: 3\nseed: {policy: fixed, base: 10}")
     items = plan(engine, load_spec(write_spec(spec)))
     assert [i.seed for i in items] == [10, 11, 12, 10, 11, 12]
     assert len({i.idempotency_key for i in items}) == 6  # the inputs differ

@@ -166,5 +166,5 @@ def test_the_engine_stores_the_set_results_of_a_request(engine: Engine) -> None:
     assert set(by_metric) == {"fid", "kid", "pairwise_distance", "class_coverage"}
     assert all(e.error is None and e.value is not None for e in by_metric.values())
     assert by_metric["class_coverage"].passed is True
-    stored = engine.store.get_result(result.request_id)
+    stored = engine.store.get_request(result.request_id)
     assert {e.metric for e in stored.set_evaluations} == set(by_metric)

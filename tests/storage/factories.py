@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from aigc.core.schemas import EvalResult
 from aigc.core.specs import ArtifactData
@@ -87,9 +88,14 @@ def new_request(
     return NewRequest(**values)
 
 
+def read_session(store: Store) -> Session:
+    """A session on the store's database, for tests that look at rows directly."""
+    return Session(store.engine)
+
+
 def row_counts(store: Store) -> dict[str, int]:
     """Rows in every table of the schema."""
-    with store.session() as session:
+    with read_session(store) as session:
         return {
             table.name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
             for table in Base.metadata.sorted_tables

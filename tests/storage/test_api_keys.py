@@ -6,17 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from aigc.storage.api_keys import ApiKeyStore, token_sha256
+from aigc.storage.api_keys import token_sha256
 from aigc.storage.models import ApiKeyRow
 from aigc.storage.store import Store
+from tests.storage.factories import read_session
 
 
 def test_a_created_key_verifies_and_its_token_is_not_stored(store: Store) -> None:
-    keys = ApiKeyStore(store.engine)
+    keys = store.api_keys
     key, token = keys.create("ci", "generate")
     assert token.startswith("aigc_") and len(token) > 40
     assert keys.verify(token) == key
-    with store.session() as session:
+    with read_session(store) as session:
         [row] = session.scalars(sa.select(ApiKeyRow)).all()
     assert row.token_sha256 == token_sha256(token)
     assert token not in {str(value) for value in (row.name, row.prefix, row.token_sha256, row.scope)}
@@ -24,7 +25,7 @@ def test_a_created_key_verifies_and_its_token_is_not_stored(store: Store) -> Non
 
 
 def test_a_revoked_key_no_longer_verifies(store: Store) -> None:
-    keys = ApiKeyStore(store.engine)
+    keys = store.api_keys
     key, token = keys.create("old", "read")
     revoked = keys.revoke(key.id)
     assert revoked.revoked_at is not None and keys.verify(token) is None
@@ -32,7 +33,7 @@ def test_a_revoked_key_no_longer_verifies(store: Store) -> None:
 
 
 def test_scopes_include_the_weaker_ones(store: Store) -> None:
-    keys = ApiKeyStore(store.engine)
+    keys = store.api_keys
     read, _ = keys.create("r", "read")
     admin, _ = keys.create("a", "admin")
     assert read.allows("read") and not read.allows("generate") and not read.allows("admin")
@@ -40,7 +41,7 @@ def test_scopes_include_the_weaker_ones(store: Store) -> None:
 
 
 def test_a_key_stops_verifying_when_it_expires(store: Store) -> None:
-    keys = ApiKeyStore(store.engine)
+    keys = store.api_keys
     now = datetime.now(UTC)
     expired, expired_token = keys.create("yesterday", "read", expires_at=now - timedelta(days=1))
     live, live_token = keys.create("tomorrow", "read", expires_at=now + timedelta(days=1))

@@ -73,6 +73,6 @@ def test_store_creates_its_data_folder(tmp_path: Path) -> None:
 
 def test_timestamps_come_back_timezone_aware_in_utc(store: Store) -> None:
     saved = store.save(new_request(1))
-    stored = store.get_result(saved.request_id)
+    stored = store.get_request(saved.request_id)
     assert stored.created_at.tzinfo is UTC
     assert stored.generations[0].created_at == saved.created_at

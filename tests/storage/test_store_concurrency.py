@@ -69,14 +69,14 @@ def test_two_processes_save_concurrently_to_one_sqlite_file(data_dir: Path) -> N
         [model] = store.list_models()
         assert sorted(model.providers) == ["Provider1", "Provider2"]
         for request_id in saved_ids:
-            for generation in store.get_result(request_id).generations:
+            for generation in store.get_request(request_id).generations:
                 store.read_artifact(generation.artifacts[0].id)
 
 
 def test_threads_share_one_store(store: Store) -> None:
     def save_and_read(worker: int) -> int:
         result = store.save(new_request(2, seed=worker * 100))
-        return len(store.get_result(result.request_id).generations)
+        return len(store.get_request(result.request_id).generations)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(save_and_read, range(12))) == [2] * 12

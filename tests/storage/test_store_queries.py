@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from aigc.core.runtime import LoadedModel
 from aigc.core.schemas import FeedbackInput
 from aigc.storage import store as store_module
+from aigc.storage.filters import MAX_OFFSET, MAX_PAGE_SIZE, GenerationFilter, RequestFilter
 from aigc.storage.store import Store
 from tests.storage.factories import new_generation, new_request
 
@@ -66,15 +67,33 @@ def test_list_generations_is_newest_first(store: Store) -> None:
 def test_filters_select_matching_generations(store: Store, filters: dict[str, str], expected: int) -> None:
     save_mixed(store)
     generator, status = filters.get("generator"), filters.get("status")
-    found = store.list_generations(generator=generator, status=status)
-    assert len(found) == store.count_generations(generator=generator, status=status) == expected
+    where = GenerationFilter(generator=generator, status=status)
+    found = store.list_generations(where)
+    assert len(found) == store.count_generations(where) == expected
     assert all(getattr(g, field) == value for g in found for field, value in filters.items())
 
 
 def test_filter_by_request(store: Store) -> None:
     first, _, third = save_mixed(store)
-    assert {g.request_id for g in store.list_generations(request_id=third)} == {third}
-    assert store.count_generations(request_id=first) == 2
+    assert {g.request_id for g in store.list_generations(GenerationFilter(request_id=third))} == {third}
+    assert store.count_generations(GenerationFilter(request_id=first)) == 2
+
+
+def test_failed_requests_are_listed_with_their_error(store: Store) -> None:
+    save_mixed(store)
+    failed = store.save(new_request(0, generator="toy-lm", status="failed", error="PluginCallError: boom"))
+    listed = store.list_requests(RequestFilter(status="failed"))
+    assert [(r.request_id, r.error, r.generations) for r in listed] == [
+        (failed.request_id, "PluginCallError: boom", [])
+    ]
+    assert store.count_requests(RequestFilter(status="failed")) == 1
+    assert store.count_requests(RequestFilter(generator="toy-gan")) == 2
+    assert [r.request_id for r in store.list_requests(limit=2)] == [failed.request_id, failed.request_id - 1]
+
+
+def test_a_metric_score_without_its_metric_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs metric"):
+        GenerationFilter(min_metric_score=0.5)
 
 
 def test_pages_cover_every_generation_once(store: Store) -> None:
@@ -84,7 +103,9 @@ def test_pages_cover_every_generation_once(store: Store) -> None:
     assert [g.id for p in pages for g in p] == [g.id for g in store.list_generations()]
 
 
-@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (1001, 0), (10, -1)])
+@pytest.mark.parametrize(
+    ("limit", "offset"), [(0, 0), (MAX_PAGE_SIZE + 1, 0), (10, -1), (10, MAX_OFFSET + 1)]
+)
 def test_out_of_range_pages_are_refused(store: Store, limit: int, offset: int) -> None:
     with pytest.raises(ValueError, match=r"^(limit|offset) must be"):
         store.list_generations(limit=limit, offset=offset)
@@ -99,7 +120,7 @@ def test_related_rows_load_in_a_fixed_number_of_queries(store: Store) -> None:
         listed = store.list_generations(limit=20)
     assert len(listed) == 20 and len(many) == len(few) == 3  # generations, artifacts, evaluations
     with counted_statements(store) as one_request:
-        store.get_result(1)
+        store.get_request(1)
     assert len(one_request) == 5  # + the request and its set-level evaluations
 
 
@@ -126,7 +147,7 @@ def test_export_streams_every_generation_with_artifacts_evaluations_and_feedback
 
 def test_export_filters_like_listing(store: Store) -> None:
     save_mixed(store)
-    exported = list(store.export_records(status="rejected", generator="toy-lm"))
+    exported = list(store.export_records(GenerationFilter(status="rejected", generator="toy-lm")))
     assert [(r["generator"], r["status"]) for r in exported] == [("toy-lm", "rejected")]
 
 

@@ -18,7 +18,7 @@ from tests.storage.factories import new_generation, new_request, png_like
 def test_saved_result_reads_back_equal(store: Store) -> None:
     request = new_request(3, prompt="a seven")
     saved = store.save(request)
-    assert store.get_result(saved.request_id) == saved
+    assert store.get_request(saved.request_id) == saved
     assert [store.get_generation(g.id) for g in saved.generations] == saved.generations
 
 
@@ -87,7 +87,7 @@ def test_several_artifacts_per_sample_keep_their_order(store: Store) -> None:
 def test_failed_requests_and_samples_are_stored_too(store: Store) -> None:
     failed = new_generation(status="failed", artifacts=[], evaluations=[])
     saved = store.save(new_request(generations=[failed], status="failed", error="generator crashed"))
-    stored = store.get_result(saved.request_id)
+    stored = store.get_request(saved.request_id)
     assert stored.status == "failed" and stored.error == "generator crashed"
     assert stored.generations[0].status == "failed" and stored.generations[0].error == "boom"
     assert stored.generations[0].score is None
@@ -95,7 +95,7 @@ def test_failed_requests_and_samples_are_stored_too(store: Store) -> None:
 
 def test_a_request_without_samples_is_stored(store: Store) -> None:
     saved = store.save(new_request(generations=[], status="failed", error="model integrity"))
-    assert store.get_result(saved.request_id).generations == []
+    assert store.get_request(saved.request_id).generations == []
 
 
 def test_largest_seed_survives(store: Store) -> None:
@@ -125,7 +125,7 @@ def test_missing_blob_fails_read_artifact(store: Store) -> None:
 @pytest.mark.parametrize(
     ("method", "what"),
     [
-        ("get_result", "request"),
+        ("get_request", "request"),
         ("get_generation", "generation"),
         ("get_artifact", "artifact"),
         ("read_artifact", "artifact"),
@@ -149,4 +149,4 @@ def test_set_level_evaluations_are_stored_per_request(store: Store) -> None:
         3,
     )
     assert stored.request_id == saved.request_id and stored.details == {"real": 360}
-    assert store.get_result(saved.request_id).set_evaluations == [stored]
+    assert store.get_request(saved.request_id).set_evaluations == [stored]

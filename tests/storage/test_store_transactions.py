@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
-from aigc.core.errors import NotFoundError
+from aigc.core.errors import DuplicateKeyError, NotFoundError
 from aigc.core.schemas import EvalResult, FeedbackInput
 from aigc.storage.records import NewEvaluation
 from aigc.storage.store import Store
@@ -21,7 +20,7 @@ def test_duplicate_idempotency_key_rolls_back_the_whole_save(store: Store) -> No
             new_generation(1, seed=100, idempotency_key="job-1/item-1"),  # taken
         ]
     )
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(DuplicateKeyError, match="idempotency_key 'job-1/item-1'"):
         store.save(clash)
     assert row_counts(store) == before
     assert store.count_generations() == 1
@@ -38,10 +37,10 @@ def test_evaluation_of_a_missing_artifact_is_refused_before_writing(store: Store
 
 def test_store_stays_usable_after_a_failed_save(store: Store) -> None:
     store.save(new_request(generations=[new_generation(0, idempotency_key="k")]))
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(DuplicateKeyError):
         store.save(new_request(generations=[new_generation(0, idempotency_key="k")]))
     saved = store.save(new_request(generations=[new_generation(0, idempotency_key="k2")]))
-    assert store.get_result(saved.request_id) == saved
+    assert store.get_request(saved.request_id) == saved
 
 
 def test_feedback_is_stored_and_listed(store: Store) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticUseDefault
 from starlette.concurrency import run_in_threadpool
 
@@ -27,12 +27,11 @@ from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
 from aigc.core.http.routes.artifacts import ArtifactId, artifact_response
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation
-from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import validate_model
 from aigc.storage.api_keys import ApiKey
+from aigc.storage.filters import DEFAULT_PAGE_SIZE, MAX_OFFSET, GenerationFilter
 
 HERE = FilePath(__file__).resolve().parent
-PAGE_SIZE = 24
 COOKIE_MAX_AGE_S = 7 * 24 * 3600
 templates = Jinja2Templates(directory=HERE / "templates")
 GenerationId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -112,16 +111,10 @@ async def logout(request: Request) -> Response:
     return response
 
 
-class GalleryFilters(BaseModel):
-    """The grid's filters as a browser sends them (an empty field means no filter)."""
+class GalleryFilters(GenerationFilter):
+    """The grid's filters as a browser sends them (an empty field means no filter), and its page."""
 
-    generator: str | None = Field(None, pattern=NAME_PATTERN)
-    status: Literal["accepted", "rejected", "failed"] | None = None
-    min_score: float | None = Field(None, ge=0, le=1)
-    job_run_id: int | None = Field(None, ge=1, le=MAX_ID)
-    metric: str | None = Field(None, max_length=160)
-    min_metric_score: float | None = Field(None, ge=0, le=1)
-    page: int = Field(1, ge=1, le=100_000)
+    page: int = Field(1, ge=1, le=MAX_OFFSET // DEFAULT_PAGE_SIZE)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -140,14 +133,14 @@ def grid(request: Request) -> Response:
     page = chosen.page
     store = request.app.state.engine.store
     filters = chosen.model_dump(exclude={"page"})
-    items = store.list_generations(**filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total = store.count_generations(**filters)
+    items = store.list_generations(chosen, limit=DEFAULT_PAGE_SIZE, offset=(page - 1) * DEFAULT_PAGE_SIZE)
+    total = store.count_generations(chosen)
     query = {k: v for k, v in filters.items() if v is not None}
     context = {
         "items": items,
         "total": total,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": max(1, -(-total // DEFAULT_PAGE_SIZE)),
         "filters": filters,
         "generators": sorted(request.app.state.engine.registry.generators),
         "page_url": lambda p: "/gallery?" + urlencode({**query, "page": p}),
@@ -157,7 +150,7 @@ def grid(request: Request) -> Response:
 
 def _detail(request: Request, viewer: ApiKey, generation: Generation, **extra: Any) -> HTMLResponse:
     store = request.app.state.engine.store
-    result = store.get_result(generation.request_id)
+    result = store.get_request(generation.request_id)
     feedback = {a.id: store.list_feedback(a.id) for a in generation.artifacts}
     context = {"g": generation, "result": result, "feedback": feedback} | extra
     return _page(request, viewer, "detail.html", context, extra.get("status", 200))

@@ -7,6 +7,7 @@ A sample the acceptance policy rejected is reported, not silently returned: its 
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from aigc.core.engine import GenerationStream
@@ -28,7 +30,7 @@ from aigc.core.http.openai.schemas import (
     Sampling,
     Usage,
 )
-from aigc.core.http.routes.generations import admit
+from aigc.core.http.routes.generations import admit, started
 from aigc.core.schemas import Generation, GenerationRequest, GenerationResult
 from aigc.core.specs import GeneratorSpec
 from aigc.core.validation import invalid
@@ -105,8 +107,10 @@ def _stream_events(
 ) -> Iterator[str]:
     """OpenAI's chunks: one per text delta, a last one with the finish reason, the usage chunk
     when asked, then ``[DONE]``."""
+    chunks = iter(stream)
+    first = next(chunks, None)  # a request refused as it starts raises here, before any output
     yield _sse(head | {"choices": [chunk_of(None, None, True)]})
-    for delta in stream:
+    for delta in itertools.chain([] if first is None else [first], chunks):
         if isinstance(delta, str) and delta:
             yield _sse(head | {"choices": [chunk_of(delta, None, False)]})
     result = stream.result
@@ -161,8 +165,7 @@ async def _answer(
     """Run ``aigc_request`` and answer in ``shape``: one body, or server-sent chunks."""
     created = int(time.time())
     if body.stream:
-        admit(request, aigc_request, key)
-        stream = request.app.state.engine.stream(aigc_request)
+        stream = await run_in_threadpool(lambda: admit(request, aigc_request, key).stream(aigc_request))
         head = {
             "id": f"{shape.prefix}-{secrets.token_hex(12)}",
             "object": shape.chunk_object,
@@ -171,7 +174,7 @@ async def _answer(
         }
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = _stream_events(stream, head, shape.chunk, include_usage)
-        return StreamingResponse(events, media_type="text/event-stream")
+        return StreamingResponse(await started(events), media_type="text/event-stream")
     result = await run(request, key, aigc_request)
     choices = [
         {"index": g.index, **shape.choice(g), "logprobs": None, "finish_reason": _finish_reason(g)}

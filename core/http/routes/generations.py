@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import State
 
@@ -20,15 +22,20 @@ from aigc.core.errors import NotFoundError
 from aigc.core.http.auth import require
 from aigc.core.http.errors import ERROR_RESPONSES, NOT_FOUND
 from aigc.core.http.ratelimit import retry_after_header
-from aigc.core.http.schemas import GenerationPage, PendingGeneration
+from aigc.core.http.schemas import (
+    GenerationPage,
+    GenerationQuery,
+    PendingGeneration,
+    RequestPage,
+    RequestQuery,
+)
 from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
-from aigc.core.specs import NAME_PATTERN, AudioChunk, StreamChunk
+from aigc.core.specs import AudioChunk, StreamChunk
 from aigc.core.validation import invalid
 from aigc.storage.api_keys import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["generations"], responses=ERROR_RESPONSES)
-PAGE_LIMIT = 100
 Read = Annotated[ApiKey, Depends(require("read"))]
 Generate = Annotated[ApiKey, Depends(require("generate"))]
 
@@ -134,6 +141,14 @@ def _events(stream: GenerationStream) -> Iterator[str]:
     yield f"event: result\ndata: {result}\n\n"
 
 
+async def started(events: Iterator[str]) -> Iterator[str]:
+    """``events`` with the first one already taken (on a worker thread): a request refused when it
+    starts (invalid, or 429 because the model's queue is full) is answered with its status code
+    rather than inside a 200 stream."""
+    first = await run_in_threadpool(next, events, None)
+    return events if first is None else itertools.chain([first], events)
+
+
 @router.post(
     "/generations/stream",
     response_class=StreamingResponse,
@@ -146,47 +161,32 @@ def _events(stream: GenerationStream) -> Iterator[str]:
         }
     },
 )
-def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
+async def stream_generation(request: Request, body: GenerationRequest, key: Generate) -> StreamingResponse:
     """Stream a single-sample request of a text or speech generator as server-sent events while it
     is generated."""
-    stream = admit(request, body, key).stream(body)
-    return StreamingResponse(_events(stream), media_type="text/event-stream")
+    stream = await run_in_threadpool(lambda: admit(request, body, key).stream(body))
+    return StreamingResponse(await started(_events(stream)), media_type="text/event-stream")
 
 
 @router.get("/generations")
 def list_generations(
-    request: Request,
-    key: Read,
-    generator: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
-    status: Literal["accepted", "rejected", "failed"] | None = None,
-    min_score: Annotated[float | None, Query(ge=0, le=1, description="lowest policy score")] = None,
-    job_run_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this job run's")] = None,
-    request_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    metric: Annotated[
-        str | None,
-        Query(min_length=1, max_length=160, description="evaluated on this metric (name or evaluator/name)"),
-    ] = None,
-    min_metric_score: Annotated[
-        float | None, Query(ge=0, le=1, description="with at least this score on `metric`")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT)] = 24,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    request: Request, query: Annotated[GenerationQuery, Query()], key: Read
 ) -> GenerationPage:
     """Stored samples, newest first, with their artifacts and evaluations."""
-    if min_metric_score is not None and metric is None:
-        raise invalid("min_metric_score", min_metric_score, "needs metric: the metric whose score to compare")
     store = request.app.state.engine.store
-    filters = {
-        "generator": generator,
-        "status": status,
-        "min_score": min_score,
-        "job_run_id": job_run_id,
-        "request_id": request_id,
-        "metric": metric,
-        "min_metric_score": min_metric_score,
-    }
-    items = store.list_generations(**filters, limit=limit, offset=offset)
-    return GenerationPage(items=items, total=store.count_generations(**filters), limit=limit, offset=offset)
+    items = store.list_generations(query, limit=query.limit, offset=query.offset)
+    return GenerationPage(
+        items=items, total=store.count_generations(query), limit=query.limit, offset=query.offset
+    )
+
+
+@router.get("/requests")
+def list_requests(request: Request, query: Annotated[RequestQuery, Query()], key: Read) -> RequestPage:
+    """Stored requests, newest first, with their samples; ``status=failed`` lists those that failed
+    before storing any sample, with their error."""
+    store = request.app.state.engine.store
+    items = store.list_requests(query, limit=query.limit, offset=query.offset)
+    return RequestPage(items=items, total=store.count_requests(query), limit=query.limit, offset=query.offset)
 
 
 @router.get("/generations/{generation_id}", responses=NOT_FOUND)
@@ -203,5 +203,5 @@ def get_request(
     request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], key: Read
 ) -> GenerationResult:
     """One stored request with all its samples and set-level evaluations."""
-    result: GenerationResult = request.app.state.engine.store.get_result(request_id)
+    result: GenerationResult = request.app.state.engine.store.get_request(request_id)
     return result

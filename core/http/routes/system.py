@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from aigc.core.http.schemas import Health
 
@@ -15,8 +14,7 @@ router = APIRouter(tags=["system"])
 def health(request: Request) -> Health:
     """The server is up and its database answers."""
     engine = request.app.state.engine
-    with engine.store.session() as session:
-        session.execute(text("SELECT 1"))
+    engine.store.ping()
     return Health(status="ok", generators=len(engine.registry.generators))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from aigc_markov import VERSION
 from aigc_markov.corpus import transition_log_probs, vocabulary, zen_lines
 
 from aigc.core.sdk import check_parity, export_onnx, write_manifest
@@ -37,7 +38,7 @@ def main() -> None:
     diffs = check_parity(chain, path, lambda batch: {"token": np.arange(batch, dtype=np.int64) % len(vocab)})
     (MODEL_DIR / "vocab.json").write_text(json.dumps(vocab, indent=0) + "\n")
     training = {"command": "python export.py", "data": "the Zen of Python (import this)", "seed": None}
-    write_manifest(MODEL_DIR, "markov", "0.1.0", ["model.onnx", "vocab.json"], training=training)
+    write_manifest(MODEL_DIR, "markov", VERSION, ["model.onnx", "vocab.json"], training=training)
     print(f"{len(vocab)} words; wrote {path}; max |torch - onnxruntime| per batch size: {diffs}")
 
 

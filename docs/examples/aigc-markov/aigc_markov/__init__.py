@@ -6,6 +6,7 @@ Importing this module is cheap (pydantic and aigc.core.sdk only); ONNX Runtime i
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from aigc.core.sdk import GeneratorSpec, PluginContext, hookimpl
 from aigc_markov.options import MarkovOptions
 
 MODEL_DIR = Path(__file__).resolve().parent
-VERSION = "0.1.0"
+VERSION = version("aigc-markov")  # pyproject.toml's version, the one number to bump; export.py writes it
 
 
 def build(context: PluginContext) -> Any:

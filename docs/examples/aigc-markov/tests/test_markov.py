@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 import numpy as np
-from aigc_markov import MODEL_DIR
+from aigc_markov import MODEL_DIR, VERSION
 from aigc_markov.corpus import START, transition_log_probs, vocabulary, words, zen_lines
 
 from aigc.core import Engine
@@ -13,6 +14,11 @@ from aigc.core.sdk import ModelRuntime
 from aigc.testing import generator_conformance
 
 TestConformance = generator_conformance("markov")
+
+
+def test_the_generator_and_its_manifest_carry_the_package_version() -> None:
+    manifest = json.loads((MODEL_DIR / "manifest.json").read_text())
+    assert VERSION == version("aigc-markov") == manifest["version"]  # after a bump, re-run export.py
 
 
 def test_the_onnx_graph_holds_the_counted_chain(aigc_runtime: ModelRuntime) -> None:

@@ -45,7 +45,7 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
         JobItemRow.status == "pending",
         sa.and_(JobItemRow.status == "running", JobItemRow.lease_expires_at < now),
     )
-    with store.transaction() as session:
+    with store._transaction() as session:
         if session.scalar(sa.select(JobRunRow.status).where(JobRunRow.id == run_id)) != "running":
             return []
         rows = session.scalars(
@@ -69,7 +69,7 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
 
 def renew(store: Store, owner: str, lease_s: float) -> int:
     """Extend every lease ``owner`` holds; returns how many."""
-    with store.transaction() as session:
+    with store._transaction() as session:
         result = session.execute(
             sa.update(JobItemRow)
             .where(JobItemRow.lease_owner == owner, JobItemRow.status == "running")
@@ -84,7 +84,7 @@ def complete(store: Store, generations: dict[int, int]) -> None:
     if not generations:
         return
     items: sa.Table = JobItemRow.__table__  # type: ignore[assignment]
-    with store.transaction() as session:
+    with store._transaction() as session:
         session.connection().execute(
             sa.update(items)
             .where(items.c.id == sa.bindparam("item"))
@@ -98,7 +98,7 @@ def complete(store: Store, generations: dict[int, int]) -> None:
 def fail(store: Store, item: ClaimedItem, owner: str, error: str, max_attempts: int) -> str:
     """Give back an item whose attempt failed: pending again, or failed after ``max_attempts``."""
     status = "failed" if item.attempts >= max_attempts else "pending"
-    with store.transaction() as session:
+    with store._transaction() as session:
         session.execute(
             sa.update(JobItemRow)
             .where(JobItemRow.id == item.id, JobItemRow.lease_owner == owner, JobItemRow.status == "running")

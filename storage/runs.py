@@ -1,4 +1,7 @@
-"""Jobs, runs and their items in the database: creating, resuming, counting, finishing, cancelling."""
+"""Jobs, runs and their items in the database: creating, resuming, counting, finishing, cancelling.
+
+Specs arrive as JSON (``JobSpec.model_dump(mode="json")``): the store keeps them, it does not read them.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from aigc.core.errors import NotFoundError
-from aigc.core.jobs.planner import PlannedItem
-from aigc.core.jobs.spec import JobSpec
 from aigc.storage.models import GenerationRow, JobItemRow, JobRow, JobRunRow, utc_now
+from aigc.storage.records import NewJobItem
 from aigc.storage.store import Store
 
 INSERT_CHUNK = 500
@@ -42,33 +44,29 @@ class RunProgress:
         return self.done + self.failed
 
 
-def save_job(store: Store, spec: JobSpec) -> int:
-    """Insert or update the job named by ``spec``; returns its id."""
-    data = spec.model_dump(mode="json")
-    schedule = spec.schedule.cron if spec.schedule else None
-    with store.transaction() as session:
-        row = session.scalars(
-            sa.select(JobRow).where(JobRow.name == spec.name).with_for_update()
-        ).one_or_none()
+def save_job(store: Store, name: str, spec: dict[str, Any], schedule: str | None) -> int:
+    """Insert or update the job ``name`` with its spec and cron ``schedule``; returns its id."""
+    with store._transaction() as session:
+        row = session.scalars(sa.select(JobRow).where(JobRow.name == name).with_for_update()).one_or_none()
         if row is None:
             try:
                 with session.begin_nested():
-                    row = JobRow(name=spec.name, spec=data, schedule=schedule)
+                    row = JobRow(name=name, spec=spec, schedule=schedule)
                     session.add(row)
             except IntegrityError:  # saved by another process just now (PostgreSQL)
-                row = session.scalars(sa.select(JobRow).where(JobRow.name == spec.name)).one()
-        row.spec, row.schedule, row.updated_at = data, schedule, utc_now()
+                row = session.scalars(sa.select(JobRow).where(JobRow.name == name)).one()
+        row.spec, row.schedule, row.updated_at = spec, schedule, utc_now()
         session.flush()
         return row.id
 
 
-def create_run(store: Store, job_id: int, spec: JobSpec, fire_time: datetime | None = None) -> int | None:
+def create_run(
+    store: Store, job_id: int, spec: dict[str, Any], fire_time: datetime | None = None
+) -> int | None:
     """A new running run of the job; ``None`` if a run for this ``fire_time`` exists already."""
     try:
-        with store.transaction() as session:
-            row = JobRunRow(
-                job_id=job_id, fire_time=fire_time, spec=spec.model_dump(mode="json"), status="running"
-            )
+        with store._transaction() as session:
+            row = JobRunRow(job_id=job_id, fire_time=fire_time, spec=spec, status="running")
             session.add(row)
             session.flush()
             return row.id
@@ -76,19 +74,18 @@ def create_run(store: Store, job_id: int, spec: JobSpec, fire_time: datetime | N
         return None
 
 
-def open_run(store: Store, job_id: int, spec: JobSpec) -> int | None:
+def open_run(store: Store, job_id: int, spec: dict[str, Any]) -> int | None:
     """The job's newest unfinished run with exactly this spec (to resume), if any."""
-    data = spec.model_dump(mode="json")
-    with store.session() as session:
+    with store._session() as session:
         rows = session.scalars(
             sa.select(JobRunRow)
             .where(JobRunRow.job_id == job_id, JobRunRow.status == "running")
             .order_by(JobRunRow.id.desc())
         )
-        return next((row.id for row in rows if row.spec == data), None)
+        return next((row.id for row in rows if row.spec == spec), None)
 
 
-def add_items(store: Store, run_id: int, items: Sequence[PlannedItem]) -> None:
+def add_items(store: Store, run_id: int, items: Sequence[NewJobItem]) -> None:
     """Queue a run's items, all or none; those whose result is stored already (an earlier run)
     start done. If another worker queued them first, theirs stand."""
     stored: dict[str, int] = {}
@@ -96,7 +93,7 @@ def add_items(store: Store, run_id: int, items: Sequence[PlannedItem]) -> None:
         stored |= store.generation_ids_by_key(
             item.idempotency_key for item in items[start : start + INSERT_CHUNK]
         )
-    with contextlib.suppress(IntegrityError), store.transaction() as session:
+    with contextlib.suppress(IntegrityError), store._transaction() as session:
         session.add_all(
             JobItemRow(
                 run_id=run_id,
@@ -115,13 +112,13 @@ def add_items(store: Store, run_id: int, items: Sequence[PlannedItem]) -> None:
 
 def has_items(store: Store, run_id: int) -> bool:
     """Whether the run's items have been queued (a run interrupted before that has none)."""
-    with store.session() as session:
+    with store._session() as session:
         return session.scalar(sa.select(sa.exists().where(JobItemRow.run_id == run_id))) is True
 
 
 def progress(store: Store, run_id: int) -> RunProgress:
     """Counts of a run's items by status and of its samples by verdict."""
-    with store.session() as session:
+    with store._session() as session:
         run = session.get(JobRunRow, run_id)
         if run is None:
             raise NotFoundError(f"job run {run_id} not found")
@@ -158,7 +155,7 @@ def progress(store: Store, run_id: int) -> RunProgress:
 
 def finish_if_complete(store: Store, run_id: int) -> bool:
     """Mark the run completed when no item is left to do; whether it is (now) completed."""
-    with store.transaction() as session:
+    with store._transaction() as session:
         run = session.get_one(JobRunRow, run_id, with_for_update=True)
         if run.status != "running":
             return run.status == "completed"
@@ -170,7 +167,7 @@ def finish_if_complete(store: Store, run_id: int) -> bool:
 
 def unsettled_items(store: Store, run_id: int) -> int:
     """How many items of a running run are pending or running (0 once it is cancelled)."""
-    with store.session() as session:
+    with store._session() as session:
         if session.scalar(sa.select(JobRunRow.status).where(JobRunRow.id == run_id)) != "running":
             return 0
         return session.scalar(_unsettled_count(run_id)) or 0
@@ -184,7 +181,7 @@ def _unsettled_count(run_id: int) -> sa.Select[int]:
 
 def cancel(store: Store, run_id: int) -> str:
     """Cancel a running run (workers stop claiming its items); returns the run's status now."""
-    with store.transaction() as session:
+    with store._transaction() as session:
         run = session.get(JobRunRow, run_id, with_for_update=True)
         if run is None:
             raise NotFoundError(f"job run {run_id} not found")
@@ -195,7 +192,7 @@ def cancel(store: Store, run_id: int) -> str:
 
 def run_status(store: Store, run_id: int) -> str:
     """A run's status: running, completed or cancelled."""
-    with store.session() as session:
+    with store._session() as session:
         status = session.scalar(sa.select(JobRunRow.status).where(JobRunRow.id == run_id))
         if status is None:
             raise NotFoundError(f"job run {run_id} not found")
@@ -204,15 +201,21 @@ def run_status(store: Store, run_id: int) -> str:
 
 def recent_runs(store: Store, limit: int = 20) -> list[RunProgress]:
     """The newest runs first, with their progress."""
-    with store.session() as session:
+    with store._session() as session:
         ids = session.scalars(sa.select(JobRunRow.id).order_by(JobRunRow.id.desc()).limit(limit)).all()
     return [progress(store, run_id) for run_id in ids]
 
 
-def run_spec(store: Store, run_id: int) -> dict[str, Any]:
-    """The spec a run was started with."""
-    with store.session() as session:
-        run = session.get(JobRunRow, run_id)
-        if run is None:
-            raise NotFoundError(f"job run {run_id} not found")
-        return dict(run.spec)
+def run_samples(
+    store: Store, run_id: int, statuses: Sequence[str]
+) -> list[tuple[dict[str, Any], int, int, int]]:
+    """(input row, input index, sample index, generation id) of the run's stored samples whose
+    status is one of ``statuses``, by input and sample."""
+    with store._session() as session:
+        rows = session.execute(
+            sa.select(JobItemRow.input, JobItemRow.input_index, JobItemRow.sample_index, GenerationRow.id)
+            .join(GenerationRow, GenerationRow.id == JobItemRow.generation_id)
+            .where(JobItemRow.run_id == run_id, GenerationRow.status.in_(statuses))
+            .order_by(JobItemRow.input_index, JobItemRow.sample_index)
+        )
+        return [(dict(item), input_index, sample_index, gid) for item, input_index, sample_index, gid in rows]
