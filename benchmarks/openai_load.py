@@ -2,7 +2,7 @@
 llama-cpp-python's server, through the official ``openai`` client.
 
     bash benchmarks/peers/setup.sh       # once: llama.cpp's server and the GGUF under build/peers/
-    .venv/bin/python benchmarks/openai_load.py [--servers aigc,llama-cpp] [--concurrency 1,8,32]
+    .venv/bin/python benchmarks/openai_load.py [--servers aigc,aigc-alone,llama-cpp] [--concurrency 1,8,32]
         [--requests-per-client 4] [--threads 2] [--aigc-home DIR] [--json OUT.json] [--quick]
 
 Each server runs in its own process on a free 127.0.0.1 port, with the same thread count and an
@@ -11,7 +11,9 @@ Each server runs in its own process on a free 127.0.0.1 port, with the same thre
 - ``aigc serve`` with ``AIGC_HOME=--aigc-home`` (where ``aigc models install smollm2`` put the model;
   the default, ``build/openai_load/aigc-home``, is installed into when it lacks the model),
   ``AIGC_THREADS=--threads``, a throwaway database and blob folder, and rate limits out of the way;
-  it answers with the ``quantized`` variant (the GGUF's Q4_1 blocks);
+  it answers with the ``quantized`` variant (the GGUF's Q4_1 blocks), every request of a level in
+  one shared decode batch (continuous batching);
+- ``aigc-alone``: the same server with ``AIGC_DECODE_BATCH_ROWS=0``: each request decodes alone;
 - ``python -m llama_cpp.server`` from ``build/peers/llama-cpp`` on the Q4_1 GGUF with ``--n_ctx 8192
   --n_threads T --n_threads_batch T --n_batch 512 --interrupt_requests False`` (by default a new
   request interrupts the one streaming). It has one model context and no parallel slots: requests
@@ -53,7 +55,7 @@ DEFAULT_AIGC_HOME = REPO / "build" / "openai_load" / "aigc-home"
 MODEL = "smollm2"
 CONTEXT = 8192  # SmolLM2's context, aigc's for this model
 N_BATCH = 512
-SERVERS = ("aigc", "llama-cpp")
+SERVERS = ("aigc", "aigc-alone", "llama-cpp")
 QUICK = {"concurrency": [1, 2], "requests_per_client": 1, "max_tokens": 32, "warmup": 1}
 UNLIMITED = "100000"  # the highest rate and burst aigc serve accepts
 
@@ -82,13 +84,18 @@ def ensure_smollm2(home: Path) -> None:
 
 
 @contextmanager
-def aigc_server(home: Path, work: Path, threads: int) -> Iterator[Endpoint]:
-    """``aigc serve`` with its models in ``home`` and its database and blobs in ``work``."""
+def aigc_server(home: Path, work: Path, threads: int, continuous: bool = True) -> Iterator[Endpoint]:
+    """``aigc serve`` with its models in ``home`` and its database and blobs in ``work``; without
+    ``continuous``, each request decodes alone (``AIGC_DECODE_BATCH_ROWS=0``)."""
+    name = "aigc" if continuous else "aigc-alone"
+    work = work / name
+    work.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
         "AIGC_HOME": str(home),
         "AIGC_DATABASE_URL": f"sqlite:///{work / 'aigc.db'}",
         "AIGC_BLOB_URL": str(work / "blobs"),
         "AIGC_THREADS": str(threads),
+        "AIGC_DECODE_BATCH_ROWS": "32" if continuous else "0",
     }
     key = generate_key(env, "openai-load")
     port = free_port()
@@ -99,7 +106,7 @@ def aigc_server(home: Path, work: Path, threads: int) -> Iterator[Endpoint]:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_until_ready("aigc serve", process, f"{_url(port)}/healthz", log=log)
-        yield Endpoint("aigc", f"{_url(port)}/v1", key)
+        yield Endpoint(name, f"{_url(port)}/v1", key)
     finally:
         stop(process)
 
@@ -149,24 +156,32 @@ def load(endpoint: Endpoint, concurrency: int, args: argparse.Namespace) -> dict
 
 
 def table(runs: list[dict[str, Any]], title: str) -> Table:
-    """Rows: server x concurrency; the last column compares aggregate tokens/s with llama.cpp's."""
+    """Rows: server x concurrency; the last columns compare aggregate tokens/s with llama.cpp's and
+    with aigc's own without continuous batching."""
     grid = Table(title=title, box=box.MARKDOWN)
     for header in ("server", "clients", "requests (failed)", "output tok/s"):
         grid.add_column(header, justify="left" if header == "server" else "right")
-    for header in ("TTFT p50 ms", "TTFT p95 ms", "TPOT p50 ms", "TPOT p95 ms", "vs llama.cpp"):
+    for header in ("TTFT p50 ms", "TTFT p95 ms", "TPOT p50 ms", "TPOT p95 ms", "vs llama.cpp", "vs alone"):
         grid.add_column(header, justify="right")
-    base = {r["concurrency"]: r["tokens_per_s"] for r in runs if r["server"] == "llama-cpp"}
     for r in sorted(runs, key=lambda r: (r["server"], r["concurrency"])):
-        ratio = f"{r['tokens_per_s'] / base[r['concurrency']]:.2f}x" if base.get(r["concurrency"]) else ""
         grid.add_row(
             r["server"],
             str(r["concurrency"]),
             f"{r['requests']} ({r['failures']})",
             f"{r['tokens_per_s']:,.1f}",
             *(f"{r[k]:,.0f}" for k in ("ttft_p50_ms", "ttft_p95_ms", "tpot_p50_ms", "tpot_p95_ms")),
-            ratio,
+            _ratio(runs, r, "llama-cpp"),
+            _ratio(runs, r, "aigc-alone"),
         )
     return grid
+
+
+def _ratio(runs: list[dict[str, Any]], run: dict[str, Any], server: str) -> str:
+    """``run``'s aggregate tokens/s over ``server``'s at the same concurrency ("" when not run)."""
+    base = [
+        r["tokens_per_s"] for r in runs if r["server"] == server and r["concurrency"] == run["concurrency"]
+    ]
+    return f"{run['tokens_per_s'] / base[0]:.2f}x" if base and base[0] else ""
 
 
 def _counts(text: str) -> list[int]:
@@ -201,13 +216,14 @@ def main() -> None:
         vars(args).update(QUICK)
     if args.requests_per_client < 1 or args.max_tokens < 1 or args.threads < 1:
         parser.error("--requests-per-client, --max-tokens and --threads must be at least 1")
-    if "aigc" in args.servers:
+    if {"aigc", "aigc-alone"} & set(args.servers):
         ensure_smollm2(args.aigc_home)
     runs: list[dict[str, Any]] = []
     console = Console(stderr=True)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
         starters = {
             "aigc": lambda: aigc_server(args.aigc_home, Path(tmp), args.threads),
+            "aigc-alone": lambda: aigc_server(args.aigc_home, Path(tmp), args.threads, continuous=False),
             "llama-cpp": lambda: llama_cpp_server(args.gguf, Path(tmp), args.threads),
         }
         endpoints = [servers.enter_context(starters[name]()) for name in args.servers]

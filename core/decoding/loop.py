@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
-from aigc.core.decoding.sampling import SamplingParams, select_tokens
+from aigc.core.decoding.sampling import SamplingParams, TokenLogprob, select_tokens, token_logprob
 from aigc.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class RowResult:
     prompt_tokens: int
     token_ids: list[int] = field(default_factory=list)
     finish_reason: FinishReason | None = None
+    logprobs: list[TokenLogprob] = field(default_factory=list)  # per output token, when asked
 
 
 def add_token(
@@ -303,7 +304,7 @@ class RowBatch:
         self._drop_finished()
         if self.done:
             return []
-        last = self._last_logits()
+        last = raw = self._last_logits()
         eos = self.eos_token_id
         if eos is not None and self.min_new_tokens > 0:
             short = [len(self.results[row].token_ids) < self.min_new_tokens for row in self._active]
@@ -324,9 +325,11 @@ class RowBatch:
         if self._counts is not None:
             self._counts[self._active, tokens] += 1
         events: list[tuple[int, int]] = []
-        for row, token in zip(self._active.tolist(), tokens.tolist(), strict=True):
+        for index, (row, token) in enumerate(zip(self._active.tolist(), tokens.tolist(), strict=True)):
             if add_token(self.results[row], token, eos, self.max_new_tokens, self.context_length):
                 events.append((row, token))
+                if self.params.logprobs is not None:
+                    self.results[row].logprobs.append(token_logprob(raw[index], token, self.params.logprobs))
         self._advance(tokens)
         return events
 

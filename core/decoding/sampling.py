@@ -38,6 +38,7 @@ class SamplingParams:
     repetition_penalty: float = 1.0
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
+    logprobs: int | None = None  # report each output token's log-probability and this many alternatives
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
@@ -110,6 +111,25 @@ def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
     return np.where(drop, NEG_INF, logits)
 
 
+@dataclass(frozen=True)
+class TokenLogprob:
+    """An output token's log-probability under the model (its raw logits, before any penalty or
+    temperature), and the most likely tokens at that step with theirs."""
+
+    token_id: int
+    logprob: float
+    top: tuple[tuple[int, float], ...]
+
+
+def token_logprob(logits: np.ndarray, token: int, top: int) -> TokenLogprob:
+    """``TokenLogprob`` of ``token`` from one row of raw ``logits`` ``(vocab,)``; ``top`` alternatives
+    (most likely first, ties by lower id)."""
+    shifted = logits.astype(np.float64) - float(logits.max())
+    log_probs = shifted - np.log(np.exp(shifted).sum())
+    best = np.argsort(-log_probs, kind="stable")[:top] if top else np.zeros(0, dtype=np.int64)
+    return TokenLogprob(token, float(log_probs[token]), tuple((int(i), float(log_probs[i])) for i in best))
+
+
 def draw(probs: np.ndarray, rngs: Sequence[np.random.Generator]) -> np.ndarray:
     """One token id per row from ``probs`` (rows sum to 1), each row with its own generator."""
     uniforms = np.array([rng.random() for rng in rngs])[:, None]
@@ -151,11 +171,13 @@ def select_tokens(
 
 __all__ = [
     "SamplingParams",
+    "TokenLogprob",
     "apply_presence_frequency",
     "apply_repetition_penalty",
     "draw",
     "select_tokens",
     "softmax",
+    "token_logprob",
     "top_k_filter",
     "top_p_filter",
 ]

@@ -34,14 +34,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aigc.core.decoding.loop import FinishReason, LanguageModel, RowResult, add_token
-from aigc.core.decoding.sampling import SamplingParams, select_tokens
+from aigc.core.decoding.sampling import SamplingParams, TokenLogprob, select_tokens, token_logprob
 from aigc.core.decoding.static import StaticCache, StaticCacheLM
 from aigc.core.errors import OverloadedError
 
 if TYPE_CHECKING:
     from aigc.core.config import Settings
 
-Event = tuple[int, int | None, FinishReason | None]  # (row, output token or None, finish reason or None)
+# (row, output token or None, finish reason or None, the token's log-probability when asked)
+Event = tuple[int, int | None, FinishReason | None, TokenLogprob | None]
 
 
 @dataclass(frozen=True)
@@ -140,13 +141,15 @@ class ScheduledBatch:
                 result.finish_reason = result.finish_reason or "stop"
             raise item
         output: list[tuple[int, int]] = []
-        for row, token, reason in item:
+        for row, token, reason, logprob in item:
             result = self.results[row]
             if result.finish_reason is not None:
                 continue  # finished by its reader (a stop string) before this step was read
             if token is not None:
                 result.token_ids.append(token)
                 output.append((row, token))
+            if logprob is not None:
+                result.logprobs.append(logprob)
             result.finish_reason = reason
         return output
 
@@ -310,7 +313,7 @@ class ContinuousBatcher(LanguageModel):
             alone = StaticCache(self.model, 1, len(row.prompt))
             logits = self.model.prefill(alone, [row.prompt], last_only=True)
             token = self._choose(row, logits)
-            events.setdefault(row.handle, []).append(self._record(row, token))
+            events.setdefault(row.handle, []).append(self._record(row, token, logits[0]))
             if row.result.finish_reason is None:
                 self._place(row, alone, token)
         self._deliver(events)
@@ -385,7 +388,7 @@ class ContinuousBatcher(LanguageModel):
             if row is None:
                 continue
             token = self._choose(row, logits[slot : slot + 1, 0])
-            events.setdefault(row.handle, []).append(self._record(row, token))
+            events.setdefault(row.handle, []).append(self._record(row, token, logits[slot, 0]))
             if row.result.finish_reason is None:
                 slots.next_tokens[slot] = token
             else:
@@ -416,17 +419,20 @@ class ContinuousBatcher(LanguageModel):
             row.counts[token] += 1
         return token
 
-    def _record(self, row: _Row, token: int) -> Event:
-        """Add ``token`` to the scheduler's copy of the row; the event its reader will apply."""
+    def _record(self, row: _Row, token: int, logits: np.ndarray) -> Event:
+        """Add ``token`` (chosen from raw ``logits`` ``(vocab,)``) to the scheduler's copy of the
+        row; the event its reader will apply."""
         now = time.perf_counter()
         row.first_token_at = row.first_token_at or now
         output = add_token(row.result, token, self.eos_token_id, row.max_new_tokens, self.context_length)
+        top = row.params.logprobs
+        logprob = token_logprob(logits, token, top) if output and top is not None else None
         reason = row.result.finish_reason
         if reason is not None:
             produced = len(row.result.token_ids)
             per_token = (now - row.first_token_at) / (produced - 1) if produced > 1 else None
             _report(RowReport(self.name, row.first_token_at - row.submitted, per_token))
-        return (row.index, token if output else None, reason)
+        return (row.index, token if output else None, reason, logprob)
 
     def _deliver(self, events: dict[ScheduledBatch, list[Event]]) -> None:
         for handle, items in events.items():

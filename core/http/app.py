@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from aigc.core.batching import DynamicBatcher
+from aigc.core.decoding import scheduler
 from aigc.core.engine import Engine
 from aigc.core.http import errors
 from aigc.core.http.gallery import routes as gallery
@@ -34,7 +35,10 @@ requests one entry per bad field with its value and limit."""
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    observer = app.state.metrics.observe_decoding
+    scheduler.add_observer(observer)
     yield
+    scheduler.remove_observer(observer)
     # uvicorn has stopped taking requests; those already acknowledged (a 202 ticket) must still be
     # stored, so wait for them before the process exits (uvicorn then re-raises SIGTERM).
     grace_s = app.state.settings.grace_period_s

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aigc.core.batching import BatchStats
+from aigc.core.decoding.scheduler import RowReport, StepReport
 
 _SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+_TOKEN_BUCKETS = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5)
 
 
 class ServerMetrics:
@@ -44,6 +46,38 @@ class ServerMetrics:
             "aigc_batch_queue_seconds", "time a request waited for its batch", ["generator"],
             registry=self.registry,
         )  # fmt: skip
+
+        self.decode_running = Gauge(
+            "aigc_decode_running_rows", "rows in a chat model's shared decode batch", ["model"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.decode_waiting = Gauge(
+            "aigc_decode_waiting_rows", "rows waiting to join a chat model's decode batch", ["model"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.decode_batch = Histogram(
+            "aigc_decode_batch_rows", "rows decoded together per step", ["model"],
+            buckets=_SIZE_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.first_token = Histogram(
+            "aigc_time_to_first_token_seconds", "from a row's submission to its first token", ["model"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.per_token = Histogram(
+            "aigc_time_per_output_token_seconds", "a row's time per output token after its first", ["model"],
+            buckets=_TOKEN_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+
+    def observe_decoding(self, report: StepReport | RowReport) -> None:
+        """Record a continuous-batching step or a finished row (the schedulers' observer)."""
+        if isinstance(report, StepReport):
+            self.decode_batch.labels(report.model).observe(report.batch_size)
+            self.decode_running.labels(report.model).set(report.running)
+            self.decode_waiting.labels(report.model).set(report.waiting)
+            return
+        self.first_token.labels(report.model).observe(report.first_token_s)
+        if report.per_token_s is not None:
+            self.per_token.labels(report.model).observe(report.per_token_s)
 
     def observe_batch(self, stats: BatchStats) -> None:
         """Record one merged call (the batcher's observer)."""

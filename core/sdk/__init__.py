@@ -86,6 +86,7 @@ if TYPE_CHECKING:
         select_tokens,
     )
     from aigc.core.decoding.chat import ChatTemplate
+    from aigc.core.decoding.sampling import TokenLogprob
     from aigc.core.decoding.scheduler import ContinuousBatcher, Scheduling
     from aigc.core.export import (
         assert_dynamic_dims,
@@ -133,6 +134,7 @@ _LAZY = {
     "ChatTemplate": ("aigc.core.decoding.chat", "ChatTemplate"),
     "ContinuousBatcher": ("aigc.core.decoding.scheduler", "ContinuousBatcher"),
     "Scheduling": ("aigc.core.decoding.scheduler", "Scheduling"),
+    "TokenLogprob": ("aigc.core.decoding.sampling", "TokenLogprob"),
     **{
         name: ("aigc.core.export", name)
         for name in (
@@ -214,6 +216,7 @@ __all__ = [
     "StaticCacheLM",
     "StreamingGenerator",
     "TextStream",
+    "TokenLogprob",
     "assert_dynamic_dims",
     "check_parity",
     "check_seeds",

@@ -21,7 +21,9 @@ def _known_region(code: str) -> str:
     return code
 
 
-Region = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_region)]
+Region = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"), AfterValidator(_known_region)
+]
 
 # Entries of the vendored profanity list that are ordinary words in the public-domain corpus
 # (scripture, dictionaries) the built-in generator learnt from; pass `allow: []` to keep them.

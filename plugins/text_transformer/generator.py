@@ -24,6 +24,7 @@ from aigc.core.sdk import (
     RowResult,
     SamplingParams,
     TextStream,
+    TokenLogprob,
     check_seeds,
     checked_file,
     checked_json,
@@ -56,6 +57,7 @@ def sampling_params(options: TextOptions) -> SamplingParams:
         repetition_penalty=options.repetition_penalty,
         presence_penalty=options.presence_penalty,
         frequency_penalty=options.frequency_penalty,
+        logprobs=options.logprobs,
     )
 
 
@@ -180,7 +182,18 @@ class TextTransformerGenerator:
         }
         if dropped:
             metadata["prompt_tokens_dropped"] = dropped
+        if result.logprobs:
+            metadata["logprobs"] = [self._logprob_record(lp) for lp in result.logprobs]
         return ArtifactData(MEDIA_TYPE, text=text, metadata=metadata)
+
+    def _logprob_record(self, logprob: TokenLogprob) -> dict[str, Any]:
+        """A token's log-probability as stored: its text, and the alternatives' texts."""
+        return {
+            "token": self.decode([logprob.token_id]),
+            "id": logprob.token_id,
+            "logprob": round(logprob.logprob, 6),
+            "top": [{"token": self.decode([i]), "id": i, "logprob": round(lp, 6)} for i, lp in logprob.top],
+        }
 
 
 __all__ = ["ContextLengthError", "TextTransformerGenerator", "load_model_config", "load_tokenizer"]

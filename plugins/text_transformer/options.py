@@ -13,6 +13,7 @@ VOCAB_SIZE = 4096
 MAX_STOP_STRINGS = 8
 MAX_STOP_CHARS = 64
 
+MAX_TOP_LOGPROBS = 20
 StopString = Annotated[str, Field(min_length=1, max_length=MAX_STOP_CHARS)]
 
 
@@ -70,6 +71,15 @@ class TextOptions(Options):
         ge=-2.0,
         le=2.0,
         description="times the number of times a token was generated, subtracted from its logit; 0 = off",
+    )
+    logprobs: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_TOP_LOGPROBS,
+        description=(
+            "record each output token's log-probability (under the model's raw logits) and this many "
+            "most likely alternatives in the artifact's metadata; omit for none"
+        ),
     )
     stop: list[StopString] = Field(
         [],  # pydantic copies mutable defaults; a literal shows as "default []" in `aigc plugins`

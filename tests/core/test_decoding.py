@@ -20,6 +20,7 @@ from aigc.core.decoding.sampling import (
     apply_presence_frequency,
     apply_repetition_penalty,
     softmax,
+    token_logprob,
     top_k_filter,
     top_p_filter,
 )
@@ -54,6 +55,15 @@ def test_presence_and_frequency_penalties_follow_openais_definition() -> None:
     params = SamplingParams(temperature=0, presence_penalty=0.5, frequency_penalty=0.1)
     assert select_tokens(logits, params, rngs(0), counts=counts).tolist() == [1]
     assert select_tokens(logits, params, rngs(0), counts=np.zeros_like(counts)).tolist() == [0]
+
+
+def test_token_logprob_is_the_log_softmax_of_the_raw_logits() -> None:
+    logits = np.array([1.0, 3.0, 2.0, 3.0], dtype=np.float32)
+    expected = logits - np.log(np.exp(logits).sum())
+    record = token_logprob(logits, 2, top=3)
+    assert record.token_id == 2 and abs(record.logprob - expected[2]) < 1e-9
+    assert [i for i, _ in record.top] == [1, 3, 2]  # ties: lower id first
+    assert token_logprob(logits, 0, top=0).top == ()
 
 
 def test_temperature_zero_is_argmax_whatever_the_seed() -> None:
@@ -245,6 +255,15 @@ def test_penalties_count_output_tokens_only_and_keep_rows_independent() -> None:
     together = DecodeBatch(stub_model(), prompts, [1, 2, 3], params, 12).run()
     for prompt_ids, seed, row in zip(prompts, [1, 2, 3], together, strict=True):
         assert DecodeBatch(stub_model(), [prompt_ids], [seed], params, 12).run()[0].token_ids == row.token_ids
+
+
+def test_logprobs_are_recorded_for_output_tokens_only() -> None:
+    prompt = [3]
+    first_two = expected_greedy(prompt, 2)
+    params = SamplingParams(temperature=0, logprobs=2)
+    [result] = DecodeBatch(stub_model(eos=first_two[1]), [prompt], [0], params, 10).run()
+    assert [r.token_id for r in result.logprobs] == result.token_ids == first_two[:1]
+    assert result.logprobs[0].top[0][0] == first_two[0]
 
 
 def test_end_of_text_finishes_a_row_and_is_not_output() -> None:

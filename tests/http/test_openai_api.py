@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -14,6 +18,7 @@ import pytest
 
 from aigc.core.http.settings import ServerSettings
 from aigc.core.runtime import ModelRuntime
+from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer, live_server
 from tests.installed_models import model_cache
 
@@ -61,6 +66,17 @@ def test_a_completion_is_stored_and_repeatable(client: openai.OpenAI, server: Li
     assert stored.artifacts[0].text == first.choices[0].text and stored.seed == 3
 
 
+def test_completion_logprobs_describe_the_text(client: openai.OpenAI) -> None:
+    choice = client.completions.create(**STORY, logprobs=2).choices[0]
+    assert choice.logprobs is not None and choice.logprobs.tokens is not None
+    assert "".join(choice.logprobs.tokens) == choice.text
+    assert choice.logprobs.top_logprobs is not None and all(len(t) <= 2 for t in choice.logprobs.top_logprobs)
+    assert all(lp is not None and lp <= 0 for lp in choice.logprobs.token_logprobs or [])
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(**STORY, logprobs=2, stream=True)
+    assert _bad_param(error) == "logprobs"
+
+
 def test_penalties_are_honoured(client: openai.OpenAI) -> None:
     story = STORY | {"max_tokens": 48}
     plain = client.completions.create(**story).choices[0].text
@@ -81,10 +97,16 @@ def test_a_streamed_completion_equals_the_whole_one(client: openai.OpenAI) -> No
 
 
 @pytest.mark.usefixtures("smollm2_home")
-def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI) -> None:
+def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI, server: LiveServer) -> None:
     answer = client.chat.completions.create(model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24)
     assert "Paris" in (answer.choices[0].message.content or "")
     assert answer.choices[0].finish_reason == "stop" and answer.usage is not None
+    scored = client.chat.completions.create(
+        model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24, logprobs=True, top_logprobs=2
+    )
+    content = scored.choices[0].logprobs.content if scored.choices[0].logprobs else None
+    assert content and "".join(t.token for t in content) == scored.choices[0].message.content
+    assert all(len(t.top_logprobs) == 2 and t.top_logprobs[0].logprob >= t.logprob for t in content)
     streamed = client.chat.completions.create(
         model="smollm2",
         messages=CAPITAL,
@@ -106,6 +128,9 @@ def test_chat_answers_streams_and_makes_n_choices(client: openai.OpenAI) -> None
         model="smollm2", messages=CAPITAL, temperature=0, max_tokens=24, stop=["Paris"]
     )
     assert "Paris" not in (stopped.choices[0].message.content or "")
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'aigc_decode_batch_rows_count{model="smollm2/quantized"}' in metrics
+    assert 'aigc_time_to_first_token_seconds_count{model="smollm2/quantized"}' in metrics
 
 
 def test_bad_parameters_are_400s_naming_them(client: openai.OpenAI) -> None:
@@ -224,3 +249,84 @@ def test_native_errors_keep_their_shape(server: LiveServer) -> None:
         headers=server.auth("generate"),
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "n"
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_a_full_decode_queue_answers_429(
+    tmp_path: Path, runtime: ModelRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIGC_DECODE_BATCH_ROWS", "1")
+    monkeypatch.setenv("AIGC_DECODE_QUEUE_ROWS", "1")
+    story = {"model": "smollm2", "messages": [{"role": "user", "content": "Tell me a long story."}]}
+    with (
+        live_server(tmp_path / "aigc-data", runtime, ServerSettings()) as busy,
+        openai.OpenAI(base_url=f"{busy.url}/v1", api_key=busy.keys["generate"], max_retries=0) as client,
+    ):
+        running = client.chat.completions.create(**story, max_tokens=400, stream=True)
+        next(iter(running))  # holds the only row
+        batcher = _batcher(busy)
+        waiting = threading.Thread(target=lambda: client.chat.completions.create(**story, max_tokens=4))
+        waiting.start()
+        deadline = time.monotonic() + 60
+        while len(batcher._waiting) < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with pytest.raises(openai.RateLimitError) as refused:
+            client.chat.completions.create(**story, max_tokens=4)
+        running.close()
+        waiting.join(timeout=120)
+    assert int(refused.value.response.headers["retry-after"]) >= 1
+
+
+def _batcher(server: LiveServer) -> Any:
+    return server.engine.generator("smollm2").model("quantized").model  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_32_concurrent_streamed_chats_equal_the_same_chats_alone(
+    client: openai.OpenAI, server: LiveServer
+) -> None:
+    questions = [f"Give one fact about the number {n}." for n in range(32)]
+
+    def chat(question: str, seed: int) -> str:
+        stream = client.chat.completions.create(
+            model="smollm2",
+            messages=[{"role": "user", "content": question}],
+            max_tokens=16,
+            temperature=0.8,
+            seed=seed,
+            stream=True,
+        )
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    with ThreadPoolExecutor(32) as pool:
+        together = list(pool.map(chat, questions, range(32)))
+    alone = [chat(question, seed) for seed, question in enumerate(questions)]  # one row in the batch each
+    assert together == alone and all(together)
+
+
+@pytest.mark.usefixtures("smollm2_home")
+def test_a_client_that_disconnects_mid_stream_frees_its_row(server: LiveServer) -> None:
+    body = {
+        "model": "smollm2",
+        "messages": [{"role": "user", "content": "Tell me a long story about a dragon."}],
+        "max_tokens": 2000,
+        "stream": True,
+    }
+    with (
+        httpx.Client(base_url=server.url, headers=server.auth("generate"), timeout=60) as http,
+        http.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
+    batcher, deadline = _batcher(server), time.monotonic() + 30
+    while batcher._running() or not _newest(server).error:
+        assert time.monotonic() < deadline, "the abandoned row kept decoding"
+        time.sleep(0.05)
+    # stored as abandoned, not finished: the row left the batch early
+    assert (_newest(server).error or "").startswith("cancelled")
+
+
+def _newest(server: LiveServer) -> Any:
+    [newest] = server.engine.store.list_generations(GenerationFilter(generator="smollm2"), limit=1)
+    return newest

@@ -120,6 +120,28 @@ def test_greedy_64_tokens_equal_transformers_for_10_prompts(
         assert result.token_ids == out[0, len(ids) :].tolist()
 
 
+def test_logprobs_equal_transformers_log_softmax(
+    generator: SmolLM2Generator, transformers_model: Any
+) -> None:
+    import torch
+
+    model, _ = transformers_model
+    options = ChatOptions(variant="fp32", temperature=0.7, max_new_tokens=12, logprobs=3)
+    question = GeneratorInput(messages=(ChatMessage(role="user", content="Name a large animal."),))
+    [[artifact]] = generator.generate([question], options, [4])
+    records = artifact.metadata["logprobs"]
+    ids = chat_ids(generator, "Name a large animal.")
+    chosen = [r["id"] for r in records]
+    assert len(records) == artifact.metadata["new_tokens"] == len(chosen)
+    with torch.no_grad():
+        reference = torch.log_softmax(model(torch.tensor([ids + chosen])).logits[0].double(), dim=-1)
+    for step, record in enumerate(records):
+        expected = reference[len(ids) - 1 + step]
+        assert abs(record["logprob"] - float(expected[record["id"]])) < 2e-3
+        assert [t["id"] for t in record["top"]] == expected.topk(3).indices.tolist()
+    assert "".join(r["token"] for r in records) == artifact.text
+
+
 def test_quantized_variant_agrees_with_the_reference_on_the_next_token(
     generator: SmolLM2Generator, transformers_model: Any
 ) -> None:

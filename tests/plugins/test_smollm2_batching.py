@@ -37,7 +37,7 @@ QUESTIONS = [
 ]
 OPTIONS = [
     ChatOptions(temperature=0.0, max_new_tokens=24),
-    ChatOptions(temperature=0.9, top_k=40, top_p=0.95, max_new_tokens=40),
+    ChatOptions(temperature=0.9, top_k=40, top_p=0.95, max_new_tokens=40, logprobs=2),
     ChatOptions(temperature=0.7, repetition_penalty=1.3, max_new_tokens=32, stop=["\n"]),
     ChatOptions(temperature=1.0, presence_penalty=0.8, frequency_penalty=0.5, max_new_tokens=28),
     ChatOptions(temperature=0.5, min_new_tokens=12, max_new_tokens=20),

@@ -96,7 +96,7 @@ class CompletionRequest(Sampling):
     """``POST /v1/completions`` (legacy prompt completion)."""
 
     prompt: str | list[str] = Field(max_length=MAX_PROMPT_CHARS)
-    logprobs: int | None = Field(None, ge=0, le=5)
+    logprobs: int | None = Field(None, ge=0, le=20)
     echo: bool = False
     suffix: str | None = None
     best_of: int | None = Field(None, ge=1, le=128)

@@ -45,8 +45,8 @@ def _refuse_unsupported(body: Sampling) -> None:
     """400 for parameters that would change the output in ways aigc does not honour yet."""
     if body.logit_bias:
         raise invalid("logit_bias", body.logit_bias, "is not supported")
-    if body.logprobs:
-        raise invalid("logprobs", body.logprobs, "is not supported yet")
+    if body.logprobs not in (None, False) and body.stream:
+        raise invalid("logprobs", body.logprobs, "is not supported with stream yet")
     if body.stream and body.n > 1:
         raise invalid("n", body.n, "a streamed request makes one choice; use n=1")
 
@@ -63,6 +63,9 @@ def _options(body: Sampling, spec: GeneratorSpec, max_tokens: int | None) -> dic
     for name in ("presence_penalty", "frequency_penalty"):
         if getattr(body, name):
             options[name] = getattr(body, name)
+    top = _top_logprobs(body)
+    if top is not None:
+        options["logprobs"] = top
     if body.stop is not None:
         stops = [body.stop] if isinstance(body.stop, str) else body.stop
         if len(stops) > MAX_STOP_STRINGS:
@@ -138,8 +141,38 @@ class _Shape:
     chunk: Callable[[str | None, str | None, bool], dict[str, Any]]
 
 
+def _top_logprobs(body: Sampling) -> int | None:
+    """How many alternatives per token the request asks for (``None``: no log-probabilities)."""
+    if isinstance(body, ChatCompletionRequest):
+        if body.top_logprobs is not None and not body.logprobs:
+            raise invalid("top_logprobs", body.top_logprobs, "needs logprobs: true")
+        return (body.top_logprobs or 0) if body.logprobs else None
+    top: int | None = body.logprobs
+    return top
+
+
+def _stored_logprobs(generation: Generation) -> list[dict[str, Any]] | None:
+    if generation.status == "rejected":
+        return None
+    records: list[dict[str, Any]] | None = generation.artifacts[0].metadata.get("logprobs")
+    return records
+
+
 def _chat_choice(generation: Generation) -> dict[str, Any]:
-    return {"message": {"role": "assistant", "content": _content(generation), "refusal": None}}
+    message = {"role": "assistant", "content": _content(generation), "refusal": None}
+    records = _stored_logprobs(generation)
+    if records is None:
+        return {"message": message, "logprobs": None}
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    content = [
+        entry(r["token"], r["logprob"])
+        | {"top_logprobs": [entry(t["token"], t["logprob"]) for t in r["top"]]}
+        for r in records
+    ]
+    return {"message": message, "logprobs": {"content": content, "refusal": None}}
 
 
 def _chat_chunk(text: str | None, finish: str | None, first: bool) -> dict[str, Any]:
@@ -148,7 +181,18 @@ def _chat_chunk(text: str | None, finish: str | None, first: bool) -> dict[str, 
 
 
 def _completion_choice(generation: Generation) -> dict[str, Any]:
-    return {"text": _content(generation) or ""}
+    text = _content(generation) or ""
+    records = _stored_logprobs(generation)
+    if records is None:
+        return {"text": text, "logprobs": None}
+    offsets = list(itertools.accumulate((len(r["token"]) for r in records[:-1]), initial=0))
+    logprobs = {
+        "tokens": [r["token"] for r in records],
+        "token_logprobs": [r["logprob"] for r in records],
+        "top_logprobs": [{t["token"]: t["logprob"] for t in r["top"]} for r in records],
+        "text_offset": offsets,
+    }
+    return {"text": text, "logprobs": logprobs}
 
 
 def _completion_chunk(text: str | None, finish: str | None, first: bool) -> dict[str, Any]:
@@ -177,7 +221,7 @@ async def _answer(
         return StreamingResponse(await started(events), media_type="text/event-stream")
     result = await run(request, key, aigc_request)
     choices = [
-        {"index": g.index, **shape.choice(g), "logprobs": None, "finish_reason": _finish_reason(g)}
+        {"index": g.index, **shape.choice(g), "finish_reason": _finish_reason(g)}
         | {"aigc": verdict(g).model_dump()}
         for g in result.generations
     ]
