@@ -66,14 +66,14 @@ def torch_calls(threads: int, batch: int) -> Callable[[], object]:
 
 
 def aigc_calls(contender: str, batch: int) -> Callable[[], object]:
-    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import ModelRuntime, PluginContext
     from aigc.core.specs import GeneratorInput
     from aigc.plugins.image_gan import aigc_register_generators
     from aigc.plugins.image_gan.options import GanOptions
 
     specs: list = []
     aigc_register_generators(register=specs.append)
-    generator = specs[0].factory(ModelRuntime(device="cpu"))  # threads from AIGC_THREADS
+    generator = specs[0].factory(PluginContext(ModelRuntime(device="cpu")))  # threads from AIGC_THREADS
     options = GanOptions(scale=8)
     seeds = list(range(batch))
     if contender == "aigc session":

@@ -55,7 +55,7 @@ def build_families(diffusion_steps: list[int], guidance_scales: list[float]) -> 
     """The committed generators with their torch twins."""
     import torch
 
-    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import ModelRuntime, PluginContext
     from aigc.plugins import image_diffusion, image_gan, image_vae
     from aigc.plugins.image_diffusion.export import load_unet
     from aigc.plugins.image_diffusion.options import DiffusionOptions
@@ -121,20 +121,20 @@ def build_families(diffusion_steps: list[int], guidance_scales: list[float]) -> 
     families = [
         Family(
             "GAN (truncation 2.0)",
-            image_gan.build_generator(runtime),
+            image_gan.build_generator(PluginContext(runtime)),
             lambda **kw: GanOptions(scale=kw.pop("scale", 1), **kw),
             latent_call(gan_torch, gan_torch.config.z_dim),
             size(image_gan, "generator.onnx"),
         ),
         Family(
             "VAE (temperature 1.0)",
-            image_vae.build_generator(runtime),
+            image_vae.build_generator(PluginContext(runtime)),
             lambda **kw: VaeOptions(scale=kw.pop("scale", 1), **kw),
             latent_call(vae_torch, vae_torch.config.z_dim),
             size(image_vae, "decoder.onnx"),
         ),
     ]
-    diffusion = image_diffusion.build_generator(runtime)
+    diffusion = image_diffusion.build_generator(PluginContext(runtime))
     for steps in diffusion_steps:
         for guidance in guidance_scales:
             families.append(
@@ -321,10 +321,10 @@ def main() -> None:
 
     from rich.progress import track
 
-    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import ModelRuntime, PluginContext
     from aigc.plugins.image_metrics import feature_space
 
-    space = feature_space(ModelRuntime(device="cpu"))
+    space = feature_space(PluginContext(ModelRuntime(device="cpu")))
     families = build_families(args.diffusion_steps, args.guidance)
     rows: list[tuple[str, Family | None]] = [("real held-out A vs B (reference)", None)]
     rows += [(f.name, f) for f in families]

@@ -53,12 +53,12 @@ def aigc_speaker(data: Path, threads: int) -> Callable[[str], float]:
     """A function speaking one text through the generator; returns seconds of audio."""
     os.environ["AIGC_HOME"] = str(data)
     from aigc.core.config import Settings
-    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import ModelRuntime, PluginContext
     from aigc.core.specs import GeneratorInput
     from aigc.plugins.speech_piper.generator import SpeechPiperGenerator
     from aigc.plugins.speech_piper.options import SpeechOptions
 
-    generator = SpeechPiperGenerator(ModelRuntime(threads=threads), Settings(data_dir=data))
+    generator = SpeechPiperGenerator(PluginContext(ModelRuntime(threads=threads), Settings(data_dir=data)))
     options = SpeechOptions(format="wav", sentence_silence=0.0)
 
     def speak(text: str) -> float:

@@ -29,8 +29,8 @@ from aigc.core.config import Settings
 from aigc.core.engine import Engine
 from aigc.core.policy import decide
 from aigc.core.specs import ArtifactData, EvalItem, Evaluator
-from aigc.plugins.text_metrics.diversity import distinct_n, self_bleu
-from aigc.plugins.text_metrics.tokens import words
+from aigc.plugins.lib.text_metrics.diversity import distinct_n, self_bleu
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT, read_documents
 from aigc.storage.records import NewEvaluation
 

@@ -23,6 +23,7 @@ from aigc.core.provenance import stamp
 from aigc.core.redaction import without_paths
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
+from aigc.core.sdk.context import PluginContext
 from aigc.core.specs import (
     ArtifactData,
     Embedder,
@@ -31,6 +32,7 @@ from aigc.core.specs import (
     EvaluatorSpec,
     Generator,
     GeneratorSpec,
+    MultiModelGenerator,
     SetEvaluator,
     StreamChunk,
     StreamingGenerator,
@@ -48,8 +50,9 @@ def _ms(started: float) -> float:
 def model_sha256_of(generator: Generator, options: Any) -> str | None:
     """The sha256 of the model that served ``options``: ``model_sha256_for(options)`` for generators
     that serve several models (chosen by an option), else their ``model_sha256``."""
-    per_options = getattr(generator, "model_sha256_for", None)
-    return per_options(options) if callable(per_options) else generator.model_sha256
+    if isinstance(generator, MultiModelGenerator):
+        return generator.model_sha256_for(options)
+    return generator.model_sha256
 
 
 def _recording(
@@ -104,8 +107,9 @@ class Engine:
         batcher: DynamicBatcher | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.registry = registry or PluginRegistry.from_entry_points()
+        self.registry = registry or PluginRegistry.from_entry_points(self.settings)
         self.runtime = runtime or ModelRuntime()
+        self.context = PluginContext(self.runtime, self.settings)
         self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)
         self.batcher = batcher
         self._instances: dict[str, Any] = {}
@@ -124,7 +128,7 @@ class Engine:
                 instance = call_with_timeout(
                     f"{kind} {spec.name} factory",
                     self.settings.generator_timeout_s,
-                    lambda: spec.factory(self.runtime),
+                    lambda: spec.factory(self.context),
                 )
                 if not isinstance(instance, check):
                     raise PluginLoadError(

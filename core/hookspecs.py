@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from aigc.core.config import Settings
     from aigc.core.engine import Engine
     from aigc.core.specs import EvaluatorSpec, GeneratorSpec
 
@@ -17,13 +18,15 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
-    """Register generators by calling ``register(GeneratorSpec(...))`` once per generator."""
+def aigc_register_generators(register: Callable[[GeneratorSpec], None], settings: Settings) -> None:
+    """Register generators by calling ``register(GeneratorSpec(...))`` once per generator;
+    ``settings`` (the engine's folders) is there for specs that depend on installed models."""
 
 
 @hookspec
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register evaluators by calling ``register(EvaluatorSpec(...))`` once per evaluator."""
+def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None], settings: Settings) -> None:
+    """Register evaluators by calling ``register(EvaluatorSpec(...))`` once per evaluator;
+    ``settings`` as for generators."""
 
 
 @hookspec

@@ -1,4 +1,4 @@
-"""Grayscale images to PNG bytes and back, deterministically (Pillow + numpy only).
+"""Images (greyscale, RGB, RGBA) to PNG bytes and back to greyscale, deterministically (Pillow + numpy only).
 
 Encoding quantises to 8 bits and enlarges by an integer factor with nearest-neighbour
 repetition, so every source pixel becomes an exact ``scale`` x ``scale`` block. Decoding with a
@@ -23,11 +23,18 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
 
 
+CHANNELS = {1: "greyscale (height, width)", 3: "RGB (height, width, 3)", 4: "RGBA (height, width, 4)"}
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """A 2-D image as uint8: floats in [0, 1] are scaled, rounded and clipped; uint8 is kept."""
+    """A greyscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image as uint8: floats in [0, 1] are
+    scaled, rounded and clipped; uint8 is kept."""
     array = np.asarray(image)
-    if array.ndim != 2:
-        raise ValueError(f"expected a grayscale image of shape (height, width), got shape {array.shape}")
+    channels = 1 if array.ndim == 2 else array.shape[-1] if array.ndim == 3 else 0
+    if channels not in CHANNELS:
+        raise ValueError(
+            f"expected an image of shape {', '.join(CHANNELS.values())}; got shape {array.shape}"
+        )
     if array.dtype == np.uint8:
         return array
     if not np.issubdtype(array.dtype, np.floating):
@@ -38,7 +45,8 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def encode_png(image: np.ndarray, scale: int = 1) -> bytes:
-    """PNG bytes of a grayscale image with each pixel enlarged to ``scale`` x ``scale``.
+    """PNG bytes of a greyscale, RGB or RGBA image (see :func:`to_uint8`) with each pixel enlarged
+    to ``scale`` x ``scale``.
 
     Deterministic: the same pixels and scale always give the same bytes.
     """
@@ -54,7 +62,7 @@ def encode_png(image: np.ndarray, scale: int = 1) -> bytes:
 
 
 def png_artifact(image: np.ndarray, scale: int, metadata: dict[str, object]) -> ArtifactData:
-    """An ``image/png`` artifact of a grayscale image enlarged ``scale`` times (see
+    """An ``image/png`` artifact of a greyscale, RGB or RGBA image enlarged ``scale`` times (see
     :func:`encode_png`); its metadata is ``metadata`` plus the PNG's ``width`` and ``height``."""
     height, width = image.shape[0] * scale, image.shape[1] * scale
     return ArtifactData(

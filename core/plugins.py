@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from aigc.core import hookspecs
+from aigc.core.config import Settings
 from aigc.core.specs import EvaluatorSpec, GeneratorSpec
 
 if TYPE_CHECKING:
@@ -79,9 +80,11 @@ def allow_list() -> set[str] | None:
 
 
 class PluginRegistry:
-    """The loaded plugins and what they registered."""
+    """The loaded plugins and what they registered; registration hooks see ``settings`` (default:
+    from the environment), the engine's folders."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
         self.generators: dict[str, GeneratorSpec] = {}
@@ -91,9 +94,9 @@ class PluginRegistry:
         self._engine: Engine | None = None
 
     @classmethod
-    def from_entry_points(cls) -> PluginRegistry:
+    def from_entry_points(cls, settings: Settings | None = None) -> PluginRegistry:
         """A registry with every allowed installed plugin loaded."""
-        registry = cls()
+        registry = cls(settings)
         registry.load_entry_points()
         return registry
 
@@ -162,7 +165,7 @@ class PluginRegistry:
                 )
             collected.append(spec)
 
-        if self.call_isolated(plugin_name, hook, register=register):  # all or nothing per plugin
+        if self.call_isolated(plugin_name, hook, register=register, settings=self.settings):  # all or nothing
             for spec in collected:
                 target[spec.name] = spec
                 self.owner[f"{label}:{spec.name}"] = plugin_name

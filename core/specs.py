@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
     from aigc.core.schemas import EvalResult
+    from aigc.core.sdk.context import PluginContext
 
 Modality = Literal["text", "image", "audio", "music"]
 EvalScope = Literal["item", "set"]
@@ -109,6 +109,15 @@ StreamChunk = str | AudioChunk
 
 
 @runtime_checkable
+class MultiModelGenerator(Generator, Protocol):
+    """A generator whose options choose among several models (a ``model`` or ``voice`` option):
+    ``model_sha256_for(options)`` is the sha256 of the model that serves ``options``, which the
+    engine records in each generation's provenance instead of ``model_sha256``."""
+
+    def model_sha256_for(self, options: Any) -> str | None: ...
+
+
+@runtime_checkable
 class StreamingGenerator(Generator, Protocol):
     """A generator that can also stream one sample, and returns (``StopIteration.value``) the
     finished ``ArtifactData``. A text generator yields text deltas whose concatenation is the
@@ -173,7 +182,8 @@ def _check_common(kind: str, name: str, version: str, options: type[BaseModel]) 
 class GeneratorSpec:
     """A generator as registered by a plugin.
 
-    ``factory(runtime)`` builds the loaded generator; it is called once, on first use.
+    ``factory(context)`` builds the loaded generator from a ``PluginContext`` (the model runtime and
+    the engine's folders); it is called once, on first use.
     ``model_dir`` is the folder holding the generator's ``manifest.json`` and model files.
     ``examples`` are partial requests (``prompt``, ``options``, ``n``) that ``aigc demo`` runs.
     ``stateless`` says a call keeps no state between calls (no KV cache, no session), so a server may
@@ -186,7 +196,7 @@ class GeneratorSpec:
     modality: Modality
     version: str
     options: type[BaseModel]
-    factory: Callable[[ModelRuntime], Generator]
+    factory: Callable[[PluginContext], Generator]
     media_types: tuple[str, ...]
     description: str = ""
     prompt: PromptUse = "none"
@@ -210,13 +220,13 @@ class EvaluatorSpec:
 
     ``scope="item"`` evaluators score each artifact (``Evaluator``); ``scope="set"`` evaluators
     score all of a request's matching artifacts at once (``SetEvaluator``), and their results are
-    stored per request.
+    stored per request. ``factory(context)`` builds it from a ``PluginContext``, once, on first use.
     """
 
     name: str
     version: str
     options: type[BaseModel]
-    factory: Callable[[ModelRuntime], Evaluator | SetEvaluator]
+    factory: Callable[[PluginContext], Evaluator | SetEvaluator]
     media_types: tuple[str, ...]
     description: str = ""
     model_dir: Path | None = None

@@ -57,8 +57,8 @@ def runtime() -> ModelRuntime:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "aigc-data", generator_timeout_s=60, evaluator_timeout_s=60)
+def settings(aigc_settings: Settings) -> Settings:
+    return aigc_settings.model_copy(update={"generator_timeout_s": 60, "evaluator_timeout_s": 60})
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class CliState:
         if self._registry is None:
             from aigc.core.plugins import PluginRegistry
 
-            self._registry = PluginRegistry.from_entry_points()
+            self._registry = PluginRegistry.from_entry_points(self.settings)
         return self._registry
 
     @property

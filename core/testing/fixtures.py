@@ -1,6 +1,6 @@
 """The pytest plugin (``pytest11`` entry point ``aigc``): an engine with a temporary store per test.
 
-Fixtures: ``aigc_settings`` (a data folder in ``tmp_path``), ``aigc_runtime`` (one ONNX Runtime
+Fixtures: ``aigc_settings`` (a store in ``tmp_path``), ``aigc_runtime`` (one ONNX Runtime
 layer per test session, as in a server), ``aigc_registry`` (the installed plugins) and
 ``aigc_engine`` (all three together). Importing this module is cheap: aigc's engine is imported
 when a fixture is first used.
@@ -8,6 +8,7 @@ when a fixture is first used.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,11 +26,16 @@ TEST_TIMEOUT_S = 120.0
 
 @pytest.fixture
 def aigc_settings(tmp_path: Path) -> Settings:
-    """Settings for a fresh data folder (SQLite database and blobs) under ``tmp_path``."""
+    """Settings with a fresh store (SQLite database and blobs) under ``tmp_path``. The data folder,
+    where plugins find installed and registered models, is ``AIGC_HOME`` (and ``AIGC_MODELS``) when
+    set, as for ``aigc``, else the same folder under ``tmp_path``."""
     from aigc.core.config import Settings
 
-    return Settings(
-        data_dir=tmp_path / "aigc-data",
+    store = tmp_path / "aigc-data"
+    return Settings.from_env(
+        data_dir=None if os.environ.get("AIGC_HOME") else store,
+        database_url=f"sqlite:///{store / 'aigc.db'}",
+        blob_url=str(store / "blobs"),
         generator_timeout_s=TEST_TIMEOUT_S,
         evaluator_timeout_s=TEST_TIMEOUT_S,
     )

@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.audio_files import decode
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult, decode_audio
 from aigc.plugins.audio_metrics.measures import clipping_rate, integrated_loudness, silence, true_peak_db
 from aigc.plugins.audio_metrics.options import AudioMetricsOptions
 
@@ -104,7 +102,7 @@ class AudioMetricsEvaluator:
         for item in items:
             rate = item.artifact.metadata.get("sample_rate")
             try:
-                samples, rate = decode(item.artifact.payload, item.artifact.media_type, rate=rate)
+                samples, rate = decode_audio(item.artifact.payload, item.artifact.media_type, rate=rate)
             except (ValueError, RuntimeError) as error:
                 results.append([EvalResult(metric="duration", error=f"cannot decode the audio: {error}")])
                 continue

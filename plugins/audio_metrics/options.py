@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 
 class AudioMetricsOptions(Options):

@@ -12,10 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.images import decode_png
-from aigc.core.runtime import ModelSession
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult, ModelSession, decode_png
 from aigc.plugins.image_class_match.options import ClassMatchOptions
 
 METRIC = "class_match"

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
+from aigc.core.sdk import check_parity, export_command_line, export_onnx, write_manifest
 from aigc.plugins.image_class_match import ONNX_FILE, VERSION
 from aigc.plugins.image_class_match.model import ClassifierConfig, DigitClassifier
 

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aigc.plugins.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
 from aigc.plugins.image_class_match.model import ClassifierConfig, DigitClassifier
+from aigc.plugins.lib.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 SEED = 1234

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import png_artifact
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelSession, check_seeds, png_artifact
 from aigc.plugins.image_diffusion.options import NUM_LABELS, DiffusionOptions
 from aigc.plugins.image_diffusion.schedule import cosine_alpha_bar, ddim_step, ddim_timesteps
 
@@ -76,8 +74,7 @@ class ImageDiffusionGenerator:
         self, inputs: Sequence[GeneratorInput], options: DiffusionOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One PNG per input; a seed gives the same image alone or in any batch."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         x, labels = self.initial_noise(options, seeds)

@@ -24,10 +24,10 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 
-from aigc.core.training import training_progress, update_ema
-from aigc.plugins.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
+from aigc.core.sdk import training_progress, update_ema
 from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
 from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS, cosine_alpha_bar
+from aigc.plugins.lib.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 SEED = 5

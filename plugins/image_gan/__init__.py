@@ -6,47 +6,41 @@ package needs only pydantic and pluggy; ONNX Runtime is loaded when the generato
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, generator_hook
 from aigc.plugins.image_gan.options import GanOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 MODEL_DIR = Path(__file__).resolve().parent
 ONNX_FILE = "generator.onnx"
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """Load ``generator.onnx`` through the runtime (sha256-checked) and wrap it."""
     from aigc.plugins.image_gan.generator import ImageGanGenerator
 
-    return ImageGanGenerator(runtime.session(MODEL_DIR, ONNX_FILE))
+    return ImageGanGenerator(context.runtime.session(MODEL_DIR, ONNX_FILE))
 
 
-@hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
-    """Register the ``image-gan`` generator."""
-    register(
-        GeneratorSpec(
-            name="image-gan",
-            modality="image",
-            version=VERSION,
-            options=GanOptions,
-            factory=build_generator,
-            media_types=("image/png",),
-            model_dir=MODEL_DIR,
-            stateless=True,
-            description=(
-                "Handwritten digits 0-9 (8x8, upscaled) from a conditional DCGAN trained on "
-                "scikit-learn's digits; options: label, truncation, scale"
-            ),
-            examples=({"options": {"label": 7}, "n": 4}, {"n": 8, "options": {"truncation": 1.0}}),
-        )
+aigc_register_generators = generator_hook(
+    GeneratorSpec(
+        name="image-gan",
+        modality="image",
+        version=VERSION,
+        options=GanOptions,
+        factory=build_generator,
+        media_types=("image/png",),
+        model_dir=MODEL_DIR,
+        stateless=True,
+        description=(
+            "Handwritten digits 0-9 (8x8, upscaled) from a conditional DCGAN trained on "
+            "scikit-learn's digits; options: label, truncation, scale"
+        ),
+        examples=({"options": {"label": 7}, "n": 4}, {"n": 8, "options": {"truncation": 1.0}}),
     )
+)

@@ -14,8 +14,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
-from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import ModelRuntime, check_parity, export_command_line, export_onnx, write_manifest
 from aigc.plugins.image_gan import ONNX_FILE, VERSION
 from aigc.plugins.image_gan.generator import ImageGanGenerator
 from aigc.plugins.image_gan.model import GanConfig, Generator

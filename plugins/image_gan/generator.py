@@ -13,9 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import png_artifact
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelSession, check_seeds, png_artifact
 from aigc.plugins.image_gan.options import NUM_LABELS, GanOptions
 
 
@@ -55,8 +53,7 @@ class ImageGanGenerator:
         self, inputs: Sequence[GeneratorInput], options: GanOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One PNG per input; a seed gives the same bytes alone or in any batch."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         z, labels = self.latents(options, seeds)

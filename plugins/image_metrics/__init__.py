@@ -15,49 +15,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec, SetEvaluator
+from aigc.core.sdk import EvaluatorSpec, SetEvaluator, hookimpl
 from aigc.plugins.image_metrics.options import DiversityOptions, FidOptions, KidOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import PluginContext
     from aigc.plugins.image_metrics.evaluators import DigitFeatureSpace
 
 MODEL_DIR = Path(__file__).resolve().parent  # the reference digits and their manifest
 VERSION = "1.0.0"
 
 
-def feature_space(runtime: ModelRuntime) -> DigitFeatureSpace:
+def feature_space(context: PluginContext) -> DigitFeatureSpace:
     """The classifier (sha256-checked) and the reference digits (sha256-checked), ready to compare."""
     from aigc.plugins.image_class_match import build_evaluator
     from aigc.plugins.image_class_match.evaluator import ClassMatchEvaluator
     from aigc.plugins.image_metrics.evaluators import DigitFeatureSpace
     from aigc.plugins.image_metrics.reference import load_reference
 
-    classifier = build_evaluator(runtime)
+    classifier = build_evaluator(context)
     assert isinstance(classifier, ClassMatchEvaluator)
     return DigitFeatureSpace(classifier, load_reference())
 
 
-def build_fid(runtime: ModelRuntime) -> SetEvaluator:
+def build_fid(context: PluginContext) -> SetEvaluator:
     """The ``image-fid`` evaluator."""
     from aigc.plugins.image_metrics.evaluators import FidEvaluator
 
-    return FidEvaluator(feature_space(runtime))
+    return FidEvaluator(feature_space(context))
 
 
-def build_kid(runtime: ModelRuntime) -> SetEvaluator:
+def build_kid(context: PluginContext) -> SetEvaluator:
     """The ``image-kid`` evaluator."""
     from aigc.plugins.image_metrics.evaluators import KidEvaluator
 
-    return KidEvaluator(feature_space(runtime))
+    return KidEvaluator(feature_space(context))
 
 
-def build_diversity(runtime: ModelRuntime) -> SetEvaluator:
+def build_diversity(context: PluginContext) -> SetEvaluator:
     """The ``image-diversity`` evaluator."""
     from aigc.plugins.image_metrics.evaluators import DiversityEvaluator
 
-    return DiversityEvaluator(feature_space(runtime))
+    return DiversityEvaluator(feature_space(context))
 
 
 EVALUATORS = (

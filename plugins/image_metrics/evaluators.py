@@ -21,9 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.images import decode_png
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult, decode_png
 from aigc.plugins.image_class_match.evaluator import ClassMatchEvaluator, requested_label
 from aigc.plugins.image_metrics.metrics import (
     TooFewSamplesError,

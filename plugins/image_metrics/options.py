@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from aigc.core.schemas import MAX_SAMPLES
-from aigc.core.specs import Options
+from aigc.core.sdk import MAX_SAMPLES, Options
 
 DEFAULT_MIN_SAMPLES = 20
 

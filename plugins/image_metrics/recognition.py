@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.specs import Generator
+from aigc.core.sdk import Generator
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,12 +30,11 @@ def recognition_rate(
     Sample seeds are ``label * 1000 + 0..samples_per_label-1``, so figures are reproducible.
     Imports the classifier plugin lazily; raises if its model is missing.
     """
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import EvalItem, GeneratorInput
+    from aigc.core.sdk import EvalItem, GeneratorInput, PluginContext
     from aigc.plugins.image_class_match import build_evaluator
     from aigc.plugins.image_class_match.options import ClassMatchOptions
 
-    evaluator = build_evaluator(ModelRuntime())
+    evaluator = build_evaluator(PluginContext())
     passed = total = 0
     for label in range(NUM_LABELS):
         options = options_for_label(label)
@@ -69,7 +68,7 @@ def record_recognition(
     Returns ``None`` (and says why) when the classifier plugin is not available: the figures are
     worth having, not worth failing an export for.
     """
-    from aigc.core.export import update_training
+    from aigc.core.sdk import update_training
 
     try:
         generator = build_generator()

@@ -1,7 +1,7 @@
 """The real digits that FID, KID and diversity compare against, shipped with the plugin.
 
 ``reference_counts.npy`` and ``reference_labels.npy`` hold the held-out split of
-``aigc.plugins.datasets.digits`` (360 digits the generators never trained on) as the original
+``aigc.plugins.lib.datasets.digits`` (360 digits the generators never trained on) as the original
 0-16 pixel counts (``uint8 [N, 8, 8]``) and labels (``int64 [N]``), so serving needs neither
 scikit-learn nor a download. Both are listed with their sha256 in this folder's
 ``manifest.json`` and checked before every load; ``.npy`` files are byte-for-byte reproducible.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aigc.core.manifest import load_manifest, verify_file
+from aigc.core.sdk import load_manifest, verify_file
 
 MODEL_DIR = Path(__file__).resolve().parent
 COUNTS_FILE = "reference_counts.npy"
@@ -45,8 +45,8 @@ def load_reference(folder: Path = MODEL_DIR) -> ReferenceDigits:
 
 def write_reference(folder: Path = MODEL_DIR) -> None:
     """Write the reference files from the held-out split and list them in ``manifest.json``."""
-    from aigc.core.export import write_manifest
-    from aigc.plugins.datasets.digits import DATA_SOURCE, load_digits_split
+    from aigc.core.sdk import write_manifest
+    from aigc.plugins.lib.datasets.digits import DATA_SOURCE, load_digits_split
 
     split = load_digits_split()
     counts = np.rint(split.held_out_images * PIXEL_LEVELS).astype(np.uint8)

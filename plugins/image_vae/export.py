@@ -16,8 +16,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.export import check_parity, export_command_line, export_onnx, write_manifest
-from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import ModelRuntime, check_parity, export_command_line, export_onnx, write_manifest
 from aigc.plugins.image_metrics.recognition import record_recognition
 from aigc.plugins.image_vae import DECODER_FILE, ENCODER_FILE, VERSION
 from aigc.plugins.image_vae.generator import ImageVaeGenerator

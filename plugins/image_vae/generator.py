@@ -17,9 +17,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.images import decode_png, png_artifact, png_from_base64
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import (
+    ArtifactData,
+    GeneratorInput,
+    ModelSession,
+    check_seeds,
+    decode_png,
+    png_artifact,
+    png_from_base64,
+)
 from aigc.plugins.image_vae.options import NUM_LABELS, VaeOptions
 
 IMAGE_SIZE = 8
@@ -96,8 +102,7 @@ class ImageVaeGenerator:
         self, inputs: Sequence[GeneratorInput], options: VaeOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One PNG per input (``steps`` in interpolate mode); a seed gives the same bytes in any batch."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         z, labels = self.latents(options, seeds)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 NUM_LABELS = 10
 MAX_SEED = 2**53
@@ -67,7 +67,7 @@ class VaeOptions(Options):
     @classmethod
     def _image_is_a_png(cls, image: str | None) -> str | None:
         if image is not None:
-            from aigc.core.images import png_from_base64  # Pillow only when an image is given
+            from aigc.core.sdk import png_from_base64  # Pillow only when an image is given
 
             png_from_base64(image)
         return image

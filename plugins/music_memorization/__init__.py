@@ -7,46 +7,39 @@ Importing this package needs only pydantic and pluggy; numpy and mido are loaded
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, evaluator_hook
 from aigc.plugins.music_memorization.options import MemorizationOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 INDEX_DIR = Path(__file__).resolve().parent
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+def build_evaluator(context: PluginContext, index_dir: Path = INDEX_DIR) -> Evaluator:
     """Load the index after checking it against the manifest."""
-    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.core.sdk import checked_file
     from aigc.plugins.music_memorization.evaluator import MemorizationEvaluator
     from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex
 
-    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
-    return MemorizationEvaluator(MelodyIndex.load(index_dir / INDEX_FILE))
+    return MemorizationEvaluator(MelodyIndex.load(checked_file(index_dir, INDEX_FILE)))
 
 
-@hookimpl
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register the ``music-memorization`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="music-memorization",
-            version=VERSION,
-            options=MemorizationOptions,
-            factory=build_evaluator,
-            media_types=("audio/midi",),
-            model_dir=INDEX_DIR,
-            description=(
-                "longest run of consecutive (interval, length) pairs shared with a training chorale (value); "
-                "passed=false flags a copy longer than max_shared"
-            ),
-        )
+aigc_register_evaluators = evaluator_hook(
+    EvaluatorSpec(
+        name="music-memorization",
+        version=VERSION,
+        options=MemorizationOptions,
+        factory=build_evaluator,
+        media_types=("audio/midi",),
+        model_dir=INDEX_DIR,
+        description=(
+            "longest run of consecutive (interval, length) pairs shared with a training chorale (value); "
+            "passed=false flags a copy longer than max_shared"
+        ),
     )
+)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from aigc.core.export import write_manifest
+from aigc.core.sdk import write_manifest
 from aigc.plugins.music_memorization import INDEX_DIR, VERSION
 from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex, voice_codes
 from aigc.plugins.music_transformer.chorales import SPLIT_SEED, Chorale, prepare, split

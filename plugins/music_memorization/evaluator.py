@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aigc.core.midi import read_midi
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult, read_midi
 from aigc.plugins.music_memorization.index import MelodyIndex, SharedRun, voice_codes
 from aigc.plugins.music_memorization.options import MemorizationOptions
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aigc.core.midi import Note
+from aigc.core.sdk import Note
 
 INDEX_FILE = "index.npz"
 EIGHTHS_PER_BEAT = 2

@@ -6,40 +6,34 @@ Importing this package needs only pydantic and pluggy; mido is loaded when the e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, evaluator_hook
 from aigc.plugins.music_metrics.options import MusicMetricsOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime) -> Evaluator:
+def build_evaluator(context: PluginContext) -> Evaluator:
     """The evaluator (no model to load)."""
     from aigc.plugins.music_metrics.evaluator import MusicMetricsEvaluator
 
     return MusicMetricsEvaluator()
 
 
-@hookimpl
-def aigc_register_evaluators(register: Callable[[EvaluatorSpec], None]) -> None:
-    """Register the ``music-metrics`` evaluator."""
-    register(
-        EvaluatorSpec(
-            name="music-metrics",
-            version=VERSION,
-            options=MusicMetricsOptions,
-            factory=build_evaluator,
-            media_types=("audio/midi",),
-            description=(
-                "pitch-class entropy, scale consistency, empty-beat rate, polyphony rate and pitch range "
-                "(MusPy definitions) and parallel fifths/octaves between voices (MIDI tracks)"
-            ),
-        )
+aigc_register_evaluators = evaluator_hook(
+    EvaluatorSpec(
+        name="music-metrics",
+        version=VERSION,
+        options=MusicMetricsOptions,
+        factory=build_evaluator,
+        media_types=("audio/midi",),
+        description=(
+            "pitch-class entropy, scale consistency, empty-beat rate, polyphony rate and pitch range "
+            "(MusPy definitions) and parallel fifths/octaves between voices (MIDI tracks)"
+        ),
     )
+)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from aigc.core.midi import Note, read_midi
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult, Note, read_midi
 from aigc.plugins.music_metrics.metrics import (
     empty_beat_rate,
     parallel_fifths_and_octaves,

@@ -18,7 +18,7 @@ from itertools import combinations, pairwise
 
 import numpy as np
 
-from aigc.core.midi import Note
+from aigc.core.sdk import Note
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as MusPy's ``scale_consistency``

@@ -2,8 +2,8 @@
 
 ``prepare()`` parses every chorale of ``music21.corpus.chorales.Iterator`` once, keeps those in
 4/4 with exactly four parts, and caches them as token grids (``tokens.py``) in
-``$AIGC_HOME/cache/music_transformer/chorales.npz`` (``~/.aigc`` by default). Each grid starts on
-a downbeat: a pickup bar is padded with rests. Notes are sampled on the eighth-note grid (a
+``cache/music-transformer/chorales.npz`` of the data folder (``AIGC_HOME``, else ``./aigc-data``). Each
+grid starts on a downbeat: a pickup bar is padded with rests. Notes are sampled on the eighth-note grid (a
 sixteenth passing note between two eighths is dropped; ties are merged). The key is music21's
 Krumhansl-Schmuckler estimate. The held-out split is a seeded ~10% of the chorales.
 """
@@ -11,14 +11,13 @@ Krumhansl-Schmuckler estimate. The held-out split is a seeded ~10% of the choral
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 
-from aigc.core.training import training_progress
+from aigc.core.sdk import PluginContext, training_progress
 from aigc.plugins.music_transformer.tokens import (
     HOLD,
     MODES,
@@ -61,9 +60,8 @@ class Chorale:
 
 
 def default_cache() -> Path:
-    """``$AIGC_HOME/cache/music_transformer`` (``~/.aigc`` when unset)."""
-    home = Path(os.environ.get("AIGC_HOME") or Path.home() / ".aigc")
-    return home / "cache" / "music_transformer"
+    """``cache/music-transformer`` in the data folder (``AIGC_HOME``, else ``./aigc-data``)."""
+    return PluginContext().cache_dir("music-transformer")
 
 
 def voice_grid(part: object, shift: float, steps: int) -> np.ndarray | None:

@@ -14,9 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from rich.console import Console
 
-from aigc.core.midi import Note, read_midi
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import GeneratorInput
+from aigc.core.sdk import GeneratorInput, Note, PluginContext, read_midi
 from aigc.plugins.music_memorization import INDEX_DIR
 from aigc.plugins.music_memorization.index import INDEX_FILE, MelodyIndex, voice_codes
 from aigc.plugins.music_metrics.evaluator import METRICS, measure
@@ -30,7 +28,7 @@ SHARED_RUN = "longest_shared_run"
 
 def generated_pieces(count: int, bars: int) -> list[list[Note]]:
     """Notes of ``count`` generated chorales (seeds ``0..count-1``), batched as the engine would."""
-    generator = build_generator(ModelRuntime())
+    generator = build_generator(PluginContext())
     pieces = []
     for start in range(0, count, 16):
         seeds = list(range(start, min(count, start + 16)))

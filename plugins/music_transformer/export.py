@@ -2,7 +2,7 @@
 
 Reads ``build/music_transformer/checkpoint.pt`` (from ``train.py``) and writes into the plugin
 folder ``model.onnx`` (the shared decoder graph with a KV cache, parameter names kept, see
-``aigc.plugins.decoder.export``), ``config.json`` (decoder sizes) and ``manifest.json`` (sha256s,
+``aigc.plugins.lib.decoder.export``), ``config.json`` (decoder sizes) and ``manifest.json`` (sha256s,
 training record, parity figures). The memorization index is written by
 ``aigc.plugins.music_memorization.build``.
 """
@@ -14,16 +14,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from aigc.core.export import write_manifest
-from aigc.plugins.decoder.export import (
+from aigc.core.sdk import write_manifest
+from aigc.plugins.lib.decoder.export import (
     export_decoder,
     export_main,
     load_checkpoint,
     load_torch_decoder,
     parity,
 )
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.decoder.training import CHECKPOINT_FILE
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.training import CHECKPOINT_FILE
 from aigc.plugins.music_transformer import MODEL_DIR, ONNX_FILE, VERSION
 from aigc.plugins.music_transformer.generator import CONFIG_FILE
 from aigc.plugins.music_transformer.train import DEFAULT_OUT

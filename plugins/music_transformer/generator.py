@@ -10,20 +10,29 @@ one is installed, else by additive synthesis, as the WAV's metadata says) and a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from aigc.core.audio import SAMPLE_RATE, render, wav_bytes
-from aigc.core.decoding import CausalLM, DecodeBatch, SamplingParams
-from aigc.core.manifest import load_manifest, verify_file
-from aigc.core.midi import write_midi
-from aigc.core.runtime import ModelSession
-from aigc.core.soundfont import SOUNDFONT_PATHS, find_soundfont, render_soundfont
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.sdk import (
+    SAMPLE_RATE,
+    SOUNDFONT_PATHS,
+    ArtifactData,
+    CausalLM,
+    DecodeBatch,
+    GeneratorInput,
+    ModelSession,
+    SamplingParams,
+    check_seeds,
+    checked_json,
+    find_soundfont,
+    render,
+    render_soundfont,
+    wav_bytes,
+    write_midi,
+)
 from aigc.plugins.music_transformer.options import INSTRUMENTS, MusicOptions, parse_key
 from aigc.plugins.music_transformer.tokens import (
     BEATS_PER_BAR,
@@ -51,9 +60,7 @@ NO_SOUNDFONT = (
 
 def load_model_config(model_dir: Path) -> dict[str, Any]:
     """The model folder's ``config.json`` (decoder sizes) after checking it against the manifest."""
-    verify_file(model_dir, CONFIG_FILE, load_manifest(model_dir))
-    config: dict[str, Any] = json.loads((model_dir / CONFIG_FILE).read_text())
-    return config
+    return checked_json(model_dir, CONFIG_FILE)
 
 
 def forced_soprano(options: MusicOptions) -> dict[int, int]:
@@ -76,8 +83,7 @@ class MusicTransformerGenerator:
         self, inputs: Sequence[GeneratorInput], options: MusicOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """MIDI, WAV and text artifacts per input."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         tonic, mode = parse_key(options.key)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 MAX_BARS = 8  # the shipped model's context: 8 bars of 4/4 (256 tokens) plus the key token
 SOPRANO_LOW, SOPRANO_HIGH = 57, 81  # A3..A5: the sopranos of the training chorales, in all their keys

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.midi import Note
+from aigc.core.sdk import Note
 
 VOICES = ("Soprano", "Alto", "Tenor", "Bass")
 STEPS_PER_BEAT = 2

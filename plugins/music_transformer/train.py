@@ -6,7 +6,7 @@ Steps, all seeded and CPU-only:
 2. augment the train split by transposition: every shift of -5..+6 semitones that keeps each
    voice within the range that voice has anywhere in the untransposed train split (the key
    token moves with it);
-3. train the shared decoder (``aigc.plugins.decoder``) on windows of up to ``--bars`` bars that
+3. train the shared decoder (``aigc.plugins.lib.decoder``) on windows of up to ``--bars`` bars that
    start on a bar line, each preceded by its key token; shorter windows are padded and the
    padding is not scored; held-out loss on the held-out chorales from their first bar;
 4. write ``checkpoint.pt`` into ``--out``; ``export.py`` makes the ONNX file and manifest.
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.decoder.training import (
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.training import (
     IGNORE,
     Batch,
     add_training_arguments,

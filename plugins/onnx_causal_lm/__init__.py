@@ -11,30 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.config import Settings
-from aigc.core.hookspecs import hookimpl
-from aigc.core.registered_models import load_registered
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, Settings, hookimpl, load_registered
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator; registered models are loaded (and sha256-checked) on first use."""
+    from aigc.core.sdk import Scheduling
     from aigc.plugins.onnx_causal_lm.generator import OnnxCausalLMGenerator
 
-    return OnnxCausalLMGenerator(runtime)
+    return OnnxCausalLMGenerator(context.runtime, context.models_file, Scheduling.of(context.settings))
 
 
-def _examples() -> tuple[dict[str, Any], ...]:
+def _examples(settings: Settings) -> tuple[dict[str, Any], ...]:
     """A greedy and a sampled request for the first registered model, if any (for `aigc demo`)."""
     try:
-        names = sorted(load_registered(Settings.from_env().resolved_models_file))
+        names = sorted(load_registered(settings.resolved_models_file))
     except ValueError:
         return ()  # an unreadable registry is reported by `aigc doctor` and on use, not here
     if not names:
@@ -46,7 +43,7 @@ def _examples() -> tuple[dict[str, Any], ...]:
 
 
 @hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+def aigc_register_generators(register: Callable[[GeneratorSpec], None], settings: Settings) -> None:
     """Register the ``onnx-causal-lm`` generator."""
     register(
         GeneratorSpec(
@@ -65,6 +62,6 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
                 "an onnxruntime-genai build or a Llama GGUF file; options: "
                 "model, max_new_tokens, temperature, top_k, top_p, repetition_penalty, stop"
             ),
-            examples=_examples(),
+            examples=_examples(settings),
         )
     )

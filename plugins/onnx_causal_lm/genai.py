@@ -11,10 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aigc.core.errors import PluginLoadError
-from aigc.core.registered_models import GENAI_CONFIG, RegisteredModel
-from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.core.validation import invalid
+from aigc.core.sdk import (
+    GENAI_CONFIG,
+    ArtifactData,
+    GeneratorInput,
+    PluginLoadError,
+    RegisteredModel,
+    invalid,
+)
 from aigc.plugins.onnx_causal_lm.model import TOKENIZER_FILE
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
 

@@ -7,12 +7,7 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aigc.core.config import Settings
-from aigc.core.decoding.scheduler import Scheduling
-from aigc.core.registered_models import registered_model
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.core.validation import invalid
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelRuntime, Scheduling, invalid, registered_model
 from aigc.plugins.onnx_causal_lm.genai import GenaiModel
 from aigc.plugins.onnx_causal_lm.model import load_optimum
 from aigc.plugins.onnx_causal_lm.options import CausalLMOptions
@@ -23,11 +18,12 @@ class OnnxCausalLMGenerator:
 
     model_sha256: str | None = None  # several models: see model_sha256_for
 
-    def __init__(self, runtime: ModelRuntime, models_file: Path | None = None) -> None:
-        settings = Settings.from_env()
+    def __init__(
+        self, runtime: ModelRuntime, models_file: Path, scheduling: Scheduling | None = None
+    ) -> None:
         self.runtime = runtime
-        self.models_file = models_file or settings.resolved_models_file
-        self.scheduling = Scheduling.of(settings)
+        self.models_file = models_file
+        self.scheduling = scheduling or Scheduling()
         self._models: dict[str, Any] = {}
         self._lock = threading.Lock()
 

@@ -15,13 +15,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aigc.core.decoding import CausalLM, StaticCacheLM
-from aigc.core.decoding.chat import ChatTemplate
-from aigc.core.decoding.scheduler import ContinuousBatcher, Scheduling
-from aigc.core.errors import PluginLoadError
-from aigc.core.manifest import Manifest
-from aigc.core.registered_models import RegisteredModel
-from aigc.core.runtime import ModelRuntime, ModelSession
+from aigc.core.sdk import (
+    CausalLM,
+    ChatTemplate,
+    ContinuousBatcher,
+    Manifest,
+    ModelRuntime,
+    ModelSession,
+    PluginLoadError,
+    RegisteredModel,
+    Scheduling,
+    StaticCacheLM,
+)
 from aigc.plugins.text_transformer.generator import TextTransformerGenerator
 
 ONNX_FILE, CONFIG_FILE, TOKENIZER_FILE = "model.onnx", "config.json", "tokenizer.json"

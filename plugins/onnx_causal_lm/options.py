@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from aigc.core.specs import NAME_PATTERN
+from aigc.core.sdk import NAME_PATTERN
 from aigc.plugins.text_transformer.options import TextOptions
 
 MAX_NEW_TOKENS = 4096  # the model's own context also ends generation (finish_reason "context")

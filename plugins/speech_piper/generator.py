@@ -11,11 +11,17 @@ from collections.abc import Generator, Sequence
 
 import numpy as np
 
-from aigc.core.audio_files import MEDIA_TYPES, AudioFormatUnavailableError, encode
-from aigc.core.config import Settings
-from aigc.core.runtime import ModelRuntime
-from aigc.core.specs import ArtifactData, AudioChunk, GeneratorInput
-from aigc.core.validation import invalid
+from aigc.core.sdk import (
+    AUDIO_MEDIA_TYPES,
+    ArtifactData,
+    AudioChunk,
+    AudioFormatUnavailableError,
+    GeneratorInput,
+    PluginContext,
+    check_seeds,
+    encode_audio,
+    invalid,
+)
 from aigc.plugins.speech_piper.options import SpeechOptions
 from aigc.plugins.speech_piper.voice import PiperVoice, SpeechSettings, find_voice, load_voice
 
@@ -27,9 +33,8 @@ class SpeechPiperGenerator:
 
     model_sha256: str | None = None  # several voices: see model_sha256_for
 
-    def __init__(self, runtime: ModelRuntime, settings: Settings | None = None) -> None:
-        self.runtime = runtime
-        self.settings = settings or Settings.from_env()
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
         self._voices: dict[str, PiperVoice] = {}
         self._lock = threading.Lock()
 
@@ -37,7 +42,7 @@ class SpeechPiperGenerator:
         """The loaded voice ``name`` (found, sha256-checked and loaded on first use)."""
         with self._lock:
             if name not in self._voices:
-                self._voices[name] = load_voice(self.runtime, find_voice(self.settings, name))
+                self._voices[name] = load_voice(self.context.runtime, find_voice(self.context, name))
             return self._voices[name]
 
     def model_sha256_for(self, options: SpeechOptions) -> str | None:
@@ -48,8 +53,7 @@ class SpeechPiperGenerator:
         self, inputs: Sequence[GeneratorInput], options: SpeechOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One audio file per input, in ``options.format``."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         for item in inputs:
             _check_length(item)
         voice = self.voice(options.voice)
@@ -99,7 +103,7 @@ def _artifact(
     if not len(pcm):
         raise invalid("prompt", item.prompt, "has nothing to speak (no words espeak-ng can pronounce)")
     try:
-        data, rate = encode(pcm, voice.sample_rate, options.format)
+        data, rate = encode_audio(pcm, voice.sample_rate, options.format)
     except AudioFormatUnavailableError as error:
         raise invalid("options.format", options.format, str(error)) from None
     metadata = {
@@ -113,4 +117,4 @@ def _artifact(
         "noise_scale": settings.noise_scale,
         "noise_w": settings.noise_w,
     }
-    return ArtifactData(MEDIA_TYPES[options.format], data=data, metadata=metadata)
+    return ArtifactData(AUDIO_MEDIA_TYPES[options.format], data=data, metadata=metadata)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from aigc.core.specs import NAME_PATTERN, Options
+from aigc.core.sdk import NAME_PATTERN, Options
 
 AudioFormat = Literal["wav", "flac", "ogg", "mp3", "pcm"]
 DEFAULT_VOICE = "joe-us"

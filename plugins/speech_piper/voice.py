@@ -19,12 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.config import Settings
-from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_file
-from aigc.core.model_install import installables
-from aigc.core.registered_models import load_registered
-from aigc.core.runtime import CUDA, ModelRuntime, ModelSession
-from aigc.core.validation import invalid
+from aigc.core.sdk import (
+    CUDA,
+    MANIFEST_NAME,
+    Manifest,
+    ModelRuntime,
+    ModelSession,
+    PluginContext,
+    installables,
+    invalid,
+    load_manifest,
+    load_registered,
+    verify_file,
+)
 from aigc.plugins.speech_piper.graph import FRAMES_OUTPUT, NOISE_SIZE, seedable_voice
 from aigc.plugins.speech_piper.phonemes import phoneme_ids, phonemize
 
@@ -50,10 +57,10 @@ def _onnx_file(name: str, folder: Path, manifest: Manifest) -> str:
     return graphs[0]
 
 
-def find_voice(settings: Settings, name: str) -> VoiceFiles:
+def find_voice(context: PluginContext, name: str) -> VoiceFiles:
     """The voice ``name``: registered by path, else installed; ``InvalidRequestError`` on
     ``options.voice`` naming the command that provides it."""
-    registered = load_registered(settings.resolved_models_file).get(name)
+    registered = load_registered(context.models_file).get(name)
     if registered is not None and registered.format == "piper":
         return VoiceFiles(
             registered.path, _onnx_file(name, registered.path, registered.manifest), registered.manifest
@@ -66,7 +73,7 @@ def find_voice(settings: Settings, name: str) -> VoiceFiles:
             "no voice of that name is installed or registered; install one with `aigc models install "
             "joe-us` or register a Piper voice with `aigc models add VOICE.onnx --name NAME`",
         )
-    folder = installable.folder(settings.data_dir, installable.default_variants[0])
+    folder = installable.folder(context.data_dir, installable.default_variants[0])
     if not (folder / MANIFEST_NAME).is_file():
         raise invalid(
             "options.voice", name, f"is not installed in {folder}: run `aigc models install {name}`"

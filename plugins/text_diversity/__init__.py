@@ -2,7 +2,7 @@
 
 ``text-diversity`` is a set-level evaluator (distinct-1, distinct-2 and self-BLEU of all of a
 request's texts); ``text-repetition`` scores each text on its own (repeated word n-grams).
-Definitions: ``aigc/plugins/text_metrics/README.md``. Importing this package needs only pydantic.
+Definitions: ``aigc/plugins/lib/text_metrics/README.md``. Importing this package needs only pydantic.
 """
 
 from __future__ import annotations
@@ -10,26 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_diversity.options import DiversityOptions, RepetitionOptions
-from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator, SetEvaluator
+    from aigc.core.sdk import Evaluator, PluginContext, SetEvaluator
 
 VERSION = "1.0.0"
 
 
-def build_diversity(runtime: ModelRuntime) -> SetEvaluator:
+def build_diversity(context: PluginContext) -> SetEvaluator:
     """The set-level diversity evaluator (no model)."""
     from aigc.plugins.text_diversity.evaluator import DiversityEvaluator
 
     return DiversityEvaluator()
 
 
-def build_repetition(runtime: ModelRuntime) -> Evaluator:
+def build_repetition(context: PluginContext) -> Evaluator:
     """The per-text repetition evaluator (no model)."""
     from aigc.plugins.text_diversity.evaluator import RepetitionEvaluator
 

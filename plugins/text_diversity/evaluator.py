@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult
+from aigc.plugins.lib.text_metrics.diversity import distinct_n, repetition_rate, self_bleu
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_diversity.options import DiversityOptions, RepetitionOptions
-from aigc.plugins.text_metrics.diversity import distinct_n, repetition_rate, self_bleu
-from aigc.plugins.text_metrics.tokens import words
 
 
 def _lower_is_better(

@@ -2,7 +2,7 @@
 
 The corpus is represented by ``ngram_index.npz``, fingerprints of its word 8-grams built at
 training time (``python -m aigc.plugins.text_memorization.build_index``; see
-``plugins/text_metrics/README.md``) and sha256-checked against ``manifest.json`` before loading.
+``plugins/lib/text_metrics/README.md``) and sha256-checked against ``manifest.json`` before loading.
 Importing this package needs only pydantic.
 """
 
@@ -13,28 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_memorization.options import MemorizationOptions
-from aigc.plugins.text_metrics.registration import text_evaluator
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 INDEX_DIR = Path(__file__).resolve().parent
 INDEX_FILE = "ngram_index.npz"
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime, index_dir: Path = INDEX_DIR) -> Evaluator:
+def build_evaluator(context: PluginContext, index_dir: Path = INDEX_DIR) -> Evaluator:
     """Load the n-gram index after checking it against the manifest."""
-    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.core.sdk import checked_file
+    from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
     from aigc.plugins.text_memorization.evaluator import MemorizationEvaluator
-    from aigc.plugins.text_metrics.ngram_index import NgramIndex
 
-    verify_file(index_dir, INDEX_FILE, load_manifest(index_dir))
-    return MemorizationEvaluator(NgramIndex.load(index_dir / INDEX_FILE))
+    return MemorizationEvaluator(NgramIndex.load(checked_file(index_dir, INDEX_FILE)))
 
 
 @hookimpl

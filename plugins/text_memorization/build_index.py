@@ -15,10 +15,10 @@ from pathlib import Path
 
 from rich.progress import track
 
-from aigc.core.export import write_manifest
+from aigc.core.sdk import write_manifest
+from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_memorization import INDEX_DIR, INDEX_FILE, VERSION
-from aigc.plugins.text_metrics.ngram_index import NgramIndex
-from aigc.plugins.text_metrics.tokens import words
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT, prepare, read_documents, sha256_text
 
 N = 8
@@ -35,7 +35,7 @@ def build(corpus: Path, out: Path = INDEX_DIR, n: int = N) -> dict[str, object]:
     record: dict[str, object] = {
         "command": "python -m aigc.plugins.text_memorization.build_index",
         "n": n,
-        "tokenisation": "aigc.plugins.text_metrics.tokens.words",
+        "tokenisation": "aigc.plugins.lib.text_metrics.tokens.words",
         "corpus": {
             "file": "text-transformer train.txt",
             "sha256": sha256_text(train),

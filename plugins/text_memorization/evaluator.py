@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import EvalItem, EvalResult
+from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_memorization.options import MemorizationOptions
-from aigc.plugins.text_metrics.ngram_index import NgramIndex
-from aigc.plugins.text_metrics.tokens import words
 
 
 class MemorizationEvaluator:

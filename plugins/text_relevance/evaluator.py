@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core.runtime import ModelSession
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import Embeddings, EvalItem
+from aigc.core.sdk import Embeddings, EvalItem, EvalResult, ModelSession
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from aigc.core.export import assert_dynamic_dims, export_onnx, write_manifest
+from aigc.core.sdk import assert_dynamic_dims, export_onnx, write_manifest
 
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"

@@ -12,19 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aigc.core.hookspecs import hookimpl
-from aigc.core.specs import EvaluatorSpec
-from aigc.plugins.text_metrics.registration import text_evaluator
+from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_safety.options import SafetyOptions
 
 if TYPE_CHECKING:
-    from aigc.core.runtime import ModelRuntime
-    from aigc.core.specs import Evaluator
+    from aigc.core.sdk import Evaluator, PluginContext
 
 VERSION = "1.0.0"
 
 
-def build_evaluator(runtime: ModelRuntime) -> Evaluator:
+def build_evaluator(context: PluginContext) -> Evaluator:
     """The safety evaluator (no model; the word list is read on first use)."""
     from aigc.plugins.text_safety.evaluator import SafetyEvaluator
 

@@ -8,14 +8,13 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from aigc.core.schemas import EvalResult
-from aigc.core.specs import EvalItem
-from aigc.plugins.text_metrics.pii import find_pii
-from aigc.plugins.text_metrics.spans import Span, redact
-from aigc.plugins.text_metrics.wordlist import WordList
+from aigc.core.sdk import EvalItem, EvalResult
+from aigc.plugins.lib.text_metrics.pii import find_pii
+from aigc.plugins.lib.text_metrics.spans import Span, redact
+from aigc.plugins.lib.text_metrics.wordlist import WordList
 from aigc.plugins.text_safety.options import SafetyOptions
 
-WORDLIST = Path(__file__).resolve().parent.parent / "text_metrics" / "profanity_wordlist.txt"
+WORDLIST = Path(__file__).resolve().parent.parent / "lib" / "text_metrics" / "profanity_wordlist.txt"
 
 
 @cache

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from aigc.core.specs import Options
-from aigc.plugins.text_metrics.pii import PHONE_REGIONS
+from aigc.core.sdk import Options
+from aigc.plugins.lib.text_metrics.pii import PHONE_REGIONS
 
 PiiKind = Literal["email", "phone", "credit_card", "iban", "ipv4", "ipv6"]
 Entry = Annotated[str, Field(min_length=1, max_length=100)]

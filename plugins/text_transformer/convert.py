@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
 
 EOS = "<|endoftext|>"
 

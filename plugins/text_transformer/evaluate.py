@@ -22,9 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aigc.core.decoding import CausalLM
-from aigc.core.export import update_training
-from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import CausalLM, ModelRuntime, update_training
 from aigc.plugins.text_perplexity.evaluator import windows
 from aigc.plugins.text_transformer.corpus import DEFAULT_OUT as CORPUS_DIR
 from aigc.plugins.text_transformer.corpus import read_documents

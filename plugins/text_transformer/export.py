@@ -25,12 +25,12 @@ from typing import Any
 
 from rich.console import Console
 
-from aigc.core.export import write_manifest
-from aigc.plugins.decoder.export import export_decoder, export_main, load_checkpoint
-from aigc.plugins.decoder.export import load_torch_decoder as decoder_from_onnx
-from aigc.plugins.decoder.export import parity as decoder_parity
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.decoder.training import CHECKPOINT_FILE
+from aigc.core.sdk import write_manifest
+from aigc.plugins.lib.decoder.export import export_decoder, export_main, load_checkpoint
+from aigc.plugins.lib.decoder.export import load_torch_decoder as decoder_from_onnx
+from aigc.plugins.lib.decoder.export import parity as decoder_parity
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.training import CHECKPOINT_FILE
 from aigc.plugins.text_transformer.train import DEFAULT_OUT, EOS, TOKENIZER_FILE
 
 PLUGIN_DIR = Path(__file__).resolve().parent

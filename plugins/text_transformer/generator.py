@@ -9,25 +9,27 @@ only, so a seed gives the same text alone or in any batch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aigc.core.decoding import (
+from aigc.core.sdk import (
+    ArtifactData,
     CausalLM,
+    ChatTemplate,
     ContextLengthError,
+    GeneratorInput,
     LanguageModel,
+    ModelSession,
     RowResult,
     SamplingParams,
     TextStream,
+    TokenLogprob,
+    check_seeds,
+    checked_file,
+    checked_json,
+    invalid,
 )
-from aigc.core.decoding.chat import ChatTemplate
-from aigc.core.decoding.sampling import TokenLogprob
-from aigc.core.manifest import load_manifest, verify_file
-from aigc.core.runtime import ModelSession
-from aigc.core.specs import ArtifactData, GeneratorInput
-from aigc.core.validation import invalid
 from aigc.plugins.text_transformer.options import TextOptions
 
 MEDIA_TYPE = "text/plain"
@@ -38,15 +40,12 @@ def load_tokenizer(model_dir: Path) -> Any:
     """The model folder's ``tokenizer.json`` after checking it against the manifest."""
     from tokenizers import Tokenizer
 
-    verify_file(model_dir, TOKENIZER_FILE, load_manifest(model_dir))
-    return Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+    return Tokenizer.from_file(str(checked_file(model_dir, TOKENIZER_FILE)))
 
 
 def load_model_config(model_dir: Path) -> dict[str, Any]:
     """The model folder's ``config.json`` (decoder sizes, end-of-text id) after checking it."""
-    verify_file(model_dir, CONFIG_FILE, load_manifest(model_dir))
-    config: dict[str, Any] = json.loads((model_dir / CONFIG_FILE).read_text())
-    return config
+    return checked_json(model_dir, CONFIG_FILE)
 
 
 def sampling_params(options: TextOptions) -> SamplingParams:
@@ -123,8 +122,7 @@ class TextTransformerGenerator:
         self, inputs: Sequence[GeneratorInput], options: TextOptions, seeds: Sequence[int]
     ) -> list[list[ArtifactData]]:
         """One ``text/plain`` artifact per input, with token counts and why it stopped."""
-        if len(inputs) != len(seeds):
-            raise ValueError(f"got {len(inputs)} inputs but {len(seeds)} seeds")
+        check_seeds(inputs, seeds)
         if not inputs:
             return []
         encoded = [self.encode_input(i, options) for i in inputs]

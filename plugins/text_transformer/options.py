@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from aigc.core.specs import Options
+from aigc.core.sdk import Options
 
 CONTEXT_LENGTH = 256  # the shipped model's context (config.json); prompt + output never exceed it
 VOCAB_SIZE = 4096

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
-from aigc.plugins.decoder.training import (
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.training import (
     Batch,
     add_training_arguments,
     finish_run,

@@ -150,11 +150,11 @@ class DoublesPlugin:
 
     @hookimpl
     def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
-        register(_text_generator("echo", lambda runtime: EchoGenerator()))
-        register(_text_generator("echo-stream", lambda runtime: StreamingEchoGenerator()))
+        register(_text_generator("echo", lambda context: EchoGenerator()))
+        register(_text_generator("echo-stream", lambda context: StreamingEchoGenerator()))
         for mode in ("raise", "hang", "malformed"):
             register(
-                _text_generator(f"gen-{mode}", lambda runtime, m=mode: FailingGenerator(m, self.release))
+                _text_generator(f"gen-{mode}", lambda context, m=mode: FailingGenerator(m, self.release))
             )
 
     @hookimpl
@@ -164,14 +164,14 @@ class DoublesPlugin:
                 name="length",
                 version="0.1",
                 options=LengthOptions,
-                factory=lambda runtime: LengthEvaluator(),
+                factory=lambda context: LengthEvaluator(),
                 media_types=("text/plain",),
             )
         )
         for name, factory in (
-            ("distinct", lambda runtime: DistinctTextsEvaluator()),
-            ("set-raise", lambda runtime: RaisingSetEvaluator()),
-            ("set-without-evaluate-set", lambda runtime: LengthEvaluator()),
+            ("distinct", lambda context: DistinctTextsEvaluator()),
+            ("set-raise", lambda context: RaisingSetEvaluator()),
+            ("set-without-evaluate-set", lambda context: LengthEvaluator()),
         ):
             register(
                 EvaluatorSpec(
@@ -189,7 +189,7 @@ class DoublesPlugin:
                     name=f"eval-{mode}",
                     version="0.1",
                     options=Options,
-                    factory=lambda runtime, m=mode: BrokenEvaluator(m, self.release),
+                    factory=lambda context, m=mode: BrokenEvaluator(m, self.release),
                     media_types=("text/plain",),
                 )
             )
@@ -198,7 +198,7 @@ class DoublesPlugin:
 class RaisingHookPlugin:
     @hookimpl
     def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
-        register(_text_generator("half-registered", lambda runtime: EchoGenerator()))
+        register(_text_generator("half-registered", lambda context: EchoGenerator()))
         raise RuntimeError("hook failed after registering one generator")
 
 

@@ -15,6 +15,7 @@ from aigc.core.engine import Engine
 from aigc.core.errors import PluginCallError
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, GeneratorInput
 from aigc.plugins.image_gan import build_generator
 from aigc.plugins.image_gan.generator import ImageGanGenerator
@@ -23,7 +24,7 @@ from aigc.plugins.image_gan.options import GanOptions
 
 @pytest.fixture(scope="module")
 def gan() -> ImageGanGenerator:
-    generator = build_generator(ModelRuntime())
+    generator = build_generator(PluginContext(ModelRuntime()))
     assert isinstance(generator, ImageGanGenerator)
     return generator
 

@@ -108,7 +108,7 @@ def test_tampered_model_fails_the_request_and_is_recorded(
     registry.generators["image-gan"] = replace(
         spec,
         model_dir=tampered,
-        factory=lambda runtime: ImageGanGenerator(runtime.session(tampered, "generator.onnx")),
+        factory=lambda context: ImageGanGenerator(context.runtime.session(tampered, "generator.onnx")),
     )
     with Engine(settings, registry=registry, runtime=ModelRuntime()) as engine:
         result = engine.generate(GAN_REQUEST)

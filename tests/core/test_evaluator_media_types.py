@@ -36,7 +36,7 @@ class ProseAndNotes(EchoGenerator):
 class ProseAndNotesPlugin:
     @hookimpl
     def aigc_register_generators(self, register: Callable[[GeneratorSpec], None]) -> None:
-        spec = _text_generator("prose-and-notes", lambda runtime: ProseAndNotes())
+        spec = _text_generator("prose-and-notes", lambda context: ProseAndNotes())
         register(replace(spec, media_types=("text/plain", NOTE_NAMES)))
 
 

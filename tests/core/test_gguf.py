@@ -207,14 +207,11 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
         read_gguf(path)
 
 
-def test_a_registered_gguf_answers_conversations_through_the_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: object
-) -> None:
+def test_a_registered_gguf_answers_conversations_through_the_engine(tmp_path: Path, engine: object) -> None:
     """``aigc models add FILE.gguf`` converts and registers; the conversation is stored with the sample."""
     from aigc.core.registered_models import register_gguf
 
-    models_file = tmp_path / "models.json"
-    monkeypatch.setenv("AIGC_MODELS", str(models_file))
+    models_file = engine.context.models_file  # type: ignore[attr-defined]
     source = write_tiny_gguf(tmp_path / "tiny.gguf", "Q4_1")
     model = register_gguf(models_file, source, "tiny", tmp_path / "models", "quantized")
     assert model.format == "optimum" and "model.onnx.data" in model.manifest.files

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
-from aigc.core.plugins import PluginRegistry
+from aigc.core.plugins import ENTRY_POINT_GROUP, PluginRegistry
 from tests.core.plugin_doubles import DoublesPlugin, RaisingHookPlugin, WrongTypePlugin, write_distribution
 
 
@@ -19,6 +20,24 @@ def test_builtin_plugins_register_through_entry_points() -> None:
     assert "image-gan" in registry.generators
     assert "image-class-match" in registry.evaluators
     assert registry.owner_of("generator", "image-gan") == "image-gan"
+
+
+def test_each_builtin_entry_point_is_named_after_its_package_and_what_it_registers() -> None:
+    """The entry point ``image-gan`` is ``aigc.plugins.image_gan`` and registers ``image-gan``; a plugin
+    registering a family (``image-metrics``: image-fid, image-kid, ...) shares its first word."""
+    registry = PluginRegistry.from_entry_points()
+    registered: dict[str, list[str]] = {}
+    for label, specs in (("generator", registry.generators), ("evaluator", registry.evaluators)):
+        for name in specs:
+            registered.setdefault(registry.owner_of(label, name) or "", []).append(name)
+    builtin = [p for p in entry_points(group=ENTRY_POINT_GROUP) if p.value.startswith("aigc.plugins.")]
+    assert len(builtin) >= 18
+    for point in builtin:
+        assert point.value == f"aigc.plugins.{point.name.replace('-', '_')}"
+        names = registered.get(point.name)
+        assert names, f"entry point {point.name} registers nothing"
+        family = point.name.split("-")[0] + "-"
+        assert point.name in names or all(n.startswith(family) for n in names), (point.name, names)
 
 
 def test_hook_that_raises_registers_nothing_and_is_recorded() -> None:

@@ -44,7 +44,7 @@ class ReplacingPlugin:
                     name=name,
                     version="0.1",
                     options=Options,
-                    factory=lambda runtime, m=media_type: ReplacingEvaluator(m),
+                    factory=lambda context, m=media_type: ReplacingEvaluator(m),
                     media_types=("text/plain",),
                 )
             )

@@ -19,6 +19,7 @@ from aigc.core.http.app import create_app
 from aigc.core.http.settings import ServerSettings
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
+from tests.installed_models import model_cache
 
 
 @dataclass
@@ -39,10 +40,17 @@ class LiveServer:
 def live_server(
     data_dir: Path, runtime: ModelRuntime, settings: ServerSettings, database_url: str | None = None
 ) -> Iterator[LiveServer]:
-    """Serve a fresh engine on ``data_dir`` (and ``database_url``: default SQLite there) until the end."""
+    """Serve a fresh engine with its store in ``data_dir`` (and ``database_url``: default SQLite there)
+    until the end. Its plugins find installed models in the test cache, where the fixtures that need
+    one (``voice_home``, ``smollm2_home``) install it, even after the server has started."""
     engine = Engine(
         Settings(
-            data_dir=data_dir, database_url=database_url, generator_timeout_s=60, evaluator_timeout_s=60
+            data_dir=model_cache(),
+            models_file=data_dir / "models.json",
+            database_url=database_url or f"sqlite:///{data_dir / 'aigc.db'}",
+            blob_url=str(data_dir / "blobs"),
+            generator_timeout_s=60,
+            evaluator_timeout_s=60,
         ),
         registry=PluginRegistry.from_entry_points(),
         runtime=runtime,

@@ -51,7 +51,7 @@ class TonePlugin:
                 modality="audio",
                 version="0.1",
                 options=ToneOptions,
-                factory=lambda runtime: ToneGenerator(),
+                factory=lambda context: ToneGenerator(),
                 media_types=("audio/wav",),
             )
         )

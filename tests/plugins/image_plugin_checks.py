@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import EvalItem, EvaluatorSpec, GeneratorInput, GeneratorSpec
 from aigc.plugins import image_class_match
 from aigc.plugins.image_class_match.options import ClassMatchOptions
@@ -44,9 +45,9 @@ def check_one_labelled_png_per_input(generator: Any, options: Any) -> None:
 
 def check_same_seed_gives_identical_pngs(spec: GeneratorSpec, generate: GeneratePngs, **options: Any) -> None:
     """Two generators from two runtimes give byte-identical PNGs for the same seeds and options."""
-    first = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], **options)
+    first = generate(spec.factory(PluginContext(ModelRuntime(device="cpu"))), [11, 12], **options)
     # A second runtime builds a fresh session: nothing cached carries the result over.
-    second = generate(spec.factory(ModelRuntime(device="cpu")), [11, 12], **options)
+    second = generate(spec.factory(PluginContext(ModelRuntime(device="cpu"))), [11, 12], **options)
     assert first == second
     assert first[0] != first[1]
 
@@ -64,7 +65,7 @@ def classifier_accuracy(
     ``image-class-match`` passes as the requested label, at its default threshold."""
     evaluators: list[EvaluatorSpec] = []
     image_class_match.aigc_register_evaluators(register=evaluators.append)
-    evaluator = evaluators[0].factory(runtime)
+    evaluator = evaluators[0].factory(PluginContext(runtime))
     items = []
     for label in range(10):
         options = options_for_label(label)

@@ -43,13 +43,19 @@ def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 MODEL_FIXTURES = {"speech-piper": "voice_home", "smollm2": "smollm2_home"}
 
 
+@pytest.fixture
+def installed_model(request: pytest.FixtureRequest) -> None:
+    """The model of the generator under test, installed before the engine reads its settings."""
+    name = request.node.callspec.params["name"]
+    if name in MODEL_FIXTURES:
+        request.getfixturevalue(MODEL_FIXTURES[name])
+
+
 @pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=_ids)
 @pytest.mark.parametrize("name", sorted(_INSTALLED.generators))
 def test_generator_conforms(
-    name: str, check: Callable[[GeneratorHarness], Any], aigc_engine: Engine, request: pytest.FixtureRequest
+    name: str, check: Callable[[GeneratorHarness], Any], installed_model: None, aigc_engine: Engine
 ) -> None:
-    if name in MODEL_FIXTURES:
-        request.getfixturevalue(MODEL_FIXTURES[name])
     check(GeneratorHarness(aigc_engine, name))
 
 

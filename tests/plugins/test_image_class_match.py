@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from aigc.core.images import decode_png, encode_png
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem, EvaluatorSpec
 from aigc.plugins import image_class_match
 from aigc.plugins.image_class_match.options import ClassMatchOptions
@@ -29,13 +30,13 @@ def runtime() -> ModelRuntime:
 
 @pytest.fixture(scope="module")
 def evaluator(spec: EvaluatorSpec, runtime: ModelRuntime):
-    return spec.factory(runtime)
+    return spec.factory(PluginContext(runtime))
 
 
 @pytest.fixture(scope="module")
 def held_out():
     pytest.importorskip("sklearn")
-    from aigc.plugins.datasets.digits import load_digits_split
+    from aigc.plugins.lib.datasets.digits import load_digits_split
 
     split = load_digits_split()
     return split.held_out_images, split.held_out_labels

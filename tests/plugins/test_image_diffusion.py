@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import GeneratorInput, GeneratorSpec
 from aigc.plugins import image_diffusion
 from aigc.plugins.image_diffusion.options import DiffusionOptions
@@ -42,7 +43,7 @@ def runtime() -> ModelRuntime:
 
 @pytest.fixture(scope="module")
 def generator(spec: GeneratorSpec, runtime: ModelRuntime):
-    return spec.factory(runtime)
+    return spec.factory(PluginContext(runtime))
 
 
 def generate(generator, seeds: list[int], **options) -> list[bytes]:

@@ -10,6 +10,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import GeneratorInput, GeneratorSpec
 from aigc.plugins import image_gan
 from aigc.plugins.image_gan.options import GanOptions
@@ -40,7 +41,7 @@ def runtime() -> ModelRuntime:
 
 @pytest.fixture(scope="module")
 def generator(spec: GeneratorSpec, runtime: ModelRuntime):
-    return spec.factory(runtime)
+    return spec.factory(PluginContext(runtime))
 
 
 def generate(generator, seeds: list[int], **options) -> list[bytes]:

@@ -13,6 +13,7 @@ from aigc.core.errors import ModelIntegrityError
 from aigc.core.images import encode_png
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import EvalResult
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem, EvaluatorSpec, SetEvaluator
 from aigc.plugins import image_metrics
 from aigc.plugins.image_metrics.evaluators import stratified_halves
@@ -25,7 +26,7 @@ def evaluators() -> dict[str, SetEvaluator]:
     specs: list[EvaluatorSpec] = []
     image_metrics.aigc_register_evaluators(register=specs.append)
     runtime = ModelRuntime(device="cpu")
-    built = {spec.name: spec.factory(runtime) for spec in specs}
+    built = {spec.name: spec.factory(PluginContext(runtime)) for spec in specs}
     assert all(isinstance(e, SetEvaluator) for e in built.values())
     return built  # type: ignore[return-value]
 

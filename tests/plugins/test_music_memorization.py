@@ -11,6 +11,7 @@ import pytest
 from aigc.core.errors import ModelIntegrityError
 from aigc.core.midi import Note, write_midi
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem, Evaluator
 from aigc.plugins.music_memorization import INDEX_DIR, build_evaluator
 from aigc.plugins.music_memorization.index import (
@@ -25,7 +26,7 @@ from aigc.plugins.music_memorization.options import MemorizationOptions
 
 @pytest.fixture(scope="module")
 def evaluator(runtime: ModelRuntime) -> Evaluator:
-    built = build_evaluator(runtime)
+    built = build_evaluator(PluginContext(runtime))
     assert isinstance(built, Evaluator)
     return built
 
@@ -97,4 +98,4 @@ def test_a_tampered_index_is_refused(tmp_path: Path, runtime: ModelRuntime) -> N
     data[-10] ^= 0xFF
     (folder / INDEX_FILE).write_bytes(bytes(data))
     with pytest.raises(ModelIntegrityError):
-        build_evaluator(runtime, folder)
+        build_evaluator(PluginContext(runtime), folder)

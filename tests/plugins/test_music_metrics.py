@@ -11,6 +11,7 @@ import pytest
 
 from aigc.core.midi import Note, read_midi, write_midi
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem
 from aigc.plugins.music_metrics import build_evaluator
 from aigc.plugins.music_metrics.evaluator import METRICS
@@ -150,7 +151,7 @@ def test_parallel_fifths_and_octaves_are_counted_contrary_motion_is_not() -> Non
 
 
 def test_the_evaluator_reports_every_metric_and_judges_voice_leading(runtime: ModelRuntime) -> None:
-    evaluator = build_evaluator(runtime)
+    evaluator = build_evaluator(PluginContext(runtime))
     notes = [*line([67, 69, 71, 72]), *line([60, 62, 64, 65], voice=3)]
     [results] = evaluator.evaluate([item(notes)], MusicMetricsOptions(max_parallels=1))
     by_metric = {r.metric: r for r in results}
@@ -163,13 +164,15 @@ def test_the_evaluator_reports_every_metric_and_judges_voice_leading(runtime: Mo
 def test_a_file_without_notes_gives_a_clear_result_not_a_crash(runtime: ModelRuntime) -> None:
     drums_only = EvalItem(ArtifactData("audio/midi", data=midi_file(track([(0, 480, 36)], 9))), None, "x", {})
     for piece in (item([]), drums_only):
-        [results] = build_evaluator(runtime).evaluate([piece], MusicMetricsOptions())
+        [results] = build_evaluator(PluginContext(runtime)).evaluate([piece], MusicMetricsOptions())
         assert [r.metric for r in results] == list(METRICS)
         assert all(r.value is None and r.passed is False and "no notes" in r.reason for r in results)
 
 
 def test_a_piece_of_zero_length_has_no_measures_of_time(runtime: ModelRuntime) -> None:
-    [results] = build_evaluator(runtime).evaluate([item([Note(0, 0, 60)])], MusicMetricsOptions())
+    [results] = build_evaluator(PluginContext(runtime)).evaluate(
+        [item([Note(0, 0, 60)])], MusicMetricsOptions()
+    )
     by_metric = {r.metric: r for r in results}
     assert by_metric["pitch_range"].value == 0
     for metric in ("empty_beat_rate", "polyphony_rate"):
@@ -178,7 +181,7 @@ def test_a_piece_of_zero_length_has_no_measures_of_time(runtime: ModelRuntime) -
 
 def test_bytes_that_are_not_midi_are_an_error_on_that_item_only(runtime: ModelRuntime) -> None:
     bad = EvalItem(ArtifactData("audio/midi", data=b"not midi"), None, "x", {})
-    evaluator = build_evaluator(runtime)
+    evaluator = build_evaluator(PluginContext(runtime))
     bad_results, good_results = evaluator.evaluate([bad, item(line([60]))], MusicMetricsOptions())
     assert bad_results[0].error and "MIDI" in bad_results[0].error
     assert len(good_results) == len(METRICS)

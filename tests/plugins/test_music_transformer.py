@@ -20,6 +20,7 @@ from aigc.core.errors import InvalidRequestError
 from aigc.core.midi import Note, read_midi
 from aigc.core.provenance import read_midi_text
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.soundfont import find_soundfont
 from aigc.core.specs import GeneratorInput
 from aigc.core.validation import validate_model
@@ -45,7 +46,7 @@ MELODY = [[67, 1], [67, 1], [69, 2], [67, 2], [72, 2], [71, 4], [None, 1], [67, 
 
 @pytest.fixture(scope="module")
 def generator(runtime: ModelRuntime) -> MusicTransformerGenerator:
-    built = build_generator(runtime)
+    built = build_generator(PluginContext(runtime))
     assert isinstance(built, MusicTransformerGenerator)
     return built
 
@@ -190,7 +191,7 @@ def test_invalid_options_name_the_field_and_the_limit() -> None:
 
 def test_onnx_matches_torch_at_several_batches_prompt_and_past_lengths() -> None:
     pytest.importorskip("torch")
-    from aigc.plugins.decoder.export import parity
+    from aigc.plugins.lib.decoder.export import parity
     from aigc.plugins.music_transformer.export import PARITY_CASES, load_decoder
 
     assert max(parity(load_decoder(), MODEL_DIR / ONNX_FILE, PARITY_CASES).values()) < 1e-4

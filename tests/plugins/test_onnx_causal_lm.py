@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from aigc.core.config import Settings
 from aigc.core.decoding import DecodeBatch, SamplingParams
 from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
@@ -38,12 +39,11 @@ def expected(family: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def models_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A models file with both fixtures registered, named by family; plugins read it from AIGC_MODELS."""
-    path = tmp_path / "models.json"
+def models_file(aigc_settings: Settings) -> Path:
+    """The test engine's models file, with both fixtures registered, named by family."""
+    path = aigc_settings.resolved_models_file
     for family in FAMILIES:
         register_model(path, FIXTURES / family, family)
-    monkeypatch.setenv("AIGC_MODELS", str(path))
     return path
 
 
@@ -126,14 +126,11 @@ def test_an_unknown_model_is_refused_naming_the_option(models_file: Path, aigc_e
     assert "gpt2, llama" in str(raised.value)
 
 
-def test_a_model_changed_after_registration_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aigc_engine: Engine
-) -> None:
+def test_a_model_changed_after_registration_is_refused(tmp_path: Path, aigc_engine: Engine) -> None:
     folder = tmp_path / "gpt2"
     shutil.copytree(FIXTURES / "gpt2", folder)
-    models_file = tmp_path / "tampered.json"
+    models_file = aigc_engine.context.models_file
     register_model(models_file, folder, "tampered")
-    monkeypatch.setenv("AIGC_MODELS", str(models_file))
     with (folder / "model.onnx").open("ab") as handle:
         handle.write(b"\0")
     result = aigc_engine.generate(
@@ -144,7 +141,7 @@ def test_a_model_changed_after_registration_is_refused(
 
 
 def test_changed_external_weights_of_any_name_are_refused_at_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aigc_engine: Engine
+    tmp_path: Path, aigc_engine: Engine
 ) -> None:
     onnx = pytest.importorskip("onnx")
     folder = tmp_path / "gpt2"
@@ -157,9 +154,8 @@ def test_changed_external_weights_of_any_name_are_refused_at_load(
         location="weights.bin",
         size_threshold=0,
     )
-    models_file = tmp_path / "external.json"
+    models_file = aigc_engine.context.models_file
     register_model(models_file, folder, "external")
-    monkeypatch.setenv("AIGC_MODELS", str(models_file))
     weights = bytearray((folder / "weights.bin").read_bytes())
     weights[-4:] = bytes(4)  # same size, other values: only the hash can tell
     (folder / "weights.bin").write_bytes(weights)
@@ -198,15 +194,14 @@ def test_registering_a_folder_without_the_exported_files_names_them(tmp_path: Pa
     importlib.util.find_spec("onnxruntime_genai") is not None, reason="onnxruntime-genai installed"
 )
 def test_an_onnxruntime_genai_folder_without_the_package_fails_naming_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aigc_engine: Engine
+    tmp_path: Path, aigc_engine: Engine
 ) -> None:
     folder = tmp_path / "genai"
     folder.mkdir()
     shutil.copy(FIXTURES / "llama" / "model.onnx", folder / "model.onnx")
     (folder / "genai_config.json").write_text(json.dumps({"model": {"context_length": 64}}))
-    models_file = tmp_path / "genai.json"
+    models_file = aigc_engine.context.models_file
     assert register_model(models_file, folder, "genai").format == "onnxruntime-genai"
-    monkeypatch.setenv("AIGC_MODELS", str(models_file))
     result = aigc_engine.generate(
         {"generator": "onnx-causal-lm", "prompt": "a", "options": {"model": "genai"}}
     )
@@ -236,3 +231,18 @@ def test_logits_and_greedy_output_equal_live_transformers(
         steps = expected(family)["max_new_tokens"]
         batch = DecodeBatch(model.model, [case["prompt_ids"]], [0], SamplingParams(temperature=0), steps)
         assert batch.run()[0].token_ids == case["new_ids"]
+
+
+def test_the_demo_examples_name_a_model_registered_in_the_engines_data_folder(tmp_path: Path) -> None:
+    from aigc.core.plugins import PluginRegistry
+
+    settings = Settings(data_dir=tmp_path)
+    register_model(settings.resolved_models_file, FIXTURES / "gpt2", "tiny-gpt2")
+    [example, *_] = PluginRegistry.from_entry_points(settings).generators["onnx-causal-lm"].examples
+    assert example["options"]["model"] == "tiny-gpt2"
+    assert (
+        PluginRegistry.from_entry_points(Settings(data_dir=tmp_path / "empty"))
+        .generators["onnx-causal-lm"]
+        .examples
+        == ()
+    )

@@ -7,6 +7,7 @@ eager on the dequantised weights) for logits, greedy continuations and the chat 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from aigc.core.engine import Engine
 from aigc.core.gguf.packaged import GGUF
 from aigc.core.model_install import packaged_file
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext, Settings
 from aigc.core.specs import ChatMessage, GeneratorInput
 from aigc.plugins.smollm2.generator import SmolLM2Generator
 from aigc.plugins.smollm2.options import ChatOptions
@@ -236,10 +238,9 @@ def test_chat_command_streams_answers_and_keeps_the_conversation(smollm2_home: P
     ]
 
 
-def test_a_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_model_names_the_install_command(tmp_path: Path) -> None:
     from aigc.core.errors import PluginLoadError
     from aigc.plugins.smollm2 import build_generator
 
-    monkeypatch.setenv("AIGC_HOME", str(tmp_path))
-    with pytest.raises(PluginLoadError, match="aigc models install smollm2"):
-        build_generator(ModelRuntime())
+    with pytest.raises(PluginLoadError, match=re.escape(str(tmp_path)) + r".*aigc models install smollm2"):
+        build_generator(PluginContext(settings=Settings(data_dir=tmp_path)))

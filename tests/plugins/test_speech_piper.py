@@ -22,6 +22,7 @@ from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
 from aigc.core.registered_models import register_model
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import AudioChunk
 from aigc.plugins.speech_piper.voice import PiperVoice, VoiceFiles, find_voice, load_voice, to_int16
 from aigc.storage.filters import GenerationFilter
@@ -34,7 +35,7 @@ THREE = "The quick brown fox jumps over the lazy dog. Then it ran away, quickly!
 
 @pytest.fixture(scope="module")
 def voice(joe_us_voice: Path, runtime: ModelRuntime) -> PiperVoice:
-    return load_voice(runtime, find_voice(Settings(data_dir=model_cache()), "joe-us"))
+    return load_voice(runtime, find_voice(PluginContext(settings=Settings(data_dir=model_cache())), "joe-us"))
 
 
 def piper_reference(
@@ -162,29 +163,28 @@ def test_every_format_decodes_to_the_speech(voice_home: Path, engine: Engine, fm
         np.testing.assert_array_equal(samples, wav)
 
 
-def test_missing_voice_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIGC_HOME", str(tmp_path))
+def test_missing_voice_names_the_install_command(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        find_voice(Settings.from_env(), "joe-us")
+        find_voice(PluginContext(settings=Settings(data_dir=tmp_path)), "joe-us")
     [error] = caught.value.errors
     assert error["field"] == "options.voice" and "aigc models install joe-us" in error["message"]
 
 
 def test_unknown_voice_names_both_ways_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError, match=r"aigc models add VOICE\.onnx --name NAME"):
-        find_voice(Settings(data_dir=tmp_path), "nobody")
+        find_voice(PluginContext(settings=Settings(data_dir=tmp_path)), "nobody")
 
 
-def test_a_registered_piper_voice_speaks(
-    voice_home: Path, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_registered_piper_voice_speaks(voice_home: Path, engine: Engine, tmp_path: Path) -> None:
     """`aigc models add VOICE.onnx --name NAME` registers the pair; requests choose it with `voice`."""
     models_file = tmp_path / "models.json"
     onnx = next(voice_home.glob("*.onnx"))
     model = register_model(models_file, onnx, "joe-again")
     assert model.format == "piper" and sorted(model.manifest.files) == [onnx.name, onnx.name + ".json"]
-    monkeypatch.setenv("AIGC_MODELS", str(models_file))
-    found = find_voice(Settings.from_env(), "joe-again")
+    engine.context = PluginContext(
+        engine.runtime, engine.settings.model_copy(update={"models_file": models_file})
+    )
+    found = find_voice(engine.context, "joe-again")
     assert found == VoiceFiles(voice_home, onnx.name, model.manifest)
     request = {"generator": "speech-piper", "prompt": FOX, "seed": 1}
     installed = engine.generate(request).generations[0]
@@ -210,7 +210,7 @@ def test_a_multi_speaker_voice_is_refused_naming_voice(tmp_path: Path, runtime: 
     (tmp_path / "many.onnx.json").write_text(json.dumps({"num_speakers": 4, "audio": {"sample_rate": 22050}}))
     models_file = tmp_path / "models.json"
     register_model(models_file, tmp_path / "many.onnx", "many")
-    files = find_voice(Settings(data_dir=tmp_path, models_file=models_file), "many")
+    files = find_voice(PluginContext(settings=Settings(data_dir=tmp_path, models_file=models_file)), "many")
     with pytest.raises(InvalidRequestError, match="multi-speaker"):
         load_voice(runtime, files)
 

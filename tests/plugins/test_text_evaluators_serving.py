@@ -8,6 +8,7 @@ import sys
 SCRIPT = """
 import sys
 sys.modules["torch"] = None  # any import of torch now fails
+from aigc.core.sdk import PluginContext
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
 from aigc.core.specs import ArtifactData, EvalItem
@@ -16,7 +17,7 @@ assert "numpy" not in sys.modules and "onnxruntime" not in sys.modules, "listing
 item = EvalItem(ArtifactData("text/plain", text="And God said, Let there be light."), "Genesis", "t", {})
 for name in ("text-diversity", "text-repetition", "text-safety", "text-memorization", "text-perplexity"):
     spec = registry.evaluators[name]
-    evaluator = spec.factory(ModelRuntime())
+    evaluator = spec.factory(PluginContext(ModelRuntime()))
     run = evaluator.evaluate_set if spec.scope == "set" else evaluator.evaluate
     results = run([item, item], spec.options())
     print(name, len(results))

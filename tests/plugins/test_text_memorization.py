@@ -11,10 +11,11 @@ import pytest
 from aigc.core.errors import ModelIntegrityError
 from aigc.core.manifest import load_manifest
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem
+from aigc.plugins.lib.text_metrics.tokens import words
 from aigc.plugins.text_memorization import INDEX_DIR, INDEX_FILE, build_evaluator
 from aigc.plugins.text_memorization.options import MemorizationOptions
-from aigc.plugins.text_metrics.tokens import words
 
 # Genesis 1:1-5 (King James Bible), in the text-transformer training split: 79 word tokens.
 COPIED = (
@@ -32,7 +33,7 @@ FRESH = (
 
 @pytest.fixture(scope="module")
 def evaluator():  # type: ignore[no-untyped-def]
-    return build_evaluator(ModelRuntime())
+    return build_evaluator(PluginContext(ModelRuntime()))
 
 
 def _results(evaluator, text: str, **options: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -82,4 +83,4 @@ def test_a_modified_index_is_refused(tmp_path: Path) -> None:
         handle.seek(-1, 2)
         handle.write(b"\x00" if handle.read(1) != b"\x00" else b"\x01")
     with pytest.raises(ModelIntegrityError, match="sha256"):
-        build_evaluator(ModelRuntime(), folder)
+        build_evaluator(PluginContext(ModelRuntime()), folder)

@@ -9,12 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from aigc.plugins.text_metrics.diversity import distinct_n, repetition_rate, self_bleu, sentence_bleu
-from aigc.plugins.text_metrics.ngram_index import NgramIndex
-from aigc.plugins.text_metrics.pii import card_scheme_number, find_pii, iban_valid, luhn_valid
-from aigc.plugins.text_metrics.spans import Span, redact
-from aigc.plugins.text_metrics.tokens import words
-from aigc.plugins.text_metrics.wordlist import WordList
+from aigc.plugins.lib.text_metrics.diversity import distinct_n, repetition_rate, self_bleu, sentence_bleu
+from aigc.plugins.lib.text_metrics.ngram_index import NgramIndex
+from aigc.plugins.lib.text_metrics.pii import card_scheme_number, find_pii, iban_valid, luhn_valid
+from aigc.plugins.lib.text_metrics.spans import Span, redact
+from aigc.plugins.lib.text_metrics.tokens import words
+from aigc.plugins.lib.text_metrics.wordlist import WordList
 
 
 def test_words_lowercase_keep_inner_apostrophes_and_drop_punctuation() -> None:

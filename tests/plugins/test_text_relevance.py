@@ -13,6 +13,7 @@ import pytest
 from aigc.core.errors import PluginLoadError
 from aigc.core.manifest import MANIFEST_NAME, load_manifest
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext, Settings
 from aigc.core.specs import ArtifactData, EvalItem
 from aigc.plugins import text_relevance
 from aigc.plugins.text_relevance.options import RelevanceOptions
@@ -33,7 +34,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def evaluator(exported: Path):  # type: ignore[no-untyped-def]
-    return text_relevance.build_evaluator(ModelRuntime(), exported)
+    return text_relevance.build_evaluator(PluginContext(ModelRuntime()), exported)
 
 
 def test_export_writes_a_manifest_with_dynamic_batch_and_sequence(exported: Path) -> None:
@@ -85,9 +86,9 @@ def test_the_exported_model_serves_without_torch(exported: Path) -> None:
     script = (
         "import sys; sys.modules['torch'] = None\n"
         "from pathlib import Path\n"
-        "from aigc.core.runtime import ModelRuntime\n"
+        "from aigc.core.sdk import ModelRuntime, PluginContext\n"
         "from aigc.plugins.text_relevance import build_evaluator\n"
-        f"e = build_evaluator(ModelRuntime(), Path({str(exported)!r}))\n"
+        f"e = build_evaluator(PluginContext(ModelRuntime()), Path({str(exported)!r}))\n"
         "print(e.encoder.encode(['hello world']).shape)\n"
         "assert 'torch' not in sys.modules or sys.modules['torch'] is None\n"
     )
@@ -99,13 +100,16 @@ def test_a_missing_extra_says_how_to_install_it(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
     monkeypatch.delitem(sys.modules, "aigc.plugins.text_relevance.export", raising=False)
     with pytest.raises(PluginLoadError, match=r"pip install 'aigc\[relevance\]'"):
-        text_relevance.build_evaluator(ModelRuntime(), tmp_path / "cache")
+        text_relevance.build_evaluator(PluginContext(ModelRuntime()), tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 
 
-def test_the_cache_lives_under_aigc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIGC_HOME", str(tmp_path))
-    assert text_relevance.cache_dir() == tmp_path / "models" / "text-relevance" / text_relevance.VERSION
+def test_the_model_lives_in_the_engines_data_folder(tmp_path: Path) -> None:
+    context = PluginContext(settings=Settings(data_dir=tmp_path))
+    assert (
+        text_relevance.model_folder(context)
+        == tmp_path / "models" / "text-relevance" / text_relevance.VERSION
+    )
 
 
 def test_an_exported_folder_is_reused(exported: Path) -> None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from aigc.core.decoding import CausalLM, ContextLengthError, DecodeBatch, SamplingParams
 from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import PluginContext
 from aigc.core.specs import ArtifactData, EvalItem, GeneratorInput
 from aigc.plugins.text_perplexity import build_evaluator
 from aigc.plugins.text_perplexity.options import PerplexityOptions
@@ -32,7 +33,7 @@ GREEDY = {"temperature": 0.0, "repetition_penalty": 1.0}
 
 @pytest.fixture(scope="module")
 def generator(runtime: ModelRuntime) -> TextTransformerGenerator:
-    built = build_generator(runtime)
+    built = build_generator(PluginContext(runtime))
     assert isinstance(built, TextTransformerGenerator)
     return built
 
@@ -260,7 +261,7 @@ def test_the_manifest_records_the_corpus_and_training() -> None:
 
 
 def test_held_out_text_has_far_lower_perplexity_than_shuffled_words(runtime: ModelRuntime) -> None:
-    evaluator = build_evaluator(runtime)
+    evaluator = build_evaluator(PluginContext(runtime))
     words = HELD_OUT_SAMPLE.split()
     random.Random(0).shuffle(words)
     items = [
@@ -275,7 +276,7 @@ def test_held_out_text_has_far_lower_perplexity_than_shuffled_words(runtime: Mod
 
 
 def test_perplexity_of_long_text_uses_windows_and_empty_text_is_an_error(runtime: ModelRuntime) -> None:
-    evaluator = build_evaluator(runtime)
+    evaluator = build_evaluator(PluginContext(runtime))
     long_text = " ".join([HELD_OUT_SAMPLE] * 12)  # several contexts long
     items = [
         EvalItem(ArtifactData("text/plain", text=t), prompt="In the beginning", generator="x", options={})

@@ -73,7 +73,7 @@ class OneResultShort:
 
 def _generator(name: str, make: Callable[[], Any], **fields: Any) -> GeneratorSpec:
     values: dict[str, Any] = {"options": Words, "media_types": ("text/plain",), "prompt": "optional"} | fields
-    return GeneratorSpec(name=name, modality="text", version="1", factory=lambda runtime: make(), **values)
+    return GeneratorSpec(name=name, modality="text", version="1", factory=lambda context: make(), **values)
 
 
 class MisbehavingPlugin:
@@ -94,7 +94,7 @@ class MisbehavingPlugin:
     def aigc_register_evaluators(self, register: Callable[[EvaluatorSpec], None]) -> None:
         register(
             EvaluatorSpec(
-                name="one-short", version="1", options=Options, factory=lambda runtime: OneResultShort(),
+                name="one-short", version="1", options=Options, factory=lambda context: OneResultShort(),
                 media_types=("text/plain",),
             )
         )  # fmt: skip

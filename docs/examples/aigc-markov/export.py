@@ -14,7 +14,7 @@ import torch
 from aigc_markov import VERSION
 from aigc_markov.corpus import transition_log_probs, vocabulary, zen_lines
 
-from aigc.core.export import check_parity, export_onnx, write_manifest
+from aigc.core.sdk import check_parity, export_onnx, write_manifest
 
 MODEL_DIR = Path(__file__).resolve().parent / "aigc_markov"
 

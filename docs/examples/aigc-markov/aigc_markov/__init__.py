@@ -1,6 +1,6 @@
 """``markov``: continues a prompt with a word-level Markov chain of the Zen of Python.
 
-Importing this module is cheap (pydantic and aigc.core only); ONNX Runtime is loaded by the factory.
+Importing this module is cheap (pydantic and aigc.core.sdk only); ONNX Runtime is loaded by the factory.
 """
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from aigc.core import GeneratorSpec, hookimpl
+from aigc.core.sdk import GeneratorSpec, PluginContext, hookimpl
 from aigc_markov.options import MarkovOptions
 
 MODEL_DIR = Path(__file__).resolve().parent
 VERSION = version("aigc-markov")  # pyproject.toml's version, the one number to bump; export.py writes it
 
 
-def build(runtime: Any) -> Any:
+def build(context: PluginContext) -> Any:
     """Load the chain (``model.onnx``, sha256-checked by the runtime) and its vocabulary."""
     from aigc_markov.generator import MarkovGenerator
 
-    return MarkovGenerator(runtime.session(MODEL_DIR, "model.onnx"), MODEL_DIR)
+    return MarkovGenerator(context.runtime.session(MODEL_DIR, "model.onnx"), MODEL_DIR)
 
 
 @hookimpl

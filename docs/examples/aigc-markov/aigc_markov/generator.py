@@ -9,9 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from aigc.core import ArtifactData, GeneratorInput
-from aigc.core.decoding import SamplingParams, select_tokens
-from aigc.core.manifest import load_manifest, verify_file
+from aigc.core.sdk import (
+    ArtifactData,
+    GeneratorInput,
+    SamplingParams,
+    load_manifest,
+    select_tokens,
+    verify_file,
+)
 from aigc_markov.corpus import START, words
 from aigc_markov.options import MarkovOptions
 

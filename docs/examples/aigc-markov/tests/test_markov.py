@@ -10,7 +10,7 @@ from aigc_markov import MODEL_DIR, VERSION
 from aigc_markov.corpus import START, transition_log_probs, vocabulary, words, zen_lines
 
 from aigc.core import Engine
-from aigc.core.runtime import ModelRuntime
+from aigc.core.sdk import ModelRuntime
 from aigc.testing import generator_conformance
 
 TestConformance = generator_conformance("markov")

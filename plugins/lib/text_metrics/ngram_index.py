@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aigc.plugins.text_metrics.tokens import ngrams
+from aigc.plugins.lib.text_metrics.tokens import ngrams
 
 _BUCKETS = 1 << 16
 _SEPARATOR = "\x1f"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.plugins.text_metrics.tokens import ngrams
+from aigc.plugins.lib.text_metrics.tokens import ngrams
 
 BLEU_ORDER = 4
 SMOOTHING_EPSILON = 0.1  # Chen & Cherry (2014) method 1: a zero n-gram match counts as 0.1

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aigc.plugins.decoder.model import Decoder, DecoderConfig
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig
 
 CHECKPOINT_FILE = "checkpoint.pt"
 IGNORE = -100  # F.cross_entropy's default ignore_index

@@ -22,7 +22,7 @@ IMAGE_SIZE = 8
 DATA_SOURCE = (
     "scikit-learn load_digits: UCI Optical Recognition of Handwritten Digits (test set, "
     "1,797 8x8 images, CC BY 4.0); stratified 80/20 train/held-out split, "
-    f"seed {SPLIT_SEED} (aigc.plugins.datasets.digits)"
+    f"seed {SPLIT_SEED} (aigc.plugins.lib.datasets.digits)"
 )
 
 

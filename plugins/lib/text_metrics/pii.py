@@ -8,7 +8,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 
-from aigc.plugins.text_metrics.spans import Span, without_overlaps
+from aigc.plugins.lib.text_metrics.spans import Span, without_overlaps
 
 # Regions whose national formats are recognised by default (numbers written with "+" and a
 # country code are recognised whatever the regions).

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from aigc.plugins.text_metrics.spans import Span
+from aigc.plugins.lib.text_metrics.spans import Span
 
 _LEET = str.maketrans("013457889@$+", "oieastbbgast")
 _SEPARATOR = re.compile(r"[\s.\-_*|/\\]")

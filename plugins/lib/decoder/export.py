@@ -19,15 +19,15 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.errors import ExportError
-from aigc.core.export import (
+from aigc.core.sdk import (
+    ExportError,
     assert_dynamic_dims,
     export_onnx,
     load_parameters_from_onnx,
     max_abs_diff,
     restore_parameter_names,
 )
-from aigc.plugins.decoder.model import Decoder, DecoderConfig, OnnxDecoder, input_names, output_names
+from aigc.plugins.lib.decoder.model import Decoder, DecoderConfig, OnnxDecoder, input_names, output_names
 
 PARITY_TOLERANCE = 1e-4
 

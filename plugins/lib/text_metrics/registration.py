@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aigc.core.specs import EvaluatorSpec
+from aigc.core.sdk import EvaluatorSpec
 
 
 def text_evaluator(
