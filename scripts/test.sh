@@ -14,7 +14,8 @@ bin=.venv/bin
 mkdir -p .mypy-src/aigc
 for package in core storage plugins; do ln -sfn "../../$package" ".mypy-src/aigc/$package"; done
 MYPYPATH=.mypy-src "$bin/mypy" -p aigc.core -p aigc.storage
-# Import contracts: plugins use only the SDK; the store imports no interface code.
+# Import contracts: plugins use only the SDK; the store imports no interface code; the CLI, HTTP
+# API and jobs leave SQL to the store.
 "$bin/lint-imports"
 # The tutorial's example plugin, installed as a separate package: its own tests run here, and the
 # suite's conformance tests cover it together with the built-in plugins.
