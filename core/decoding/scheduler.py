@@ -8,10 +8,10 @@ and read them back through the returned ``ScheduledBatch``, which has the same i
 model:
 
 - **Joining**: waiting rows are admitted between decode steps, into free rows of the shared
-  static KV cache. Each newcomer's prompt is processed alone (a batch of one, as if the request
-  ran by itself) and its keys and values are copied into its cache row; at most
-  ``prefill_tokens_per_step`` prompt tokens are processed between two decode steps (at least one
-  prompt), so running streams keep flowing while newcomers arrive.
+  static KV cache. The newcomers' prompts are processed together (right-padded, each row seeing
+  only its own tokens, as in a request's own batch) and each row's keys and values are copied into
+  its cache row; at most ``prefill_tokens_per_step`` prompt tokens are processed between two decode
+  steps (at least one prompt), so running streams keep flowing while newcomers arrive.
 - **Decoding**: every running row advances one token per step; each row keeps its own sampling
   parameters, random generator, penalties, token limits and end-of-text rule, so a row's tokens
   are the ones it would get alone (the graph's rows do not interact).
@@ -305,21 +305,25 @@ class ContinuousBatcher(LanguageModel):
         return taken
 
     def _admit(self, newcomers: list[_Row]) -> None:
-        """Process each newcomer's prompt alone, choose its first token, and give it a cache row."""
+        """Process the newcomers' prompts together (each row sees only its own, as in a request's
+        own batch), choose their first tokens, and give each a cache row."""
+        rows = [row for row in newcomers if not row.cancelled]
+        if not rows:
+            return
+        prompts = [row.prompt for row in rows]
+        own = StaticCache(self.model, len(rows), max(len(p) for p in prompts))
+        logits = self.model.prefill(own, prompts, last_only=True)
         events: dict[ScheduledBatch, list[Event]] = {}
-        for row in newcomers:
-            if row.cancelled:
-                continue
-            alone = StaticCache(self.model, 1, len(row.prompt))
-            logits = self.model.prefill(alone, [row.prompt], last_only=True)
-            token = self._choose(row, logits)
-            events.setdefault(row.handle, []).append(self._record(row, token, logits[0]))
+        for index, row in enumerate(rows):
+            token = self._choose(row, logits[index : index + 1])
+            events.setdefault(row.handle, []).append(self._record(row, token, logits[index]))
             if row.result.finish_reason is None:
-                self._place(row, alone, token)
+                self._place(row, own, index, token)
         self._deliver(events)
 
-    def _place(self, row: _Row, alone: StaticCache, token: int) -> None:
-        """Copy ``row``'s prompt keys and values into a free cache row (growing the cache if full)."""
+    def _place(self, row: _Row, own: StaticCache, source: int, token: int) -> None:
+        """Copy ``row``'s prompt keys and values (row ``source`` of ``own``) into a free row of the
+        shared cache (growing it if full)."""
         length = len(row.prompt)
         slots = self._slots
         if slots is None or None not in slots.rows or slots.cache.capacity < length + 1:
@@ -328,8 +332,8 @@ class ContinuousBatcher(LanguageModel):
                 capacity=max(length + 1, slots.cache.capacity if slots else 0),
             )
         slot = slots.rows.index(None)
-        for shared, own in zip(slots.cache.arrays, alone.arrays, strict=True):
-            shared[slot, :, :length] = own[0, :, :length]
+        for shared, prefilled in zip(slots.cache.arrays, own.arrays, strict=True):
+            shared[slot, :, :length] = prefilled[source, :, :length]
         slots.rows[slot] = row
         slots.lengths[slot] = length
         slots.next_tokens[slot] = token

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -38,11 +39,16 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    data_dir: Path, runtime: ModelRuntime, settings: ServerSettings, database_url: str | None = None
+    data_dir: Path,
+    runtime: ModelRuntime,
+    settings: ServerSettings,
+    database_url: str | None = None,
+    **engine_settings: Any,
 ) -> Iterator[LiveServer]:
     """Serve a fresh engine with its store in ``data_dir`` (and ``database_url``: default SQLite there)
     until the end. Its plugins find installed models in the test cache, where the fixtures that need
-    one (``voice_home``, ``smollm2_home``) install it, even after the server has started."""
+    one (``voice_home``, ``smollm2_home``) install it, even after the server has started.
+    ``engine_settings`` override the engine's other settings."""
     engine = Engine(
         Settings(
             data_dir=model_cache(),
@@ -51,6 +57,7 @@ def live_server(
             blob_url=str(data_dir / "blobs"),
             generator_timeout_s=60,
             evaluator_timeout_s=60,
+            **engine_settings,
         ),
         registry=PluginRegistry.from_entry_points(),
         runtime=runtime,

@@ -252,14 +252,12 @@ def test_native_errors_keep_their_shape(server: LiveServer) -> None:
 
 
 @pytest.mark.usefixtures("smollm2_home")
-def test_a_full_decode_queue_answers_429(
-    tmp_path: Path, runtime: ModelRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AIGC_DECODE_BATCH_ROWS", "1")
-    monkeypatch.setenv("AIGC_DECODE_QUEUE_ROWS", "1")
+def test_a_full_decode_queue_answers_429(tmp_path: Path, runtime: ModelRuntime) -> None:
     story = {"model": "smollm2", "messages": [{"role": "user", "content": "Tell me a long story."}]}
     with (
-        live_server(tmp_path / "aigc-data", runtime, ServerSettings()) as busy,
+        live_server(
+            tmp_path / "aigc-data", runtime, ServerSettings(), decode_batch_rows=1, decode_queue_rows=1
+        ) as busy,
         openai.OpenAI(base_url=f"{busy.url}/v1", api_key=busy.keys["generate"], max_retries=0) as client,
     ):
         running = client.chat.completions.create(**story, max_tokens=400, stream=True)
