@@ -286,7 +286,7 @@ class ContinuousBatcher(LanguageModel):
                 if self._running():
                     self._decode_step()
             except Exception as error:  # the graph failed: every request it held fails, the loop goes on
-                self._fail_all(error)
+                self._fail_all(error, newcomers)
 
     def _running(self) -> list[_Row]:
         return [] if self._slots is None else [r for r in self._slots.rows if r is not None]
@@ -442,9 +442,10 @@ class ContinuousBatcher(LanguageModel):
         for handle, items in events.items():
             handle._deliver(items)
 
-    def _fail_all(self, error: Exception) -> None:
-        """Fail every running row's request with ``error`` and start over with an empty cache."""
-        handles = {row.handle for row in self._running()}
+    def _fail_all(self, error: Exception, newcomers: Sequence[_Row]) -> None:
+        """Fail the requests of every running row and of ``newcomers`` (being admitted) with
+        ``error``, and start over with an empty cache."""
+        handles = {row.handle for row in [*self._running(), *newcomers]}
         self._slots = None
         for handle in handles:
             handle._deliver(error)

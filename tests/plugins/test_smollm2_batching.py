@@ -152,3 +152,24 @@ def test_a_full_queue_refuses_at_once(installed_models_home: Path) -> None:
     running.close()
     thread.join(timeout=120)
     assert waiting and waiting[0].text
+
+
+def test_a_failing_graph_fails_its_requests_and_the_batch_goes_on(
+    installed_models_home: Path, alone: OptimumModel
+) -> None:
+    model = shared(installed_models_home, Scheduling(max_rows=4))
+    batcher = model.model
+    assert isinstance(batcher, ContinuousBatcher)
+    prefill = batcher.model.prefill
+    failures: list[str] = []
+
+    def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append("failed")
+            raise RuntimeError("the graph failed")
+        return prefill(*args, **kwargs)
+
+    batcher.model.prefill = failing_once  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="the graph failed"):
+        answer(model, 0, 1)
+    assert answer(model, 0, 1).text == answer(alone, 0, 1).text
