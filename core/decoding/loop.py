@@ -50,6 +50,33 @@ class RowResult:
     logprobs: list[TokenLogprob] = field(default_factory=list)  # per output token, when asked
 
 
+def seen_in_prompts(prompts: Sequence[Sequence[int]], vocab: int) -> np.ndarray:
+    """``(rows, vocab)`` marks of the tokens in each prompt: what the repetition penalty starts from."""
+    seen = np.zeros((len(prompts), vocab), dtype=bool)
+    for row, prompt in enumerate(prompts):
+        seen[row, np.asarray(prompt, dtype=np.int64)] = True
+    return seen
+
+
+def choose_tokens(
+    logits: np.ndarray,
+    params: SamplingParams,
+    rngs: Sequence[np.random.Generator],
+    seen: np.ndarray | None,
+    counts: np.ndarray | None,
+    produced: Sequence[int],
+    min_new_tokens: int,
+    eos_token_id: int | None,
+) -> np.ndarray:
+    """Each row's next token from its raw ``logits``: end-of-text is masked for rows that have
+    ``produced`` fewer than ``min_new_tokens`` tokens, then ``select_tokens`` (penalties, sampling)."""
+    short = np.array([count < min_new_tokens for count in produced], dtype=bool)
+    if eos_token_id is not None and short.any():
+        logits = logits.copy()
+        logits[short, eos_token_id] = -np.inf
+    return select_tokens(logits, params, rngs, seen, counts)
+
+
 def add_token(
     result: RowResult, token: int, eos_token_id: int | None, max_new_tokens: int, context_length: int
 ) -> bool:
@@ -275,9 +302,7 @@ class RowBatch:
 
     def _mark_seen(self, vocab: int) -> np.ndarray:
         if self._seen is None:
-            self._seen = np.zeros((len(self.results), vocab), dtype=bool)
-            for row, prompt in enumerate(self._prompts):
-                self._seen[row, np.asarray(prompt, dtype=np.int64)] = True
+            self._seen = seen_in_prompts(self._prompts, vocab)
         return self._seen[self._active]
 
     def _drop_finished(self) -> None:
@@ -304,19 +329,15 @@ class RowBatch:
         self._drop_finished()
         if self.done:
             return []
-        last = raw = self._last_logits()
+        raw = self._last_logits()
         eos = self.eos_token_id
-        if eos is not None and self.min_new_tokens > 0:
-            short = [len(self.results[row].token_ids) < self.min_new_tokens for row in self._active]
-            if any(short):
-                last = last.copy()
-                last[np.asarray(short), eos] = -np.inf
-        seen = self._mark_seen(last.shape[-1]) if self.params.repetition_penalty != 1.0 else None
+        seen = self._mark_seen(raw.shape[-1]) if self.params.repetition_penalty != 1.0 else None
         if self.params.counts_output and self._counts is None:
-            self._counts = np.zeros((len(self.results), last.shape[-1]), dtype=np.int32)
+            self._counts = np.zeros((len(self.results), raw.shape[-1]), dtype=np.int32)
         counts = self._counts[self._active] if self._counts is not None else None
         rngs = [self._rngs[row] for row in self._active]
-        tokens = select_tokens(last, self.params, rngs, seen, counts)
+        produced = [len(self.results[row].token_ids) for row in self._active]
+        tokens = choose_tokens(raw, self.params, rngs, seen, counts, produced, self.min_new_tokens, eos)
         if self.forced is not None:
             for index, row in enumerate(self._active.tolist()):
                 tokens[index] = self.forced[row].get(len(self.results[row].token_ids), tokens[index])

@@ -33,8 +33,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aigc.core.decoding.loop import FinishReason, LanguageModel, RowResult, add_token
-from aigc.core.decoding.sampling import SamplingParams, TokenLogprob, select_tokens, token_logprob
+from aigc.core.decoding.loop import (
+    FinishReason,
+    LanguageModel,
+    RowResult,
+    add_token,
+    choose_tokens,
+    seen_in_prompts,
+)
+from aigc.core.decoding.sampling import SamplingParams, TokenLogprob, token_logprob
 from aigc.core.decoding.static import StaticCache, StaticCacheLM
 from aigc.core.errors import OverloadedError
 
@@ -111,7 +118,7 @@ class _Row:
     min_new_tokens: int
     result: RowResult
     submitted: float
-    seen: np.ndarray | None = None
+    seen: np.ndarray | None = None  # (1, vocab), as RowBatch keeps them per row
     counts: np.ndarray | None = None
     first_token_at: float | None = None
     cancelled: bool = False
@@ -403,24 +410,20 @@ class ContinuousBatcher(LanguageModel):
 
     def _choose(self, row: _Row, logits: np.ndarray) -> int:
         """``row``'s next token from its logits ``(1, vocab)``, as ``RowBatch.step`` chooses it."""
-        params, result = row.params, row.result
-        eos = self.eos_token_id
-        if eos is not None and len(result.token_ids) < row.min_new_tokens:
-            logits = logits.copy()
-            logits[0, eos] = -np.inf
-        vocab = logits.shape[-1]
+        params, vocab = row.params, logits.shape[-1]
         if params.repetition_penalty != 1.0 and row.seen is None:
-            row.seen = np.zeros(vocab, dtype=bool)
-            row.seen[np.asarray(row.prompt, dtype=np.int64)] = True
+            row.seen = seen_in_prompts([row.prompt], vocab)
         if params.counts_output and row.counts is None:
-            row.counts = np.zeros(vocab, dtype=np.int32)
-        seen = None if row.seen is None else row.seen[None]
-        counts = None if row.counts is None else row.counts[None]
-        token = int(select_tokens(logits, params, [row.rng], seen, counts)[0])
+            row.counts = np.zeros((1, vocab), dtype=np.int32)
+        produced = [len(row.result.token_ids)]
+        chosen = choose_tokens(
+            logits, params, [row.rng], row.seen, row.counts, produced, row.min_new_tokens, self.eos_token_id
+        )
+        token = int(chosen[0])
         if row.seen is not None:
-            row.seen[token] = True
+            row.seen[0, token] = True
         if row.counts is not None:
-            row.counts[token] += 1
+            row.counts[0, token] += 1
         return token
 
     def _record(self, row: _Row, token: int, logits: np.ndarray) -> Event:
