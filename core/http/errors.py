@@ -74,7 +74,7 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
 
 async def _on_not_found(request: Request, error: Exception) -> JSONResponse:
     if is_openai(request):
-        return openai_error(404, str(error), getattr(error, "param", None), getattr(error, "code", None))
+        return openai_error(404, str(error))
     return JSONResponse({"detail": str(error)}, status_code=404)
 
 

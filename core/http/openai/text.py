@@ -113,7 +113,7 @@ def _stream_events(
     chunks = iter(stream)
     first = next(chunks, None)  # a request refused as it starts raises here, before any output
     yield _sse(head | {"choices": [chunk_of(None, None, True)]})
-    for delta in itertools.chain([] if first is None else [first], chunks):
+    for delta in itertools.chain([first], chunks):
         if isinstance(delta, str) and delta:
             yield _sse(head | {"choices": [chunk_of(delta, None, False)]})
     result = stream.result
