@@ -385,21 +385,15 @@ class ContinuousBatcher(LanguageModel):
         if int(slots.lengths[occupied].max()) + 1 > slots.cache.capacity:
             slots = self._resized(len(slots.rows), slots.cache.capacity + 1)
         started = time.perf_counter()
-        positions = np.where(occupied, slots.lengths, slots.lengths - 1)
-        logits = self.model.forward(
-            slots.cache,
-            slots.next_tokens[:, None],
-            positions[:, None],
-            positions + 1,
-            np.zeros((len(positions), 1), dtype=np.int64),
+        logits, slots.lengths = self.model.decode_step(
+            slots.cache, slots.next_tokens, slots.lengths, occupied
         )
-        slots.lengths = np.where(occupied, slots.lengths + 1, slots.lengths)
         events: dict[ScheduledBatch, list[Event]] = {}
         for slot, row in enumerate(slots.rows):
             if row is None:
                 continue
-            token = self._choose(row, logits[slot : slot + 1, 0])
-            events.setdefault(row.handle, []).append(self._record(row, token, logits[slot, 0]))
+            token = self._choose(row, logits[slot : slot + 1])
+            events.setdefault(row.handle, []).append(self._record(row, token, logits[slot]))
             if row.result.finish_reason is None:
                 slots.next_tokens[slot] = token
             else:

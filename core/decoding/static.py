@@ -98,6 +98,22 @@ class StaticCacheLM(LanguageModel):
         logits: np.ndarray = binding.get_outputs()[0].numpy()
         return logits
 
+    def decode_step(
+        self, cache: StaticCache, tokens: np.ndarray, lengths: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Feed each cache row its next token: active rows write it at their length, the others
+        rewrite their last slot (never read again). Returns the logits ``(rows, vocab)`` and the
+        rows' lengths after the step."""
+        positions = np.where(active, lengths, lengths - 1)
+        logits = self.forward(
+            cache,
+            tokens[:, None],
+            positions[:, None],
+            positions + 1,
+            np.zeros((len(positions), 1), dtype=np.int64),
+        )
+        return logits[:, 0], np.where(active, lengths + 1, lengths)
+
     def prefill(self, cache: StaticCache, prompts: Sequence[Sequence[int]], last_only: bool) -> np.ndarray:
         """Write ``prompts`` (one per cache row, from slot 0) into ``cache``; the logits of every
         position ``(rows, width, vocab)``, or of each prompt's last token ``(rows, vocab)``."""
@@ -159,17 +175,8 @@ class StaticDecodeBatch(RowBatch):
             self._cache = self._cache.resized(
                 capacity=min(self.model.context_length, 2 * self._cache.capacity)
             )
-        # Active rows write at their length; idle rows rewrite their last slot (never read again).
-        positions = np.where(self._idle, self._lengths - 1, self._lengths)
-        logits = self.model.forward(
-            self._cache,
-            self._next[:, None],
-            positions[:, None],
-            positions + 1,
-            np.zeros((len(positions), 1), dtype=np.int64),
-        )
-        self._lengths = np.where(self._idle, self._lengths, self._lengths + 1)
-        selected: np.ndarray = logits[self._slots, 0]
+        logits, self._lengths = self.model.decode_step(self._cache, self._next, self._lengths, ~self._idle)
+        selected: np.ndarray = logits[self._slots]
         return selected
 
     def _advance(self, tokens: np.ndarray) -> None:
