@@ -23,7 +23,7 @@ from aigc.core.sdk import (
     invalid,
 )
 from aigc.plugins.speech_piper.options import SpeechOptions
-from aigc.plugins.speech_piper.voice import PiperVoice, SpeechSettings, find_voice, load_voice
+from aigc.plugins.speech_piper.voice import PiperVoice, SpeechSettings, find_voice, joined, load_voice
 
 MAX_TEXT_CHARS = 5_000  # about five minutes of speech: the whole text is answered in one response
 
@@ -76,8 +76,7 @@ class SpeechPiperGenerator:
         for piece in voice.speak_sentences(input.prompt or "", settings, seed):
             pieces.append(piece)
             yield AudioChunk(piece.astype("<i2").tobytes(), voice.sample_rate)
-        pcm = np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
-        return _artifact(input, pcm, len(pieces), voice, settings, options)
+        return _artifact(input, joined(pieces), len(pieces), voice, settings, options)
 
 
 def _check_length(item: GeneratorInput) -> None:

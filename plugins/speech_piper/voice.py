@@ -166,7 +166,12 @@ class PiperVoice:
     def speak(self, text: str, settings: SpeechSettings, seed: int) -> tuple[np.ndarray, int]:
         """``(int16 samples, sentence count)`` of ``text``, sentences joined by silence."""
         pieces = list(self.speak_sentences(text, settings, seed))
-        return (np.concatenate(pieces) if pieces else np.zeros(0, np.int16)), len(pieces)
+        return joined(pieces), len(pieces)
+
+
+def joined(pieces: Sequence[np.ndarray]) -> np.ndarray:
+    """The int16 pieces of ``speak_sentences`` as one signal (empty when there are none)."""
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
 
 
 def _normalised(audio: np.ndarray) -> np.ndarray:
