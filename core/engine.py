@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
@@ -21,6 +22,7 @@ from aigc.core.policy import decide, keep_best
 from aigc.core.preparation import PreparedRequest, prepare
 from aigc.core.provenance import stamp
 from aigc.core.redaction import without_paths
+from aigc.core.routing import routed_version
 from aigc.core.runtime import ModelRuntime
 from aigc.core.schemas import GenerationRequest, GenerationResult
 from aigc.core.sdk.context import PluginContext
@@ -188,8 +190,19 @@ class Engine:
     # -- generation ------------------------------------------------------------------------------
 
     def prepare(self, request: GenerationRequest | dict[str, Any]) -> PreparedRequest:
-        """Validate a request without running it; raises ``InvalidRequestError``."""
-        return prepare(self.registry, request)
+        """Validate a request without running it; raises ``InvalidRequestError``. A ``model`` option
+        naming a model without a version may be routed to one of its versions (``aigc.core.routing``)."""
+        return self._routed(prepare(self.registry, request))
+
+    def _routed(self, prepared: PreparedRequest) -> PreparedRequest:
+        model = getattr(prepared.options, "model", None)
+        if not isinstance(model, str) or "@" in model:
+            return prepared
+        version = routed_version(model, prepared.seed, self.store.model_versions.routes(model))
+        if version is None:
+            return prepared
+        options = prepared.options.model_copy(update={"model": f"{model}@{version}"})
+        return dataclasses.replace(prepared, options=options)
 
     def _generate_samples(
         self, prepared: PreparedRequest, generator: Generator, timings: dict[str, float]

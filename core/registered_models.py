@@ -8,6 +8,9 @@ Every load checks every recorded file against it (``ModelRuntime.session(..., ma
 ``RegisteredModel.check``): an ONNX graph may name any file of its folder as external data, so a
 file changed after registration is refused with ``ModelIntegrityError`` whichever reader it has.
 A model's ``sha256`` (the one provenance records) covers all of its files.
+
+A version of a model (``aigc tune`` makes them) is registered beside it as ``name@version``, its own
+folder and files; requests choose it with ``-o model=name@version``. Its lineage is in the database.
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ from aigc.core.validation import invalid
 
 ModelFormat = Literal["optimum", "onnxruntime-genai", "piper"]
 GENAI_CONFIG = "genai_config.json"
+VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,31}$"
+# A registered model, or one of its versions: ``name`` or ``name@version``.
+REFERENCE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}(@[a-z0-9][a-z0-9.-]{0,31})?$"
 OPTIMUM_FILES = ("model.onnx", "config.json", "tokenizer.json")
 
 
 class RegisteredModel(BaseModel):
     """A registered folder: where it is, what produced it, and its files' sha256 at registration."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=REFERENCE_PATTERN)
     path: Path
     format: ModelFormat
     registered_at: datetime
@@ -119,6 +125,12 @@ def registered_model(models_file: Path, name: str) -> RegisteredModel:
     return models[name]
 
 
+def split_reference(reference: str) -> tuple[str, str | None]:
+    """``("name", "version")`` of ``name@version``, ``("name", None)`` of a plain name."""
+    name, _, version = reference.partition("@")
+    return name, version or None
+
+
 def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
     """Record the folder ``path`` (or the Piper voice file ``path``) as model ``name`` with the
     sha256 of each of its files (of a Piper voice: the ``.onnx`` and ``.onnx.json`` only).
@@ -126,8 +138,22 @@ def register_model(models_file: Path, path: Path, name: str) -> RegisteredModel:
     Re-registering a name for the same folder re-reads its files (after a deliberate update);
     a name already used for another folder is refused.
     """
-    path = path.resolve()
     _check_name(name)
+    return _register(models_file, path.resolve(), name)
+
+
+def register_version(models_file: Path, folder: Path, name: str, version: str) -> RegisteredModel:
+    """Record ``folder`` as version ``version`` of the registered model ``name`` (``name@version``),
+    beside the model and its other versions."""
+    registered_model(models_file, name)
+    if not re.match(VERSION_PATTERN, version):
+        raise invalid(
+            "version", version, f"must match {VERSION_PATTERN} (lowercase letters, digits, '.', '-')"
+        )
+    return _register(models_file, folder.resolve(), f"{name}@{version}")
+
+
+def _register(models_file: Path, path: Path, name: str) -> RegisteredModel:
     voice_files = piper_voice_files(path)
     folder = path.parent if path.is_file() else path
     model_format: ModelFormat = "piper" if voice_files else folder_format(folder)
@@ -215,11 +241,15 @@ def _write(models_file: Path, models: dict[str, RegisteredModel]) -> None:
 
 __all__ = [
     "GENAI_CONFIG",
+    "REFERENCE_PATTERN",
+    "VERSION_PATTERN",
     "RegisteredModel",
     "folder_format",
     "load_registered",
     "piper_voice_files",
     "register_gguf",
     "register_model",
+    "register_version",
     "registered_model",
+    "split_reference",
 ]

@@ -340,3 +340,34 @@ class JobItemRow(Base):
         sa.ForeignKey("generations.id", ondelete="SET NULL"), index=True
     )
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ModelVersionRow(Base):
+    """A version of a registered model made from another one (its parent), with how it was made.
+
+    ``traffic_share`` is the fraction of requests naming the model without a version that are
+    routed to this version (A/B routing); the shares of one model's versions add up to at most 1.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("model", "version"),
+        sa.CheckConstraint("traffic_share >= 0 AND traffic_share <= 1", name="traffic_share"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(sa.String(64), index=True)
+    version: Mapped[str] = mapped_column(sa.String(32))
+    # What it was made from: ``name`` or ``name@version`` of a registered model.
+    parent: Mapped[str] = mapped_column(sa.String(128))
+    parent_sha256: Mapped[str] = mapped_column(sa.String(64))
+    dataset_sha256: Mapped[str] = mapped_column(sa.String(64))
+    method: Mapped[str] = mapped_column(sa.String(16))
+    hyperparameters: Mapped[dict[str, Any]]
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    path: Mapped[str] = mapped_column(sa.String(2048))
+    # {file name: sha256} of every file of the version's folder; ``sha256`` covers them all.
+    files: Mapped[dict[str, Any]]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    traffic_share: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

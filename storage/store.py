@@ -36,6 +36,7 @@ from aigc.storage.filters import (
     RequestFilter,
 )
 from aigc.storage.mapping import export_record, from_row, model_key, request_row
+from aigc.storage.model_versions import ModelVersionStore
 from aigc.storage.models import (
     ArtifactRow,
     FeedbackRow,
@@ -65,6 +66,7 @@ class Store:
         self.engine = open_database(database_url)
         self.blobs = BlobStore(blob_url)
         self.api_keys = ApiKeyStore(self.engine)
+        self.model_versions = ModelVersionStore(self.engine)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(read_only(self.engine), expire_on_commit=False)
 

@@ -9,6 +9,7 @@ import typer
 
 from aigc.core.cli import (
     chat,
+    compare,
     demo,
     doctor,
     generate,
@@ -20,6 +21,7 @@ from aigc.core.cli import (
     results,
     scheduling,
     serve,
+    tune,
 )
 from aigc.core.cli.state import CliState, state
 from aigc.core.config import Settings
@@ -55,6 +57,8 @@ def root(
 
 app.command("generate")(generate.generate)
 app.command("chat")(chat.chat)
+app.command("tune")(tune.tune)
+app.command("compare")(compare.compare)
 app.command("plugins")(plugins.plugins)
 app.add_typer(models.models_app, name="models")
 app.command("feedback")(results.feedback)

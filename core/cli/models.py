@@ -90,3 +90,55 @@ def add(
         f"registered [bold]{escape(model.name)}[/] ({model.format}, {len(model.manifest.files)} files) "
         f"in {escape(str(models_file))}\nuse it: {escape(usage)}"
     )
+
+
+@models_app.command("versions")
+def versions(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="registered model (default: every model)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Versions of registered models (`aigc tune` makes them) with their lineage and traffic share."""
+    from rich.table import Table
+
+    found = state(ctx).engine.store.model_versions.list(name)
+    if as_json:
+        print_json([v.model_dump(mode="json") for v in found])
+        return
+    table = Table("version", "parent", "method", "seed", "dataset sha256", "share", "created")
+    for v in found:
+        table.add_row(
+            escape(v.reference),
+            escape(v.parent),
+            escape(v.method),
+            str(v.seed),
+            v.dataset_sha256[:12],
+            f"{v.traffic_share:g}",
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@models_app.command("route")
+def route(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION to route traffic to")],
+    share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="fraction of requests for NAME (no version) it serves")
+    ],
+) -> None:
+    """A/B routing: send a share of the requests that name a model without a version to one of its
+    versions, chosen deterministically from each request's seed (0 stops it)."""
+    from aigc.core.registered_models import split_reference
+
+    name, version = split_reference(reference)
+    if version is None:
+        raise fail(f"give NAME@VERSION, got {reference!r}")
+    try:
+        chosen = state(ctx).engine.store.model_versions.set_share(name, version, share)
+    except AigcError as error:
+        raise fail(str(error)) from None
+    console.print(
+        f"{escape(chosen.reference)} serves {chosen.traffic_share:g} of the requests for {escape(name)}",
+        highlight=False,
+    )

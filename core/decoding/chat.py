@@ -36,6 +36,19 @@ class ChatTemplate:
         self.template = environment.from_string(source)
         self.bos_token, self.eos_token = bos_token or "", eos_token or ""
 
+    @classmethod
+    def from_tokenizer_config(cls, tokenizer_config: dict[str, Any]) -> ChatTemplate | None:
+        """The chat template of a Hugging Face ``tokenizer_config.json``, if it has one."""
+        source = tokenizer_config.get("chat_template")
+        if not isinstance(source, str) or not source:
+            return None
+
+        def token(key: str) -> str | None:
+            value = tokenizer_config.get(key)
+            return value.get("content") if isinstance(value, dict) else value
+
+        return cls(source, token("bos_token"), token("eos_token"))
+
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
         """The prompt text for ``messages``, ending with the assistant's turn opened."""
         context: dict[str, Any] = {

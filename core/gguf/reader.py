@@ -71,7 +71,8 @@ class GgufModel:
         return max(sorted(set(types)), key=types.count)
 
 
-def _field_value(field: Any) -> Any:
+def field_value(field: Any) -> Any:
+    """The value of one ``GGUFReader`` metadata field (a string, number, bool or list of them)."""
     import gguf
 
     if not field.types:
@@ -125,7 +126,7 @@ def read_gguf(path: Path) -> GgufModel:
         reader = gguf.GGUFReader(str(path))
     except (ValueError, OSError, IndexError) as error:
         raise UnsupportedGgufError(path, f"not a readable GGUF file ({error})") from None
-    metadata = {name: _field_value(field) for name, field in reader.fields.items()}
+    metadata = {name: field_value(field) for name, field in reader.fields.items()}
     tensors: dict[str, Tensor] = {}
     for item in reader.tensors:
         type_name = item.tensor_type.name

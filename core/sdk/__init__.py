@@ -41,7 +41,13 @@ from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_fi
 from aigc.core.midi import Note, read_midi, write_midi
 from aigc.core.model_install import installables, not_installed_error
 from aigc.core.piper_voices import JOE_US
-from aigc.core.registered_models import GENAI_CONFIG, RegisteredModel, load_registered, registered_model
+from aigc.core.registered_models import (
+    GENAI_CONFIG,
+    REFERENCE_PATTERN,
+    RegisteredModel,
+    load_registered,
+    registered_model,
+)
 from aigc.core.runtime import CUDA, ModelRuntime, ModelSession
 from aigc.core.schemas import MAX_SAMPLES, EvalResult
 from aigc.core.sdk.checks import check_seeds, checked_file, checked_json
@@ -174,6 +180,7 @@ __all__ = [
     "MANIFEST_NAME",
     "MAX_SAMPLES",
     "NAME_PATTERN",
+    "REFERENCE_PATTERN",
     "SAMPLE_RATE",
     "SOUNDFONT_PATHS",
     "ArtifactData",

@@ -48,19 +48,6 @@ def model_sizes(config: dict[str, Any]) -> tuple[int, int, int, int | None]:
     return int(context), int(kv_heads), int(head_dim), None if eos_id is None else int(eos_id)
 
 
-def chat_template(tokenizer_config: dict[str, Any]) -> ChatTemplate | None:
-    """The chat template of a ``tokenizer_config.json``, if it has one."""
-    source = tokenizer_config.get("chat_template")
-    if not isinstance(source, str) or not source:
-        return None
-
-    def token(key: str) -> str | None:
-        value = tokenizer_config.get(key)
-        return value.get("content") if isinstance(value, dict) else value
-
-    return ChatTemplate(source, token("bos_token"), token("eos_token"))
-
-
 class OptimumModel(TextTransformerGenerator):
     """The text-transformer generator's loop and options on a Hugging Face model's files."""
 
@@ -110,7 +97,9 @@ def load_model_folder(
     session = runtime.session(folder, ONNX_FILE, manifest=manifest)
     template = None
     if TOKENIZER_CONFIG_FILE in manifest.files:
-        template = chat_template(json.loads((folder / TOKENIZER_CONFIG_FILE).read_text()))
+        template = ChatTemplate.from_tokenizer_config(
+            json.loads((folder / TOKENIZER_CONFIG_FILE).read_text())
+        )
     config = json.loads((folder / CONFIG_FILE).read_text())
     tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
     return OptimumModel(session, tokenizer, config, manifest.files_sha256(), template, scheduling)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from aigc.core.sdk import NAME_PATTERN
+from aigc.core.sdk import REFERENCE_PATTERN
 from aigc.plugins.text_transformer.options import TextOptions
 
 MAX_NEW_TOKENS = 4096  # the model's own context also ends generation (finish_reason "context")
@@ -16,9 +16,11 @@ class CausalLMOptions(TextOptions):
 
     model: str = Field(
         min_length=1,
-        max_length=64,
-        pattern=NAME_PATTERN,
-        description="name of a model registered with `aigc models add PATH --name NAME`",
+        max_length=97,
+        pattern=REFERENCE_PATTERN,
+        description="name of a model registered with `aigc models add PATH --name NAME`, or "
+        "NAME@VERSION for one of its versions (`aigc tune`); a plain NAME may be routed to a version "
+        "(`aigc models route`)",
     )
     max_new_tokens: int = Field(
         64,

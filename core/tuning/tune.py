@@ -1,0 +1,208 @@
+"""``aigc tune``: a registered model fine-tuned on a dataset, converted to ONNX and registered as a
+version of it (``name@version``) with its lineage recorded in the database.
+
+The weights come from the GGUF file the model was converted from (``conversion.json`` names its
+sha256): a version made by ``aigc tune`` keeps its own (``model.gguf``), so versions can be tuned
+again; SmolLM2's file is found in its package; any other file is given with ``--base`` and checked
+against that sha256. The tuned weights are written as a float32 GGUF file and converted by the same
+converter as ``aigc models add FILE.gguf`` (``aigc.core.gguf.convert_gguf``).
+
+The version name defaults to ``t`` + 10 hex digits of the sha256 of (parent sha256, dataset sha256,
+hyperparameters, seed): tuning the same model on the same data the same way finds the version made
+before and does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aigc.core.errors import AigcError
+from aigc.core.keys import canonical_json
+from aigc.core.manifest import sha256_file
+from aigc.core.registered_models import (
+    RegisteredModel,
+    load_registered,
+    register_version,
+    registered_model,
+    split_reference,
+)
+from aigc.core.tuning.examples import read_dataset
+from aigc.core.tuning.training import Hyperparameters, Progress
+from aigc.core.validation import invalid
+from aigc.storage.model_versions import ModelVersion, ModelVersionStore, NewModelVersion
+
+TUNED_GGUF = "model.gguf"
+CONVERSION_FILE = "conversion.json"
+TRAINING_PACKAGES = ("torch", "transformers", "peft", "gguf", "onnx")
+
+
+class TrainingUnavailableError(AigcError):
+    """Fine-tuning needs packages of the ``train`` extra that are not installed."""
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """The version, and whether this call made it (``False``: it was there, intact)."""
+
+    version: ModelVersion
+    created: bool
+
+
+def require_training() -> None:
+    """Raise ``TrainingUnavailableError`` naming the ``train`` extra if its packages are missing."""
+    missing = [name for name in TRAINING_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise TrainingUnavailableError(
+            f"fine-tuning needs the 'train' extra ({', '.join(missing)} missing): pip install 'aigc[train]'"
+        )
+
+
+def version_name(parent_sha256: str, dataset_sha256: str, hyperparameters: Hyperparameters, seed: int) -> str:
+    """The default version name: the same inputs give the same name."""
+    inputs = {
+        "parent": parent_sha256,
+        "dataset": dataset_sha256,
+        "hyperparameters": hyperparameters.model_dump(mode="json"),
+        "seed": seed,
+    }
+    return "t" + hashlib.sha256(canonical_json(inputs).encode()).hexdigest()[:10]
+
+
+def tune(
+    models_file: Path,
+    models_dir: Path,
+    versions: ModelVersionStore,
+    *,
+    dataset: Path,
+    model: str,
+    hyperparameters: Hyperparameters,
+    seed: int,
+    version: str | None = None,
+    base: Path | None = None,
+    progress: Progress = lambda step, total, loss: None,
+) -> TuneResult:
+    """Fine-tune the registered ``model`` (``name`` or ``name@version``) on ``dataset`` and register
+    the result as a version of ``name``, its folder in ``models_dir/name/version``."""
+    require_training()
+    examples = read_dataset(dataset)
+    parent = registered_model(models_file, model)
+    parent.check()
+    name, _ = split_reference(model)
+    chosen = version or version_name(parent.sha256, examples.sha256, hyperparameters, seed)
+    existing = load_registered(models_file).get(f"{name}@{chosen}")
+    if existing is not None and not any(existing.verify().values()):
+        with contextlib.suppress(AigcError):
+            return TuneResult(versions.get(name, chosen), created=False)
+    folder = models_dir / name / chosen
+    with base_weights(parent, base) as source:
+        _tune_into(
+            parent, source, examples.examples, hyperparameters, seed, folder, f"{name}@{chosen}", progress
+        )
+    registered = register_version(models_file, folder, name, chosen)
+    record = NewModelVersion(
+        model=name,
+        version=chosen,
+        parent=model,
+        parent_sha256=parent.sha256,
+        dataset_sha256=examples.sha256,
+        method=hyperparameters.method,
+        hyperparameters=hyperparameters.model_dump(mode="json"),
+        seed=seed,
+        path=str(registered.path),
+        files={file: entry.sha256 for file, entry in registered.manifest.files.items()},
+        sha256=registered.sha256,
+    )
+    return TuneResult(versions.add(record), created=True)
+
+
+@contextlib.contextmanager
+def base_weights(parent: RegisteredModel, base: Path | None) -> Iterator[Path]:
+    """The GGUF file ``parent`` was made from (see the module docstring); ``InvalidRequestError``
+    (field ``base``) when it cannot be found or ``base`` is another file."""
+    tuned = parent.path / TUNED_GGUF
+    if base is None and TUNED_GGUF in parent.manifest.files:
+        yield tuned
+        return
+    conversion_file = parent.path / CONVERSION_FILE
+    if not conversion_file.is_file():
+        raise invalid(
+            "model",
+            parent.name,
+            "was not converted from a GGUF file: only Llama GGUF models (`aigc models add FILE.gguf`) "
+            "and their versions can be fine-tuned",
+        )
+    conversion = json.loads(conversion_file.read_text())
+    expected = conversion["source_sha256"]
+    if base is not None:
+        actual = sha256_file(base) if base.is_file() else "none (not a file)"
+        if actual != expected:
+            raise invalid(
+                "base",
+                str(base),
+                f"has sha256 {actual}, but {parent.name} was converted from {conversion['source']} "
+                f"with sha256 {expected}",
+            )
+        yield base
+        return
+    from aigc.core.gguf.packaged import GGUF
+    from aigc.core.model_install import packaged_file
+
+    if expected != GGUF.sha256:
+        raise invalid(
+            "base",
+            None,
+            f"{parent.name} was converted from {conversion['source']}: give that file with --base",
+        )
+    with packaged_file(GGUF) as path:
+        yield path
+
+
+def _tune_into(
+    parent: RegisteredModel,
+    source: Path,
+    examples: tuple[object, ...],
+    hyperparameters: Hyperparameters,
+    seed: int,
+    folder: Path,
+    name: str,
+    progress: Progress,
+) -> None:
+    """Train, write the tuned GGUF, convert it into ``folder`` and keep the GGUF beside the graph."""
+    from tokenizers import Tokenizer
+
+    from aigc.core.decoding.chat import ChatTemplate
+    from aigc.core.gguf import convert_gguf, read_gguf
+    from aigc.core.tuning.gguf_weights import hf_state_dict, write_tuned_gguf
+    from aigc.core.tuning.training import encode_examples, fine_tune
+
+    config = json.loads((parent.path / "config.json").read_text())
+    tokenizer = Tokenizer.from_file(str(parent.path / "tokenizer.json"))
+    tokenizer_config = parent.path / "tokenizer_config.json"
+    template = (
+        ChatTemplate.from_tokenizer_config(json.loads(tokenizer_config.read_text()))
+        if tokenizer_config.is_file()
+        else None
+    )
+    eos = config.get("eos_token_id")
+    encoded = encode_examples(
+        examples,  # type: ignore[arg-type]
+        tokenizer,
+        template,
+        eos[0] if isinstance(eos, list) else eos,
+        min(hyperparameters.max_length, int(config["max_position_embeddings"])),
+    )
+    weights = read_gguf(source)
+    tuned = fine_tune(hf_state_dict(weights), config, encoded, hyperparameters, seed, progress)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as scratch:
+        gguf_file = write_tuned_gguf(weights, tuned, Path(scratch) / TUNED_GGUF, name)
+        convert_gguf(gguf_file, folder, "fp32")
+        shutil.move(gguf_file, folder / TUNED_GGUF)
