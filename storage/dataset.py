@@ -6,6 +6,9 @@ Format (one JSON object per line, the prompt/completion layout most fine-tuning 
      "model_sha256": "...", "generation_id": 1, "artifact_id": 1, "seed": 7, "score": 0.8,
      "rating": 1.0, "ratings": 2}
 
+A chat generation's example also has ``"messages": [{"role": ..., "content": ...}, ...]`` (its
+conversation; ``prompt`` is then empty), which ``aigc tune`` renders with the model's chat template.
+
 ``rating`` is the mean of the artifact's feedback on a [0, 1] scale (down = 0, up = 1, a five-point
 rating r = (r - 1) / 4) or null without feedback.
 """
@@ -42,8 +45,10 @@ def dataset_examples(
             mean = sum(ratings) / len(ratings) if ratings else None
             if (mean is None and require_rating) or (mean is not None and mean < min_rating):
                 continue
+            messages = record.get("messages")
             yield {
                 "prompt": record["prompt"] or "",
+                **({"messages": messages} if messages else {}),
                 "completion": artifact["text"],
                 "generator": record["generator"],
                 "generator_version": record["generator_version"],

@@ -56,7 +56,12 @@ def read_dataset(path: Path) -> TuningDataset:
         try:
             examples.append(TuningExample.model_validate(json.loads(line)))
         except (json.JSONDecodeError, ValidationError) as error:
-            detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else error.msg
+            if isinstance(error, ValidationError):
+                problem = error.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"])
+                detail = f"{where}: {problem['msg']}" if where else problem["msg"]
+            else:
+                detail = error.msg
             raise invalid("dataset", f"{path}:{number}", f"not a fine-tuning example: {detail}") from None
     if not examples:
         raise invalid("dataset", str(path), "holds no examples: nothing to fine-tune on")

@@ -56,3 +56,11 @@ def test_unrated_texts_are_kept_unless_a_rating_is_required(store: Store) -> Non
 def test_min_rating_is_checked(store: Store) -> None:
     with pytest.raises(ValueError, match="min_rating must be between 0 and 1"):
         store.export_dataset(min_rating=2)
+
+
+def test_a_chat_example_keeps_its_conversation(store: Store) -> None:
+    messages = [{"role": "user", "content": "Say hi"}]
+    generation = new_generation(0, artifacts=[ArtifactData("text/plain", text="hi")], evaluations=[])
+    store.save(new_request(generator="toy-lm", messages=messages, generations=[generation]))
+    [example] = store.export_dataset()
+    assert example["messages"] == messages and example["prompt"] == "" and example["completion"] == "hi"
