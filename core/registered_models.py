@@ -194,6 +194,14 @@ def register_gguf(
     return register_model(models_file, folder, name)
 
 
+def check_version_name(version: str) -> None:
+    """``InvalidRequestError`` (field ``version``) unless ``version`` matches ``VERSION_PATTERN``."""
+    if not re.match(VERSION_PATTERN, version):
+        raise invalid(
+            "version", version, f"must match {VERSION_PATTERN} (lowercase letters, digits, '.', '-')"
+        )
+
+
 def _check_name(name: str) -> None:
     if not re.match(NAME_PATTERN, name):
         raise invalid("name", name, f"must match {NAME_PATTERN} (lowercase letters, digits, '-')")
@@ -244,6 +252,7 @@ __all__ = [
     "REFERENCE_PATTERN",
     "VERSION_PATTERN",
     "RegisteredModel",
+    "check_version_name",
     "folder_format",
     "load_registered",
     "piper_voice_files",

@@ -99,24 +99,26 @@ def versions(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Versions of registered models (`aigc tune` makes them) with their lineage and traffic share."""
-    from rich.table import Table
+    from aigc.core.cli.render import simple_table
 
     found = state(ctx).engine.store.model_versions.list(name)
     if as_json:
         print_json([v.model_dump(mode="json") for v in found])
         return
-    table = Table("version", "parent", "method", "seed", "dataset sha256", "share", "created")
-    for v in found:
-        table.add_row(
-            escape(v.reference),
-            escape(v.parent),
-            escape(v.method),
+    columns = ["version", "parent", "method", "seed", "dataset sha256", "share", "created"]
+    rows = [
+        [
+            v.reference,
+            v.parent,
+            v.method,
             str(v.seed),
             v.dataset_sha256[:12],
             f"{v.traffic_share:g}",
             v.created_at.strftime("%Y-%m-%d %H:%M"),
-        )
-    console.print(table)
+        ]
+        for v in found
+    ]
+    console.print(simple_table("model versions", columns, rows))
 
 
 @models_app.command("route")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.errors import AigcError
 
 
@@ -69,7 +69,7 @@ def tune(
         TextColumn("loss {task.fields[loss]}"),
     )
     try:
-        with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as bar:
+        with Progress(*columns, TimeRemainingColumn(), console=errors, transient=True) as bar:
             task = bar.add_task("tune", total=None, loss="-")
 
             def progress(step: int, total: int, loss: float) -> None:

@@ -24,17 +24,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from aigc.core.errors import AigcError
+from aigc.core.errors import AigcError, NotFoundError
 from aigc.core.keys import canonical_json
 from aigc.core.manifest import sha256_file
 from aigc.core.registered_models import (
     RegisteredModel,
+    check_version_name,
     load_registered,
     register_version,
     registered_model,
     split_reference,
 )
-from aigc.core.tuning.examples import read_dataset
+from aigc.core.tuning.examples import TuningExample, read_dataset
 from aigc.core.tuning.training import Hyperparameters, Progress
 from aigc.core.validation import invalid
 from aigc.storage.model_versions import ModelVersion, ModelVersionStore, NewModelVersion
@@ -90,18 +91,18 @@ def tune(
     progress: Progress = lambda step, total, loss: None,
 ) -> TuneResult:
     """Fine-tune the registered ``model`` (``name`` or ``name@version``) on ``dataset`` and register
-    the result as a version of ``name``, its folder in ``models_dir/name/version``."""
+    the result as a version of ``name``, its folder ``models_dir/name@version``."""
     require_training()
     examples = read_dataset(dataset)
     parent = registered_model(models_file, model)
     parent.check()
     name, _ = split_reference(model)
     chosen = version or version_name(parent.sha256, examples.sha256, hyperparameters, seed)
-    existing = load_registered(models_file).get(f"{name}@{chosen}")
-    if existing is not None and not any(existing.verify().values()):
-        with contextlib.suppress(AigcError):
-            return TuneResult(versions.get(name, chosen), created=False)
-    folder = models_dir / name / chosen
+    check_version_name(chosen)
+    recorded = _recorded(versions, models_file, name, chosen)
+    if recorded is not None:
+        return TuneResult(recorded, created=False)
+    folder = models_dir / f"{name}@{chosen}"  # beside the model: a GGUF-converted one is models_dir/name
     with base_weights(parent, base) as source:
         _tune_into(
             parent, source, examples.examples, hyperparameters, seed, folder, f"{name}@{chosen}", progress
@@ -121,6 +122,26 @@ def tune(
         sha256=registered.sha256,
     )
     return TuneResult(versions.add(record), created=True)
+
+
+def _recorded(versions: ModelVersionStore, models_file: Path, name: str, version: str) -> ModelVersion | None:
+    """The recorded version ``name@version`` if its registered files are intact, ``None`` if it is
+    not recorded; ``InvalidRequestError`` (field ``version``) if it is recorded but its files are
+    missing or changed, so that another run never overwrites a version that served requests."""
+    try:
+        recorded = versions.get(name, version)
+    except NotFoundError:
+        return None
+    registered = load_registered(models_file).get(recorded.reference)
+    problems = ["not registered"] if registered is None else [p for p in registered.verify().values() if p]
+    if registered is not None and not problems and registered.sha256 == recorded.sha256:
+        return recorded
+    raise invalid(
+        "version",
+        version,
+        f"{recorded.reference} is recorded, but its files are not what was recorded "
+        f"({'; '.join(problems) or 'other files'}): choose another --version",
+    )
 
 
 @contextlib.contextmanager
@@ -168,7 +189,7 @@ def base_weights(parent: RegisteredModel, base: Path | None) -> Iterator[Path]:
 def _tune_into(
     parent: RegisteredModel,
     source: Path,
-    examples: tuple[object, ...],
+    examples: tuple[TuningExample, ...],
     hyperparameters: Hyperparameters,
     seed: int,
     folder: Path,
@@ -193,7 +214,7 @@ def _tune_into(
     )
     eos = config.get("eos_token_id")
     encoded = encode_examples(
-        examples,  # type: ignore[arg-type]
+        examples,
         tokenizer,
         template,
         eos[0] if isinstance(eos, list) else eos,

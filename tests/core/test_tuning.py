@@ -155,3 +155,34 @@ def test_without_the_train_extra_the_error_names_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "peft" else real(name))
     with pytest.raises(TrainingUnavailableError, match=r"peft missing\): pip install 'aigc\[train\]'"):
         require_training()
+
+
+def test_a_recorded_version_whose_files_changed_is_never_overwritten(tiny: Path, tmp_path: Path) -> None:
+    from aigc.core.registered_models import register_gguf
+    from aigc.core.tuning.training import Hyperparameters
+    from aigc.core.tuning.tune import tune
+    from aigc.storage.store import Store
+
+    models_file, models_dir = tmp_path / "models.json", tmp_path / "models"
+    register_gguf(models_file, tiny, "tiny", models_dir, "quantized")
+    dataset = tmp_path / "data.jsonl"
+    dataset.write_text(json.dumps({"prompt": "the quick", "completion": " brown fox"}) + "\n")
+    with Store(f"sqlite:///{tmp_path / 'aigc.db'}", str(tmp_path / "blobs")) as store:
+        settings = Hyperparameters(method="full", epochs=1)
+
+        def run(version: str | None = None) -> Any:
+            return tune(
+                models_file, models_dir, store.model_versions, dataset=dataset, model="tiny",
+                hyperparameters=settings, seed=0, version=version, base=tiny,
+            )  # fmt: skip
+
+        with pytest.raises(InvalidRequestError, match="must match") as caught:
+            run("Not A Name")
+        assert caught.value.errors[0]["field"] == "version" and sorted(models_dir.iterdir()) == [
+            models_dir / "tiny"
+        ]
+        made = run()
+        assert made.created and not run().created
+        (Path(made.version.path) / "config.json").write_text("{}")
+        with pytest.raises(InvalidRequestError, match=r"files are not what was recorded.*config\.json"):
+            run()
