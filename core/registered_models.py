@@ -146,10 +146,7 @@ def register_version(models_file: Path, folder: Path, name: str, version: str) -
     """Record ``folder`` as version ``version`` of the registered model ``name`` (``name@version``),
     beside the model and its other versions."""
     registered_model(models_file, name)
-    if not re.match(VERSION_PATTERN, version):
-        raise invalid(
-            "version", version, f"must match {VERSION_PATTERN} (lowercase letters, digits, '.', '-')"
-        )
+    check_version_name(version)
     return _register(models_file, folder.resolve(), f"{name}@{version}")
 
 
