@@ -40,7 +40,7 @@ def tune(
 ) -> None:
     """Fine-tune a registered Llama model on CPU (LoRA merged, or full), convert it to ONNX and register
     it as NAME@VERSION with its lineage; running it again with the same inputs does nothing.
-    Needs the train extra: pip install 'aigc[train]'."""
+    Needs the train extra (pip install 'aigc\\[train]')."""
     from pydantic import ValidationError
 
     from aigc.core.tuning.training import Hyperparameters
