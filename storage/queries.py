@@ -57,7 +57,14 @@ def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(GenerationRow.job_run_id == where.job_run_id)
     if where.metric is not None:
         conditions.append(GenerationRow.id.in_(_evaluated_on(where.metric, where.min_metric_score)))
+    if where.rated is not None:
+        rated = GenerationRow.id.in_(_rated_generations())
+        conditions.append(rated if where.rated else ~rated)
     return conditions
+
+
+def _rated_generations() -> sa.Select[int]:
+    return sa.select(ArtifactRow.generation_id).join(FeedbackRow, FeedbackRow.artifact_id == ArtifactRow.id)
 
 
 def _request_conditions(where: RequestFilter) -> list[sa.ColumnElement[bool]]:

@@ -1,13 +1,17 @@
-"""The gallery in headless Chromium: log in, see images render, filter, give feedback, find it stored."""
+"""The gallery in headless Chromium: log in, see images render, filter, give feedback, find it stored;
+every page reads cleanly (rounded numbers, words for booleans, nothing overflowing its box)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 
 import pytest
 
+from aigc.core.schemas import GenerationResult
 from tests.http.live_server import LiveServer
+from tests.http.review_plugin import LONG_ERROR, ReviewPlugin
 from tests.http.tone_plugin import TonePlugin
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,15 +34,12 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def outputs(server: LiveServer) -> dict[str, list[int]]:
     engine = server.engine
-    gan = engine.generate(
-        {
-            "generator": "image-gan",
-            "options": {"label": 7},
-            "n": 3,
-            "seed": 70,
-            "evaluators": ["image-class-match"],
-        }
-    )
+
+    def judged_gan(label: int, seed: int, **counts: int) -> GenerationResult:
+        request = {"generator": "image-gan", "options": {"label": label}, "seed": seed}
+        return engine.generate(request | {"evaluators": ["image-class-match"]} | counts)
+
+    gan = judged_gan(7, seed=70, n=3)
     vae = engine.generate({"generator": "image-vae", "options": {"label": 1}, "n": 2, "seed": 10})
     text = engine.generate(
         {
@@ -50,7 +51,16 @@ def outputs(server: LiveServer) -> dict[str, list[int]]:
     )
     engine.registry.add(TonePlugin(), "tone")
     tone = engine.generate({"generator": "tone", "seed": 4})
-    named = (("gan", gan), ("vae", vae), ("text", text), ("tone", tone))
+    engine.registry.add(ReviewPlugin(), "review")
+    conversation = [
+        {"role": "system", "content": "Answer backwards."},
+        {"role": "user", "content": "https://example.com/" + "a-very-long-path-" * 12 + " hello there"},
+    ]
+    chat = engine.generate(
+        {"generator": "echo-chat", "messages": conversation, "seed": 5, "evaluators": ["broken-judge"]}
+    )
+    best = judged_gan(3, seed=30, best_of=3)
+    named = (("gan", gan), ("vae", vae), ("text", text), ("tone", tone), ("chat", chat), ("best", best))
     return {name: [g.id for g in r.generations] for name, r in named}
 
 
@@ -63,11 +73,14 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     page.wait_for_url(f"{server.url}/gallery")
 
     # Images render: every picture on the page has loaded with real pixels.
-    page.wait_for_function("[...document.images].length > 0 && [...document.images].every(i => i.complete)")
+    page.wait_for_function(
+        "() => [...document.images].length > 0 && [...document.images].every(i => i.complete)"
+    )
     widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-    assert len(widths) == 5 and all(w > 0 for w in widths)
-    assert page.locator(".card .text").count() == 1  # the text sample is a card of text
-    assert page.locator(".badge.accepted, .badge.rejected").count() == 7
+    pictures = len(outputs["gan"]) + len(outputs["vae"]) + len(outputs["best"])
+    assert len(widths) == pictures + 1 and all(w > 0 for w in widths)  # and the tone's waveform
+    assert page.locator(".card .text").count() == 2  # the text and chat samples are cards of text
+    assert page.locator(".badge.accepted, .badge.rejected").count() == sum(map(len, outputs.values()))
     # Audio gets a player that can load and decode the stored WAV (0.5 s).
     player = f"[data-generation='{outputs['tone'][0]}'] audio"
     duration = page.eval_on_selector(
@@ -86,13 +99,14 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     assert cards.count() == 2 and page.inner_text("#count") == "2 outputs"
     assert all("image-vae" in cards.nth(i).inner_text() for i in range(2))
 
-    # Filter by an evaluator's metric instead: only the evaluated GAN samples have class_match.
+    # Filter by an evaluator's metric instead: only the evaluated GAN samples have class_match (all
+    # of them above 0.5 with these seeds).
     page.select_option("select[name=generator]", "")
     page.fill("input[name=metric]", "class_match")
     page.fill("input[name=min_metric_score]", "0.5")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**metric=class_match**")
-    assert page.inner_text("#count") == "3 outputs"
+    assert page.inner_text("#count") == f"{len(outputs['gan']) + len(outputs['best'])} outputs"
     page.go_back()
     page.wait_for_url("**generator=image-vae**")
 
@@ -112,4 +126,93 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     [feedback] = server.engine.store.list_feedback(artifact_id)
     assert (feedback.rating, feedback.comment, feedback.author) == (-1, "too faint", "test-read")
     assert "too faint" in page.inner_text(".detail")
+    page.close()
+
+
+# Text a person should never have to read: float noise and Python's spellings of booleans and nothing.
+UNREADABLE = r"\d\.\d{6,}|\b(True|False|None|nan)\b"
+FIND_UNREADABLE = """pattern => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    // Generated text, prompts and the raw detail of errors and options are shown as they are.
+    if (node.parentElement.closest('.text, pre, code, script')) continue;
+    if (new RegExp(pattern).test(node.textContent)) found.push(node.textContent.trim());
+  }
+  return found;
+}"""
+# Boxes whose content is wider than they are (one-line error summaries cut with … on purpose excepted).
+FIND_OVERFLOWING = """() => [...document.querySelectorAll('body *')].filter(e => {
+  const style = getComputedStyle(e);
+  if (style.display === 'inline' || style.textOverflow === 'ellipsis') return false;
+  if (e.closest('dialog:not([open])')) return false;
+  return e.scrollWidth > e.clientWidth + 1;
+}).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 60))"""
+
+
+def _logged_in(server: LiveServer, browser, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=key]", server.keys["read"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/gallery")
+    return page
+
+
+def _assert_readable(page) -> None:
+    assert page.eval_on_selector("html", "h => h.scrollWidth <= h.clientWidth"), "the page scrolls sideways"
+    assert page.evaluate(FIND_UNREADABLE, UNREADABLE) == []
+    assert page.evaluate(FIND_OVERFLOWING) == []
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_every_page_reads_cleanly(
+    server: LiveServer, browser, outputs: dict[str, list[int]], width: int
+) -> None:
+    page = _logged_in(server, browser, width)
+    request_id = server.engine.store.get_generation(outputs["best"][0]).request_id
+    paths = [
+        "/gallery",
+        "/gallery/queue",
+        "/gallery/matrix",
+        "/gallery/matrix?generator=image-gan&generator=text-transformer&generator=echo-chat",
+        *(f"/gallery/{ids[0]}" for ids in outputs.values()),
+        f"/gallery/requests/{request_id}",
+    ]
+    for path in paths:
+        page.goto(server.url + path)
+        page.wait_for_load_state("load")
+        _assert_readable(page)
+    page.close()
+
+
+def test_outputs_show_as_what_they_are(server: LiveServer, browser, outputs: dict[str, list[int]]) -> None:
+    page = _logged_in(server, browser)
+    # An evaluator's error is one line; its whole text opens on demand.
+    card = page.locator(f"[data-generation='{outputs['chat'][0]}']")
+    error = card.locator("details.error")
+    assert error.locator("pre").is_hidden()
+    assert error.locator("summary").bounding_box()["height"] < 30
+    error.locator("summary").click()
+    assert error.locator("pre").inner_text() == LONG_ERROR
+    # A chat is a transcript: the conversation's turns, then the answer.
+    roles = card.locator(".bubble .role").all_inner_texts()
+    assert [r.lower() for r in roles] == ["system", "user", "assistant"]
+    assert "there hello https://example.com/" in card.locator(".bubble.output").inner_text()
+    # Text follows its prompt; audio has a drawn waveform beside its player.
+    assert page.inner_text(f"[data-generation='{outputs['text'][0]}'] .text .prompt") == "And God said"
+    waveform = page.locator(f"[data-generation='{outputs['tone'][0]}'] img.waveform")
+    assert waveform.evaluate("i => i.complete && i.naturalWidth > 0")
+    # Scores are rounded on the card and on the page.
+    gan = outputs["gan"][0]
+    assert re.search(
+        r"image-class-match/class_match \d\.\d\d\b", page.inner_text(f"[data-generation='{gan}']")
+    )
+    page.goto(f"{server.url}/gallery/{gan}")
+    assert re.search(r"\d+(\.\d)? ms", page.inner_text("table.provenance"))
+    # A picture opens large on a click.
+    page.click(".artifact img.zoom")
+    assert page.locator("dialog.zoomed img").bounding_box()["width"] >= 400
+    page.keyboard.press("Escape")
+    assert page.locator("dialog.zoomed").count() == 0
     page.close()

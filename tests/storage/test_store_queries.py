@@ -79,6 +79,17 @@ def test_filter_by_request(store: Store) -> None:
     assert store.count_generations(GenerationFilter(request_id=first)) == 2
 
 
+def test_filter_by_feedback(store: Store) -> None:
+    save_mixed(store)
+    [rated, *_] = store.list_generations()
+    store.add_feedback(FeedbackInput(artifact_id=rated.artifacts[0].id, rating=4))
+    store.add_feedback(FeedbackInput(artifact_id=rated.artifacts[0].id, rating=-1))
+    assert [g.id for g in store.list_generations(GenerationFilter(rated=True))] == [rated.id]
+    unrated = store.list_generations(GenerationFilter(rated=False))
+    assert len(unrated) == store.count_generations(GenerationFilter(rated=False)) == 4
+    assert rated.id not in {g.id for g in unrated}
+
+
 def test_failed_requests_are_listed_with_their_error(store: Store) -> None:
     save_mixed(store)
     failed = store.save(new_request(0, generator="toy-lm", status="failed", error="PluginCallError: boom"))
