@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from aigc.core.schemas import GenerationResult
+from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer
 from tests.http.review_plugin import LONG_ERROR, ReviewPlugin
 from tests.http.tone_plugin import TonePlugin
@@ -214,5 +215,88 @@ def test_outputs_show_as_what_they_are(server: LiveServer, browser, outputs: dic
     page.click(".artifact img.zoom")
     assert page.locator("dialog.zoomed img").bounding_box()["width"] >= 400
     page.keyboard.press("Escape")
-    assert page.locator("dialog.zoomed").count() == 0
+    page.locator("dialog.zoomed").wait_for(state="detached")
+    page.close()
+
+
+def test_best_of_candidates_side_by_side(server: LiveServer, browser, outputs: dict[str, list[int]]) -> None:
+    page = _logged_in(server, browser)
+    page.goto(f"{server.url}/gallery/{outputs['best'][0]}")
+    page.click("table.provenance a[href^='/gallery/requests/']")
+    page.wait_for_url("**/gallery/requests/*")
+    candidates = page.locator(".candidates .candidate")
+    assert candidates.count() == len(outputs["best"]) == 3
+    stored = {g.id: g for g in (server.engine.store.get_generation(i) for i in outputs["best"])}
+    kept = [g for g in stored.values() if g.status == "accepted"]
+    assert page.locator(".candidate.kept").count() == len(kept) == 1
+    [winner] = kept
+    assert page.locator(".candidate.kept .card").get_attribute("data-generation") == str(winner.id)
+    assert f"{winner.score:.2f}" in page.inner_text(".candidate.kept")
+    # The losers say which candidate was kept, with its score.
+    assert page.locator(".candidate:not(.kept)").first.inner_text().count("was kept") == 1
+
+
+def test_matrix_compares_generators_over_inputs(server: LiveServer, browser) -> None:
+    page = _logged_in(server, browser)
+    page.goto(f"{server.url}/gallery/matrix")
+    page.select_option("select[name=generator]", ["image-gan", "text-transformer"])
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**generator=image-gan&generator=text-transformer")
+    headers = page.locator("table.matrix th.column").all_inner_texts()
+    assert [h.split()[0] for h in headers] == ["image-gan", "text-transformer"]
+    gan = server.engine.store.list_generations(GenerationFilter(generator="image-gan"))
+    accepted = sum(g.status == "accepted" for g in gan)
+    pass_rates = page.locator("tr.summary").first.locator("td").all_inner_texts()
+    assert pass_rates[0] == f"{round(100 * accepted / len(gan))}% of {len(gan)}"
+    text_row = page.locator("table.matrix tbody tr", has_text="And God said")
+    assert text_row.locator("td.cell").nth(0).inner_text() == "—"  # the GAN never had this prompt
+    assert text_row.locator("td.cell .text").count() == 1
+    page.go_back()
+    page.wait_for_url(f"{server.url}/gallery/matrix")
+
+
+def test_review_with_the_keyboard(server: LiveServer, browser, outputs: dict[str, list[int]]) -> None:
+    page = _logged_in(server, browser)
+    # j/k select cards, Enter opens the selected one; ? shows the keys.
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    first = page.locator(".card").first.get_attribute("data-generation")
+    assert page.locator(".card.selected").get_attribute("data-generation") == first
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    page.keyboard.press("Escape")
+    assert page.locator("#help").is_hidden()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/gallery/{first}")
+
+    # The review queue: unrated samples only; j skips, k goes back, 1-5 rate and move on.
+    page.goto(f"{server.url}/gallery/queue?generator=image-gan")
+    store = server.engine.store
+    unrated = store.count_generations(GenerationFilter(generator="image-gan", rated=False))
+    assert unrated == len(outputs["gan"]) + len(outputs["best"])
+    assert page.inner_text("#queue-count").startswith(f"{unrated} unrated")
+    shown = page.get_attribute(".queue", "data-generation")
+    page.keyboard.press("j")
+    page.wait_for_url("**skip=1**")
+    assert page.get_attribute(".queue", "data-generation") != shown
+    page.keyboard.press("k")
+    page.wait_for_url("**skip=0**")
+    assert page.get_attribute(".queue", "data-generation") == shown
+    page.keyboard.press("4")
+    page.wait_for_function(f"() => document.querySelector('.queue').dataset.generation !== '{shown}'")
+    assert page.inner_text("#queue-count").startswith(f"{unrated - 1} unrated")
+    assert "generator=image-gan" in page.url  # the filters stay
+    artifact = store.get_generation(int(shown)).artifacts[0].id
+    assert [(f.rating, f.author) for f in store.list_feedback(artifact)] == [(4, "test-read")]
+    second = page.get_attribute(".queue", "data-generation")
+    page.keyboard.press("1")  # one star: stored as -1, like thumbs down
+    page.wait_for_function(f"() => document.querySelector('.queue').dataset.generation !== '{second}'")
+    assert [f.rating for f in store.list_feedback(store.get_generation(int(second)).artifacts[0].id)] == [-1]
+    # Typing a comment does not rate.
+    page.click("textarea[name=comment]")
+    page.keyboard.type("5 stars would be too many")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#queue-count").startswith(f"{unrated - 2} unrated")
+    assert store.count_generations(GenerationFilter(generator="image-gan", rated=False)) == unrated - 2
     page.close()
