@@ -3,11 +3,15 @@ every page reads cleanly (rounded numbers, words for booleans, nothing overflowi
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from aigc.core.schemas import GenerationResult
 from aigc.storage.filters import GenerationFilter
@@ -130,6 +134,21 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     page.close()
 
 
+# Where the tests save a picture of each page for the docs (docs/images); unset: nowhere.
+SCREENSHOTS = os.environ.get("AIGC_GALLERY_SCREENSHOTS")
+
+
+def _screenshot(page, name: str) -> None:
+    """Save the visible part of ``page`` as gallery-``name``.png when screenshots are asked for, in
+    64 colours (a few tens of KB: small enough to keep in the repository)."""
+    if not SCREENSHOTS:
+        return
+    path = Path(SCREENSHOTS) / f"gallery-{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    picture.quantize(colors=64, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
 # Text a person should never have to read: float noise and Python's spellings of booleans and nothing.
 UNREADABLE = r"\d\.\d{6,}|\b(True|False|None|nan)\b"
 FIND_UNREADABLE = """pattern => {
@@ -164,6 +183,7 @@ def _assert_readable(page) -> None:
     assert page.eval_on_selector("html", "h => h.scrollWidth <= h.clientWidth"), "the page scrolls sideways"
     assert page.evaluate(FIND_UNREADABLE, UNREADABLE) == []
     assert page.evaluate(FIND_OVERFLOWING) == []
+    assert page.locator(".notice.error").count() == 0
 
 
 @pytest.mark.parametrize("width", [1280, 420])
@@ -172,18 +192,22 @@ def test_every_page_reads_cleanly(
 ) -> None:
     page = _logged_in(server, browser, width)
     request_id = server.engine.store.get_generation(outputs["best"][0]).request_id
-    paths = [
-        "/gallery",
-        "/gallery/queue",
-        "/gallery/matrix",
-        "/gallery/matrix?generator=image-gan&generator=text-transformer&generator=echo-chat",
-        *(f"/gallery/{ids[0]}" for ids in outputs.values()),
-        f"/gallery/requests/{request_id}",
-    ]
-    for path in paths:
-        page.goto(server.url + path)
-        page.wait_for_load_state("load")
+    pages = {
+        "grid": "/gallery",
+        **{name: f"/gallery/{ids[0]}" for name, ids in outputs.items()},
+        "request": f"/gallery/requests/{request_id}",
+        "matrix": "/gallery/matrix?generator=image-gan&generator=text-transformer&generator=echo-chat",
+        "all-matrix": "/gallery/matrix",
+        "queue": "/gallery/queue",
+    }
+    for name, path in pages.items():
+        page.goto(server.url + path, wait_until="networkidle")
         _assert_readable(page)
+        if width == 1280 and name in ("grid", "gan", "chat", "request", "matrix", "queue"):
+            _screenshot(page, name)
+    page.keyboard.press("?")
+    if width == 1280:
+        _screenshot(page, "keys")
     page.close()
 
 

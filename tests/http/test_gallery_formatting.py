@@ -51,6 +51,15 @@ def test_scores_sizes_verdicts_ratings_and_moments() -> None:
     assert formatting.moment(datetime(2026, 12, 1, 17, 28, 59, tzinfo=UTC)) == "2026-12-01 17:28 UTC"
 
 
+def test_timings_say_milliseconds_only_where_they_are() -> None:
+    stored = {"generate_ms": 28.81234, "evaluate:image-class-match": 103.4, "batch_size": 3.0}
+    assert formatting.timings(stored) == [
+        ("generate", "28.8 ms"),
+        ("evaluate:image-class-match", "103 ms"),
+        ("batch size", "3"),
+    ]
+
+
 def test_an_errors_headline_is_its_first_line_cut_to_fit() -> None:
     assert (
         formatting.first_line("model not found\nTraceback (most recent call last): ...") == "model not found"

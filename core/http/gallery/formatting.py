@@ -50,6 +50,20 @@ def duration_ms(value: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def timings(values: dict[str, float]) -> list[tuple[str, str]]:
+    """A sample's timings as (what, how long) pairs: ``generate_ms`` and ``evaluate:<evaluator>``
+    are milliseconds; other entries (``batch_size``) are counts."""
+    shown = []
+    for name, value in values.items():
+        if name.endswith("_ms"):
+            shown.append((name.removesuffix("_ms"), duration_ms(value)))
+        elif name.startswith("evaluate:"):
+            shown.append((name, duration_ms(value)))
+        else:
+            shown.append((name.replace("_", " "), figure(value)))
+    return shown
+
+
 def size(value: int) -> str:
     """A byte count: ``512 bytes``, ``1.2 KB``, ``3.4 MB``."""
     amount, unit = float(value), 0
@@ -100,6 +114,7 @@ FILTERS = {
     "figure": figure,
     "score": score,
     "duration_ms": duration_ms,
+    "timings": timings,
     "size": size,
     "verdict": verdict,
     "rating": rating,
