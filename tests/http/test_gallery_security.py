@@ -69,6 +69,9 @@ def test_the_cookie_opens_the_gallery_but_not_the_api(browser: httpx.Client, gen
     )
     assert response.status_code == 401
     assert httpx.get(f"{browser.base_url}/gallery/artifacts/{artifact_id}").status_code == 401
+    waveform = f"/gallery/artifacts/{artifact_id}/waveform.svg"
+    assert httpx.get(f"{browser.base_url}{waveform}").status_code == 401
+    assert browser.get(waveform).status_code == 404  # a picture has no waveform
 
 
 def test_pages_allow_only_this_servers_scripts_and_escape_stored_text(

@@ -20,25 +20,22 @@ from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field, field_validator
-from pydantic_core import PydanticUseDefault
 from starlette.concurrency import run_in_threadpool
 
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
 from aigc.core.http.gallery.formatting import FILTERS
 from aigc.core.http.gallery.matrix import build_matrix, candidates
+from aigc.core.http.gallery.queries import GalleryFilters, GridQuery, MatrixQuery, QueueQuery, query_string
 from aigc.core.http.gallery.waveform import has_waveform, waveform_svg
 from aigc.core.http.routes.artifacts import ArtifactId, artifact_response
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation, GenerationResult
-from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import validate_model
 from aigc.storage.api_keys import ApiKey
-from aigc.storage.filters import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, GenerationFilter
+from aigc.storage.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, GenerationFilter
 
 HERE = FilePath(__file__).resolve().parent
 COOKIE_MAX_AGE_S = 7 * 24 * 3600
-MAX_MATRIX_COLUMNS = 8  # generators compared at once
 # Everything the pages load comes from this server; the scripts are the gallery's own file only.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
@@ -146,43 +143,6 @@ async def logout(request: Request) -> Response:
     return response
 
 
-class GalleryFilters(GenerationFilter):
-    """Filters as a browser sends them: an empty field means no filter."""
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_default(cls, value: Any) -> Any:
-        if value == "":
-            raise PydanticUseDefault
-        return value
-
-
-class GridQuery(GalleryFilters):
-    """The grid's filters and its page."""
-
-    page: int = Field(1, ge=1, le=MAX_OFFSET // DEFAULT_PAGE_SIZE)
-
-
-class QueueQuery(GalleryFilters):
-    """The review queue's filters and how many unrated samples to skip."""
-
-    skip: int = Field(0, ge=0, le=MAX_OFFSET)
-
-
-class MatrixQuery(BaseModel):
-    """The generators whose samples the matrix compares (all recent samples when none)."""
-
-    generator: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(
-        default_factory=list, max_length=MAX_MATRIX_COLUMNS
-    )
-
-
-def _query_string(filters: BaseModel, **extra: Any) -> str:
-    """The URL query of ``filters`` (set fields only) and ``extra``: a page's filters, kept in its links."""
-    fields = {k: v for k, v in filters.model_dump().items() if v is not None} | extra
-    return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in fields.items()})
-
-
 def _filter_context(request: Request, chosen: GalleryFilters) -> dict[str, Any]:
     return {"filters": chosen, "generators": sorted(request.app.state.engine.registry.generators)}
 
@@ -202,7 +162,7 @@ def grid(request: Request) -> Response:
         "total": total,
         "page": page,
         "pages": max(1, -(-total // DEFAULT_PAGE_SIZE)),
-        "page_url": lambda p: "/gallery?" + _query_string(chosen, page=p),
+        "page_url": lambda p: "/gallery?" + query_string(chosen, page=p),
     } | _filter_context(request, chosen)
     return _page(request, viewer, "grid.html", context)
 
@@ -223,8 +183,8 @@ def review_queue(request: Request) -> Response:
         "g": items[0] if items else None,
         "total": total,
         "skip": skip,
-        "then": "/gallery/queue?" + _query_string(query, skip=skip),
-        "skip_url": lambda n: "/gallery/queue?" + _query_string(query, skip=n),
+        "then": "/gallery/queue?" + query_string(query, skip=skip),
+        "skip_url": lambda n: "/gallery/queue?" + query_string(query, skip=n),
     } | _filter_context(request, query)
     return _page(request, viewer, "queue.html", context)
 
