@@ -50,7 +50,8 @@ document.addEventListener("keydown", (event) => {
   else if (key === "K" || key === "p") follow("prev");
   else if (key === "Enter" || key === "o") {
     const open = document.querySelector(".card.selected a.open");
-    if (!open) return;
+    // Enter on a focused link, button or summary does what it always does.
+    if (!open || (key === "Enter" && event.target.closest("a, button, summary"))) return;
     open.click();
   }
   else if (/^[1-5]$/.test(key)) rate(key);
