@@ -59,7 +59,10 @@ def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(GenerationRow.id.in_(_evaluated_on(where.metric, where.min_metric_score)))
     if where.rated is not None:
         rated = GenerationRow.id.in_(_rated_generations())
-        conditions.append(rated if where.rated else ~rated)
+        if where.rated:
+            conditions.append(rated)
+        else:  # something to rate (failed samples have no artifacts), nothing rated yet
+            conditions.extend([GenerationRow.id.in_(sa.select(ArtifactRow.generation_id)), ~rated])
     return conditions
 
 
