@@ -118,7 +118,7 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     # Open one, read its provenance, give it a thumbs down with a comment.
     target = outputs["vae"][0]
     page.click(f"[data-generation='{target}'] a.open")
-    page.wait_for_url(f"**/gallery/{target}")
+    page.wait_for_url(f"**/gallery/{target}?generator=image-vae&at=*")
     assert (
         "seed" in page.inner_text("table")
         and server.engine.store.get_generation(target).key in page.content()
@@ -127,6 +127,7 @@ def test_review_in_the_gallery(server: LiveServer, browser, outputs: dict[str, l
     page.fill("textarea[name=comment]", "too faint")
     page.click("button[name=rating][value='-1']")
     page.wait_for_selector("#thanks")
+    assert "generator=image-vae" in page.url  # still in the filtered list
     artifact_id = server.engine.store.get_generation(target).artifacts[0].id
     [feedback] = server.engine.store.list_feedback(artifact_id)
     assert (feedback.rating, feedback.comment, feedback.author) == (-1, "too faint", "test-read")
@@ -292,7 +293,16 @@ def test_review_with_the_keyboard(server: LiveServer, browser, outputs: dict[str
     page.keyboard.press("Escape")
     assert page.locator("#help").is_hidden()
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/gallery/{first}")
+    page.wait_for_url(f"**/gallery/{first}?at=0")
+    # On a sample's page, j/k go through the list it was opened from, and it links back.
+    second = page.locator("[rel=next]").get_attribute("href")
+    page.keyboard.press("j")
+    page.wait_for_url(f"**{second}")
+    assert page.locator("[rel=prev]").get_attribute("href") == f"/gallery/{first}?at=0"
+    page.keyboard.press("k")
+    page.wait_for_url(f"**/gallery/{first}?at=0")
+    page.click("text=back to the list")
+    page.wait_for_url(f"{server.url}/gallery?page=1")
 
     # The review queue: unrated samples only; j skips, k goes back, 1-5 rate and move on.
     page.goto(f"{server.url}/gallery/queue?generator=image-gan")

@@ -38,6 +38,12 @@ class QueueQuery(GalleryFilters):
     skip: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
+class DetailQuery(GalleryFilters):
+    """A sample's page opened from the grid: the grid's filters and the sample's place in them."""
+
+    at: int | None = Field(None, ge=0, le=MAX_OFFSET)
+
+
 class MatrixQuery(BaseModel):
     """The generators whose samples the matrix compares (all recent samples when none)."""
 
@@ -47,6 +53,6 @@ class MatrixQuery(BaseModel):
 
 
 def query_string(filters: BaseModel, **extra: Any) -> str:
-    """The URL query of ``filters`` (set fields only) and ``extra``: a page's filters, kept in its links."""
-    fields = {k: v for k, v in filters.model_dump().items() if v is not None} | extra
+    """The URL query of ``filters`` and ``extra`` (set values only): a page's filters, kept in its links."""
+    fields = {k: v for k, v in (filters.model_dump() | extra).items() if v is not None}
     return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in fields.items()})

@@ -26,7 +26,14 @@ from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
 from aigc.core.http.gallery.formatting import FILTERS
 from aigc.core.http.gallery.matrix import build_matrix, candidates
-from aigc.core.http.gallery.queries import GalleryFilters, GridQuery, MatrixQuery, QueueQuery, query_string
+from aigc.core.http.gallery.queries import (
+    DetailQuery,
+    GalleryFilters,
+    GridQuery,
+    MatrixQuery,
+    QueueQuery,
+    query_string,
+)
 from aigc.core.http.gallery.waveform import has_waveform, waveform_svg
 from aigc.core.http.routes.artifacts import ArtifactId, artifact_response
 from aigc.core.schemas import MAX_ID, FeedbackInput, Generation, GenerationResult
@@ -155,7 +162,8 @@ def grid(request: Request) -> Response:
     chosen = validate_model(GridQuery, dict(request.query_params))
     page = chosen.page
     store = request.app.state.engine.store
-    items = store.list_generations(chosen, limit=DEFAULT_PAGE_SIZE, offset=(page - 1) * DEFAULT_PAGE_SIZE)
+    offset = (page - 1) * DEFAULT_PAGE_SIZE
+    items = store.list_generations(chosen, limit=DEFAULT_PAGE_SIZE, offset=offset)
     total = store.count_generations(chosen)
     context = {
         "items": items,
@@ -163,6 +171,7 @@ def grid(request: Request) -> Response:
         "page": page,
         "pages": max(1, -(-total // DEFAULT_PAGE_SIZE)),
         "page_url": lambda p: "/gallery?" + query_string(chosen, page=p),
+        "card_url": lambda g, i: f"/gallery/{g.id}?" + query_string(chosen, page=None, at=offset + i),
     } | _filter_context(request, chosen)
     return _page(request, viewer, "grid.html", context)
 
@@ -223,11 +232,35 @@ def matrix(request: Request) -> Response:
     return _page(request, viewer, "matrix.html", context)
 
 
+def _listing_links(request: Request, generation: Generation) -> dict[str, str]:
+    """For a sample's page opened from the grid: links to the previous and next samples under the
+    same filters, back to the grid's page, and to this page again after a rating (none otherwise)."""
+    query = validate_model(DetailQuery, dict(request.query_params))
+    if query.at is None:
+        return {}
+    start = max(0, query.at - 1)
+    window = request.app.state.engine.store.list_generations(query, limit=3, offset=start)
+    here = query.at - start
+    if len(window) <= here or window[here].id != generation.id:
+        return {}  # the listing has changed since: no neighbours to offer
+    links = {
+        "list": "/gallery?" + query_string(query, at=None, page=query.at // DEFAULT_PAGE_SIZE + 1),
+        "then": f"/gallery/{generation.id}?" + query_string(query, thanks=1),
+    }
+    if here > 0:
+        links["prev"] = f"/gallery/{window[here - 1].id}?" + query_string(query, at=query.at - 1)
+    if here + 1 < len(window):
+        links["next"] = f"/gallery/{window[here + 1].id}?" + query_string(query, at=query.at + 1)
+    return links
+
+
 def _detail(request: Request, viewer: ApiKey, generation: Generation, **extra: Any) -> HTMLResponse:
     store = request.app.state.engine.store
     result = store.get_request(generation.request_id)
     feedback = {a.id: store.list_feedback(a.id) for a in generation.artifacts}
-    context = {"g": generation, "result": result, "feedback": feedback} | extra
+    links = _listing_links(request, generation)
+    context = {"g": generation, "result": result, "feedback": feedback, "links": links}
+    context |= {"then": links.get("then")} | extra
     return _page(request, viewer, "detail.html", context, extra.get("status", 200))
 
 
@@ -273,7 +306,7 @@ async def give_feedback(request: Request, generation_id: GenerationId) -> Respon
     except InvalidRequestError as error:
         return await run_in_threadpool(_detail, request, viewer, generation, error=str(error), status=422)
     await run_in_threadpool(store.add_feedback, feedback)
-    if form.get("then", "").startswith("/gallery/queue"):
+    if form.get("then", "").startswith(("/gallery/queue?", f"/gallery/{generation_id}?")):
         return RedirectResponse(_safe_next(form["then"]), status_code=303)
     return RedirectResponse(f"/gallery/{generation_id}?thanks=1", status_code=303)
 
