@@ -141,13 +141,13 @@ SCREENSHOTS = os.environ.get("AIGC_GALLERY_SCREENSHOTS")
 
 def _screenshot(page, name: str) -> None:
     """Save the visible part of ``page`` as gallery-``name``.png when screenshots are asked for, in
-    64 colours (a few tens of KB: small enough to keep in the repository)."""
+    256 colours (a few tens of KB: small enough to keep in the repository)."""
     if not SCREENSHOTS:
         return
     path = Path(SCREENSHOTS) / f"gallery-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     picture = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    picture.quantize(colors=64, dither=Image.Dither.NONE).save(path, optimize=True)
+    picture.quantize(colors=256, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
 # Text a person should never have to read: float noise and Python's spellings of booleans and nothing.
