@@ -47,7 +47,6 @@ def test_scores_sizes_verdicts_ratings_and_moments() -> None:
     assert [formatting.size(b) for b in (512, 1536, 5 * 1024**2)] == ["512 bytes", "1.5 KB", "5 MB"]
     assert [formatting.verdict(p) for p in (True, False, None)] == ["✓ pass", "✗ fail", "—"]
     assert [formatting.rating(r) for r in (1, -1, 4)] == ["▲ good", "▼ bad", "★ 4/5"]
-    assert [formatting.shown(v) for v in (True, None, 0.123456789, "x")] == ["yes", "—", "0.123", "x"]
     assert formatting.moment(datetime(2026, 12, 1, 17, 28, 59, tzinfo=UTC)) == "2026-12-01 17:28 UTC"
 
 

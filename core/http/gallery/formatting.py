@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
 
 MISSING = "—"
 SIGNIFICANT_DIGITS = 3
@@ -99,26 +98,13 @@ def first_line(text: str | None, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def shown(value: Any) -> str:
-    """Any stored value as words: booleans as yes/no, numbers rounded, missing as ``—``."""
-    if value is None:
-        return MISSING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return figure(value)
-    return str(value)
-
-
 FILTERS = {
     "figure": figure,
     "score": score,
-    "duration_ms": duration_ms,
     "timings": timings,
     "size": size,
     "verdict": verdict,
     "rating": rating,
     "moment": moment,
     "first_line": first_line,
-    "shown": shown,
 }
