@@ -348,7 +348,7 @@ TICKET_STATUSES = ("pending", "completed", "failed")
 class TicketRow(Base):
     """A request answered 202 (still running): polled by any server process sharing the database.
 
-    The process running it (``owner``) renews ``lease_expires_at`` while it works; a pending ticket
+    The process running it (``lease_owner``) renews ``lease_expires_at`` while it works; a pending ticket
     whose lease has run out belongs to a process that died.
     """
 
@@ -358,7 +358,7 @@ class TicketRow(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     status: Mapped[str] = mapped_column(sa.String(16))
-    owner: Mapped[str] = mapped_column(sa.String(128), index=True)
+    lease_owner: Mapped[str] = mapped_column(sa.String(128), index=True)
     lease_expires_at: Mapped[datetime]
     request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requests.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(sa.Text)

@@ -14,6 +14,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from aigc.storage.leases import extend_leases
 from aigc.storage.models import TicketRow, utc_now
 from aigc.storage.store import Store
 
@@ -41,7 +42,7 @@ def open_ticket(store: Store, ticket: str, owner: str, lease_s: float) -> None:
             TicketRow(
                 id=ticket,
                 status="pending",
-                owner=owner,
+                lease_owner=owner,
                 lease_expires_at=utc_now() + timedelta(seconds=lease_s),
             )
         )
@@ -49,13 +50,7 @@ def open_ticket(store: Store, ticket: str, owner: str, lease_s: float) -> None:
 
 def renew_tickets(store: Store, owner: str, lease_s: float) -> int:
     """Extend the lease of every pending ticket ``owner`` runs; returns how many."""
-    with store._transaction() as session:
-        result = session.execute(
-            sa.update(TicketRow)
-            .where(TicketRow.owner == owner, TicketRow.status == "pending")
-            .values(lease_expires_at=utc_now() + timedelta(seconds=lease_s))
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    return extend_leases(store, TicketRow, owner, "pending", lease_s)
 
 
 def finish_ticket(

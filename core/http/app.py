@@ -21,10 +21,11 @@ from aigc.core.http.limits import BodyLimit
 from aigc.core.http.metrics import RequestMetrics, ServerMetrics
 from aigc.core.http.openai import routes as openai_routes
 from aigc.core.http.pending import InFlight, Tickets
+from aigc.core.http.process import WorkerHeader
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
-from aigc.core.http.upkeep import Upkeep
+from aigc.core.http.upkeep import upkeep
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
@@ -38,7 +39,7 @@ requests one entry per bad field with its value and limit."""
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     observer = app.state.metrics.observe_decoding
     scheduler.add_observer(observer)
-    with Upkeep(app.state.pending):
+    with upkeep(app.state.pending):
         yield
         scheduler.remove_observer(observer)
         # uvicorn has stopped taking requests; those already acknowledged (a 202 ticket) must still
@@ -97,4 +98,5 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.add_api_route("/", lambda: RedirectResponse("/gallery", status_code=307), include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(WorkerHeader)
     return app

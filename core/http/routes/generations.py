@@ -91,7 +91,7 @@ async def create_generation(
     """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
-    admit(request, body, key)
+    await run_in_threadpool(admit, request, body, key)  # it reads and writes the database
     future: Future[GenerationResult] = state.in_flight.submit(partial(run_request, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
@@ -101,7 +101,7 @@ async def create_generation(
         if error is not None:
             raise error  # the plugin found the request invalid (422), or a bug (500)
         return future.result()
-    ticket = state.pending.add(future)
+    ticket = await run_in_threadpool(state.pending.add, future)
     pending = PendingGeneration(id=ticket, status="pending", poll=_poll(ticket))
     return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Location": pending.poll})
 

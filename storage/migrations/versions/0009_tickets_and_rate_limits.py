@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("owner", sa.String(length=128), nullable=False),
+        sa.Column("lease_owner", sa.String(length=128), nullable=False),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_tickets_owner"), ["owner"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tickets_lease_owner"), ["lease_owner"], unique=False)
     op.create_table(
         "rate_limits",
         sa.Column("bucket", sa.String(length=32), nullable=False),
@@ -52,5 +52,5 @@ def downgrade() -> None:
     """Downgrade schema."""
     op.drop_table("rate_limits")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tickets_owner"))
+        batch_op.drop_index(batch_op.f("ix_tickets_lease_owner"))
     op.drop_table("tickets")
