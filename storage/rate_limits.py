@@ -6,11 +6,14 @@ will be full again (``full_at``; the generic cell rate algorithm): taking ``cost
 that time ``cost / rate`` later, allowed while it stays within ``burst / rate`` of now. One
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` decides and takes, so concurrent processes never
 both spend the last token. Times are the callers' clocks (seconds since the epoch): processes on
-several machines need synchronised clocks.
+several machines need synchronised clocks. The clock is read once the transaction may write (on
+SQLite, after ``BEGIN IMMEDIATE`` took the lock): a time read before waiting for the lock would
+be older than the buckets that other processes moved meanwhile, and refuse what is due.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,17 +24,27 @@ from aigc.storage.store import Store
 
 
 def take_tokens(
-    store: Store, bucket: str, key: str, rate: float, burst: int, cost: float, now: float
+    store: Store, bucket: str, key: str, rate: float, burst: int, cost: float, clock: Callable[[], float]
 ) -> float:
     """Take ``cost`` tokens from the bucket of ``key``: 0 when granted, else the seconds until they
-    are available (nothing is taken then)."""
+    are available (nothing is taken then). ``clock`` gives the time (``time.time``)."""
+    with store._transaction() as session:
+        session.connection()  # begins the transaction: on SQLite, waits for the write lock
+        now = clock()
+        full_at, granted = session.execute(_take(store, bucket, key, rate, burst, cost, now)).one()
+    return 0.0 if granted else max(full_at, now) + (cost - burst) / rate - now
+
+
+def _take(store: Store, bucket: str, key: str, rate: float, burst: int, cost: float, now: float) -> Any:
+    """The statement that takes ``cost`` tokens at ``now`` if the bucket has them, returning the
+    bucket's ``full_at`` and whether it did."""
     table = RateLimitRow.__table__
     full = table.c.full_at
     start = sa.case((full > now, full), else_=now)
     admitted = start + cost / rate <= now + burst / rate
     first_granted = cost <= burst
     insert: Any = postgresql.insert if store.engine.dialect.name == "postgresql" else sqlite.insert
-    statement = (
+    return (
         insert(table)
         .values(
             bucket=bucket, key=key, full_at=now + cost / rate if first_granted else now, granted=first_granted
@@ -42,9 +55,6 @@ def take_tokens(
         )
         .returning(full, table.c.granted)
     )
-    with store._transaction() as session:
-        full_at, granted = session.execute(statement).one()
-    return 0.0 if granted else max(full_at, now) + (cost - burst) / rate - now
 
 
 def wait_for_token(store: Store, bucket: str, key: str, rate: float, burst: int, now: float) -> float:

@@ -24,7 +24,7 @@ class RateLimiter:
         """Take ``cost`` tokens (at most ``burst``): 0 when granted, else the seconds until they
         are available (Retry-After)."""
         return rate_limits.take_tokens(
-            self.store, self.bucket, str(key), self.rate, self.burst, cost, time.time()
+            self.store, self.bucket, str(key), self.rate, self.burst, cost, time.time
         )
 
     def wait_s(self, key: int | str) -> float:
