@@ -8,7 +8,10 @@ that time ``cost / rate`` later, allowed while it stays within ``burst / rate`` 
 both spend the last token. Times are the callers' clocks (seconds since the epoch): processes on
 several machines need synchronised clocks. The clock is read once the transaction may write (on
 SQLite, after ``BEGIN IMMEDIATE`` took the lock): a time read before waiting for the lock would
-be older than the buckets that other processes moved meanwhile, and refuse what is due.
+be older than the buckets that other processes moved meanwhile, and refuse what is due. On
+PostgreSQL the statement itself waits for the row's lock, after the clock was read: under heavy
+contention for one key a take may be judged by a time that much older, which errs towards
+refusing, never towards granting more than the bucket holds.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``aigc serve --workers 2``: two processes behind one port share rate limits and 202 tickets."""
+"""``aigc serve --workers 2``: two processes behind one port share rate limits (on SQLite and
+PostgreSQL) and 202 tickets."""
 
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ def until_both_answer(send: Callable[[], httpx.Response]) -> list[httpx.Response
 
 
 @contextmanager
-def served_workers(data_dir: Path, *args: str) -> Iterator[Workers]:
+def served_workers(data_dir: Path, *args: str, database_url: str | None = None) -> Iterator[Workers]:
     aigc = Aigc(data_dir)
+    if database_url:
+        aigc.env["AIGC_DATABASE_URL"] = database_url
     token = aigc.run("api-keys", "create", "--scope", "admin").stdout.strip()
     with serve(aigc, "--workers", "2", *args) as served:
         yield Workers(served, token)
@@ -97,8 +100,9 @@ def test_a_worker_killed_mid_request_leaves_no_ticket_pending(workers: Workers) 
     assert polled["status"] == "failed" and "stopped before it finished" in polled["error"]
 
 
-def test_a_rate_limit_holds_across_both_workers(tmp_path: Path) -> None:
-    with served_workers(tmp_path / "aigc-data", "--rate", "0.001", "--burst", "5") as workers:
+def test_a_rate_limit_holds_across_both_workers(tmp_path: Path, database_url: str) -> None:
+    flags = ("--rate", "0.001", "--burst", "5")
+    with served_workers(tmp_path / "aigc-data", *flags, database_url=database_url) as workers:
         responses = until_both_answer(lambda: workers.get("/v1/generators"))
         assert len({r.headers[WORKER] for r in responses}) == 2
         assert [r.status_code for r in responses].count(200) == 5
