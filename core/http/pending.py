@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 class Tickets:
     """202 tickets, kept in the database so that any server process sharing it answers a poll.
 
-    This process (``owner``) leases the tickets of the requests it runs; ``Upkeep`` renews the
-    leases while it is alive, so the tickets of a process that died read as failed once their
-    lease runs out.
+    This process (``owner``) leases the tickets of the requests it runs; its upkeep
+    (``aigc.core.http.upkeep``) renews the leases while it is alive, so the tickets of a process
+    that died read as failed once their lease runs out.
     """
 
     def __init__(self, store: Store, lease_s: float) -> None:
