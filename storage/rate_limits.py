@@ -6,12 +6,10 @@ will be full again (``full_at``; the generic cell rate algorithm): taking ``cost
 that time ``cost / rate`` later, allowed while it stays within ``burst / rate`` of now. One
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` decides and takes, so concurrent processes never
 both spend the last token. Times are the callers' clocks (seconds since the epoch): processes on
-several machines need synchronised clocks. The clock is read once the transaction may write (on
-SQLite, after ``BEGIN IMMEDIATE`` took the lock): a time read before waiting for the lock would
-be older than the buckets that other processes moved meanwhile, and refuse what is due. On
-PostgreSQL the statement itself waits for the row's lock, after the clock was read: under heavy
-contention for one key a take may be judged by a time that much older, which errs towards
-refusing, never towards granting more than the bucket holds.
+several machines need synchronised clocks. The clock is read once the bucket is this
+transaction's to move (SQLite: ``BEGIN IMMEDIATE`` took the write lock; PostgreSQL: ``SELECT …
+FOR UPDATE`` locked its row): a time read before waiting for the lock would be older than the
+buckets that other takers moved meanwhile, and refuse what is due.
 """
 
 from __future__ import annotations
@@ -32,7 +30,11 @@ def take_tokens(
     """Take ``cost`` tokens from the bucket of ``key``: 0 when granted, else the seconds until they
     are available (nothing is taken then). ``clock`` gives the time (``time.time``)."""
     with store._transaction() as session:
-        session.connection()  # begins the transaction: on SQLite, waits for the write lock
+        session.execute(
+            sa.select(RateLimitRow.full_at)
+            .where(RateLimitRow.bucket == bucket, RateLimitRow.key == key)
+            .with_for_update()
+        )
         now = clock()
         full_at, granted = session.execute(_take(store, bucket, key, rate, burst, cost, now)).one()
     return 0.0 if granted else max(full_at, now) + (cost - burst) / rate - now
