@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from aigc.storage.models import JobItemRow, JobRunRow, utc_now
+from aigc.storage.models import JobItemRow, JobRunRow, TicketRow, utc_now
 from aigc.storage.store import Store
 
 _log = logging.getLogger(__name__)
@@ -69,10 +71,18 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
 
 def renew(store: Store, owner: str, lease_s: float) -> int:
     """Extend every lease ``owner`` holds; returns how many."""
+    return extend_leases(store, JobItemRow, owner, "running", lease_s)
+
+
+def extend_leases(
+    store: Store, rows: type[JobItemRow | TicketRow], owner: str, status: str, lease_s: float
+) -> int:
+    """Extend the leases ``owner`` holds on ``rows`` in ``status`` to ``lease_s`` from now;
+    returns how many."""
     with store._transaction() as session:
         result = session.execute(
-            sa.update(JobItemRow)
-            .where(JobItemRow.lease_owner == owner, JobItemRow.status == "running")
+            sa.update(rows)
+            .where(rows.lease_owner == owner, rows.status == status)
             .values(lease_expires_at=utc_now() + timedelta(seconds=lease_s))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -108,17 +118,21 @@ def fail(store: Store, item: ClaimedItem, owner: str, error: str, max_attempts: 
 
 
 class Heartbeat:
-    """While open, renews the owner's leases every third of ``lease_s`` on a daemon thread."""
+    """While open, renews the owner's leases every third of ``lease_s`` on a daemon thread;
+    ``beat`` replaces what each beat does (default: renew the owner's job items)."""
 
-    def __init__(self, store: Store, owner: str, lease_s: float) -> None:
-        self._store, self._owner, self._lease_s = store, owner, lease_s
+    def __init__(
+        self, store: Store, owner: str, lease_s: float, beat: Callable[[], object] | None = None
+    ) -> None:
+        self._owner, self._lease_s = owner, lease_s
+        self._renew = beat or partial(renew, store, owner, lease_s)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat {owner}", daemon=True)
 
     def _beat(self) -> None:
         while not self._stop.wait(self._lease_s / 3):
             try:
-                renew(self._store, self._owner, self._lease_s)
+                self._renew()
             except SQLAlchemyError as error:  # a missed beat only risks a lease; try again next time
                 _log.warning("could not renew the leases of %s: %s", self._owner, error)
 
