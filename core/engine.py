@@ -110,7 +110,11 @@ class Engine:
         self.registry = registry or PluginRegistry.from_entry_points(self.settings)
         self.runtime = runtime or ModelRuntime()
         self.context = PluginContext(self.runtime, self.settings)
-        self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)
+        self.store = store or Store(
+            self.settings.resolved_database_url,
+            self.settings.resolved_blob_url,
+            group_commit_ms=self.settings.group_commit_ms,
+        )
         self.batcher = batcher
         self._instances: dict[str, Any] = {}
         self._load_lock = threading.Lock()
