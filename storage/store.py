@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from aigc.core.errors import BlobIntegrityError, DuplicateKeyError, NotFoundError
 from aigc.core.runtime import LoadedModel
 from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, GenerationResult
-from aigc.storage import queries
+from aigc.storage import inserts, queries
 from aigc.storage.api_keys import ApiKeyStore
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
@@ -38,7 +38,7 @@ from aigc.storage.filters import (
     RequestFilter,
 )
 from aigc.storage.group_commit import GroupCommit
-from aigc.storage.mapping import export_record, from_row, model_key, request_row
+from aigc.storage.mapping import export_record, from_row, model_key
 from aigc.storage.models import (
     ArtifactRow,
     FeedbackRow,
@@ -141,41 +141,42 @@ class Store:
 
     def _save_together(self, requests: list[NewRequest]) -> list[GenerationResult | Exception]:
         outcomes: dict[int, GenerationResult | Exception] = {}
-        rows: dict[int, RequestRow] = {}
+        plans: dict[int, inserts.PlannedRequest] = {}
         for index, request in enumerate(requests):
             try:
-                rows[index] = request_row(request, self.blobs.uri)  # checks it before anything is written
+                plans[index] = inserts.plan(request, self.blobs.uri)  # checks it before anything is written
             except ValueError as error:
                 outcomes[index] = error
         self.blobs.put_many(
-            [a.data for i in rows for g in requests[i].generations for a in g.artifacts if a.data is not None]
+            [
+                a.data
+                for i in plans
+                for g in requests[i].generations
+                for a in g.artifacts
+                if a.data is not None
+            ]
         )
-        valid = list(rows)
         try:
             with self._write.begin() as session:
-                session.add_all(rows.values())
-                session.flush()
-                outcomes |= {i: from_row(GenerationResult, row) for i, row in rows.items()}
+                outcomes |= dict(zip(plans, inserts.insert(session, list(plans.values())), strict=True))
         except IntegrityError:
             # Some key is taken: insert each request under its own savepoint to tell whose.
-            outcomes |= dict(zip(valid, self._insert_each([requests[i] for i in valid]), strict=True))
+            outcomes |= dict(zip(plans, self._insert_each([requests[i] for i in plans]), strict=True))
         return [outcomes[index] for index in range(len(requests))]
 
     def _insert_each(self, requests: list[NewRequest]) -> list[GenerationResult | Exception]:
         """Insert ``requests`` in one transaction, each under a savepoint: one that breaks a
         constraint is left out and gets its error, the others are stored."""
-        inserted: list[RequestRow | Exception] = []
+        outcomes: list[GenerationResult | Exception] = []
         with self._write.begin() as session:
             for request in requests:
-                row = request_row(request, self.blobs.uri)
                 try:
                     with session.begin_nested():
-                        session.add(row)
-                        session.flush()
-                    inserted.append(row)
+                        [result] = inserts.insert(session, [inserts.plan(request, self.blobs.uri)])
+                    outcomes.append(result)
                 except IntegrityError as error:
-                    inserted.append(self._integrity_error(session, request, error))
-            return [r if isinstance(r, Exception) else from_row(GenerationResult, r) for r in inserted]
+                    outcomes.append(self._integrity_error(session, request, error))
+            return outcomes
 
     @staticmethod
     def _integrity_error(session: Session, request: NewRequest, error: IntegrityError) -> Exception:
