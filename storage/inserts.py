@@ -30,6 +30,16 @@ from aigc.storage.models import (
 from aigc.storage.records import NewEvaluation, NewGeneration, NewRequest
 
 _METRIC_FIELDS = {"metric", "score", "value", "passed", "reason", "details", "error"}
+# A sample repeats these columns of its request, so that listing samples needs no join.
+_SHARED_WITH_SAMPLES = (
+    "created_at",
+    "generator",
+    "generator_version",
+    "model_sha256",
+    "prompt",
+    "messages",
+    "options",
+)
 
 
 @dataclass
@@ -62,9 +72,8 @@ def metric_columns(evaluator: str, evaluator_version: str, result: EvalResult) -
 
 def plan(request: NewRequest, blob_uri: Callable[[str], str]) -> PlannedRequest:
     """Column values for ``request``; ``ValueError`` when an evaluation names a missing artifact."""
-    created_at = utc_now()
     values = {
-        "created_at": created_at,
+        "created_at": utc_now(),
         "generator": request.generator,
         "generator_version": request.generator_version,
         "model_sha256": request.model_sha256,
@@ -84,7 +93,7 @@ def plan(request: NewRequest, blob_uri: Callable[[str], str]) -> PlannedRequest:
     }
     return PlannedRequest(
         values,
-        [_plan_sample(request, sample, created_at, blob_uri) for sample in request.generations],
+        [_plan_sample(values, sample, blob_uri) for sample in request.generations],
         [
             {"sample_count": e.sample_count, **metric_columns(e.evaluator, e.evaluator_version, e.result)}
             for e in request.set_evaluations
@@ -93,17 +102,11 @@ def plan(request: NewRequest, blob_uri: Callable[[str], str]) -> PlannedRequest:
 
 
 def _plan_sample(
-    request: NewRequest, sample: NewGeneration, created_at: Any, blob_uri: Callable[[str], str]
+    request_values: dict[str, Any], sample: NewGeneration, blob_uri: Callable[[str], str]
 ) -> PlannedSample:
     values = {
-        "created_at": created_at,
+        **{column: request_values[column] for column in _SHARED_WITH_SAMPLES},
         "index": sample.index,
-        "generator": request.generator,
-        "generator_version": request.generator_version,
-        "model_sha256": request.model_sha256,
-        "prompt": request.prompt,
-        "messages": request.messages,
-        "options": request.options,
         "seed": sample.seed,
         "key": sample.key,
         "idempotency_key": sample.idempotency_key,
