@@ -1,8 +1,8 @@
 """The engine's own cost per sample: ``Engine.generate`` wall time minus the model, and where it goes.
 
-    python benchmarks/engine_overhead.py [--blobs-only | --engine-only]
+    python benchmarks/engine_overhead.py [--engine-only | --png-only | --blobs-only]
 
-Two tables, each case in this process on a fresh data folder (SQLite, local blobs) under
+Three tables, each case in this process on a fresh data folder (SQLite, local blobs) under
 ``--folder`` (default: a temporary folder on the same disk as the current folder, since fsync
 costs depend on the disk), ``AIGC_THREADS=1``:
 
@@ -13,7 +13,9 @@ costs depend on the disk), ``AIGC_THREADS=1``:
    stamping, evaluation, blob writes (``BlobStore`` methods) and the SQL rows (``Store`` saving
    minus its blob writes). "model" is the generator call minus its encoding; "overhead" is the
    rest of the wall time.
-2. **Blob durability** for a batch of 64x64 PNG-sized blobs: fsync per file (and per folder),
+2. **PNG compression level**: microseconds and bytes per 64x64 digit (image-gan, scale 8) at each
+   zlib level, the levels taking turns; every level decodes to the same pixels (checked).
+3. **Blob durability** for a batch of 64x64 PNG-sized blobs: fsync per file (and per folder),
    write all then fsync each, write all then one ``syncfs`` (Linux, via ctypes) or ``os.sync``,
    and one pack file per batch.
 """
@@ -52,6 +54,9 @@ BLOB_METHODS = ("put", "put_many")
 BLOB_SIZE = 1_500  # a 64x64 digit PNG is 1-2 kB
 BLOB_BATCHES = (1, 16, 64)
 BLOB_ROUNDS = 20
+PNG_LEVELS = (0, 1, 2, 3, 6, 9)
+PNG_IMAGES = 64
+PNG_ROUNDS = 30
 
 
 class Stopwatch:
@@ -145,6 +150,43 @@ def engine_table(root: Path) -> None:
             + " |",
             flush=True,
         )
+
+
+def png_table() -> None:
+    """Median microseconds and mean bytes per PNG at each zlib level, pixels checked identical."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from aigc.core.images import to_uint8
+    from aigc.core.sdk import ModelRuntime, PluginContext
+    from aigc.plugins.image_gan import aigc_register_generators
+    from aigc.plugins.image_gan.options import GanOptions
+
+    specs: list[Any] = []
+    aigc_register_generators(register=specs.append)
+    generator = specs[0].factory(PluginContext(ModelRuntime(device="cpu")))
+    images = generator.render(*generator.latents(GanOptions(), list(range(PNG_IMAGES))))
+    pixels = [np.repeat(np.repeat(to_uint8(image), 8, axis=0), 8, axis=1) for image in images]
+    micros: dict[int, list[float]] = {level: [] for level in PNG_LEVELS}
+    sizes: dict[int, int] = {}
+    for _ in range(PNG_ROUNDS):
+        for level in PNG_LEVELS:
+            encoded = []
+            started = time.perf_counter()
+            for image in pixels:
+                buffer = io.BytesIO()
+                Image.fromarray(image).save(buffer, format="PNG", compress_level=level)
+                encoded.append(buffer.getvalue())
+            micros[level].append((time.perf_counter() - started) * 1e6 / len(pixels))
+            sizes[level] = sum(map(len, encoded)) // len(encoded)
+            for data, image in zip(encoded, pixels, strict=True):
+                assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), image)
+    print(f"| zlib level ({PNG_IMAGES} 64x64 digits, median of {PNG_ROUNDS}) | µs per PNG | bytes per PNG |")
+    print("|---|---:|---:|")
+    for level in PNG_LEVELS:
+        print(f"| {level} | {statistics.median(micros[level]):.0f} | {sizes[level]:,} |", flush=True)
 
 
 def _fsync_path(path: Path) -> None:
@@ -262,13 +304,17 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--blobs-only", action="store_true")
     which.add_argument("--engine-only", action="store_true")
+    which.add_argument("--png-only", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("AIGC_THREADS", "1")
     with tempfile.TemporaryDirectory(prefix="aigc-overhead-", dir=args.folder) as folder:
-        if not args.blobs_only:
+        if not (args.blobs_only or args.png_only):
             engine_table(Path(folder))
             print()
-        if not args.engine_only:
+        if not (args.blobs_only or args.engine_only):
+            png_table()
+            print()
+        if not (args.engine_only or args.png_only):
             blob_table(Path(folder))
 
 
