@@ -51,7 +51,7 @@ CASES = {
 }
 STAGES = ("validate", "generator", "encode", "stamp", "evaluate", "blob", "store")
 BLOB_METHODS = ("put", "put_many")
-BLOB_SIZE = 1_500  # a 64x64 digit PNG is 1-2 kB
+BLOB_SIZE = 1_500  # a small artifact: a 64x64 digit PNG is about 280 bytes, colour images more
 BLOB_BATCHES = (1, 16, 64)
 BLOB_ROUNDS = 20
 PNG_LEVELS = (0, 1, 2, 3, 6, 9)
@@ -268,7 +268,7 @@ def pack_file(paths: list[Path], data: bytes) -> None:
 
 
 STRATEGIES: dict[str, Callable[[list[Path], bytes], None]] = {
-    "fsync per file + folder (main)": fsync_each,
+    "fsync per file + folder": fsync_each,
     "write all, then fsync each": write_all_then_fsync_each,
     "write all, then syncfs": write_all_then_syncfs,
     "write all, then os.sync": write_all_then_sync,
