@@ -348,9 +348,11 @@ class Engine:
             generate_ms = _ms(generate_started)
         except AigcError as error:
             failures: dict[int, NewRequest | AigcError] = {}
-            for index, prepared, request_timings in group:
+            for position, (index, prepared, request_timings) in enumerate(group):
                 try:
-                    failures[index] = self._failure(prepared, request_timings, error)
+                    failures[index] = self._failure(
+                        prepared, request_timings, error, note_plugin=position == 0
+                    )
                 except AigcError as refused:
                     failures[index] = refused
             return failures
@@ -460,11 +462,21 @@ class Engine:
         timings["load_ms"] = _ms(load_started)
         return generator
 
-    def _failure(self, prepared: PreparedRequest, timings: dict[str, float], error: AigcError) -> NewRequest:
-        """The record of a request whose generator failed; raises ``error`` when nothing is to be stored."""
+    def _failure(
+        self,
+        prepared: PreparedRequest,
+        timings: dict[str, float],
+        error: AigcError,
+        *,
+        note_plugin: bool = True,
+    ) -> NewRequest:
+        """The record of a request whose generator failed; raises ``error`` when nothing is to be stored.
+
+        A plugin's failure is recorded (once per failed call: ``note_plugin=False`` for the other
+        requests that shared the call)."""
         if isinstance(error, InvalidRequestError | OverloadedError):
             raise error  # the caller's fault, or come back later: nothing is stored
-        if isinstance(error, PluginCallError):
+        if isinstance(error, PluginCallError) and note_plugin:
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
         return self._record(
