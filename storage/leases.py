@@ -50,20 +50,29 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
     with store._transaction() as session:
         if session.scalar(sa.select(JobRunRow.status).where(JobRunRow.id == run_id)) != "running":
             return []
-        rows = session.scalars(
-            sa.select(JobItemRow)
+        columns = (JobItemRow.id, JobItemRow.input_index, JobItemRow.sample_index, JobItemRow.input)
+        rows = session.execute(
+            sa.select(*columns, JobItemRow.seed, JobItemRow.idempotency_key, JobItemRow.attempts)
             .where(JobItemRow.run_id == run_id, claimable)
             .order_by(JobItemRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            row.status, row.lease_owner = "running", owner
-            row.lease_expires_at = now + timedelta(seconds=lease_s)
-            row.attempts += 1
+        if rows:  # one statement for the batch, not one per item
+            session.execute(
+                sa.update(JobItemRow)
+                .where(JobItemRow.id.in_([row.id for row in rows]))
+                .values(
+                    status="running",
+                    lease_owner=owner,
+                    lease_expires_at=now + timedelta(seconds=lease_s),
+                    attempts=JobItemRow.attempts + 1,
+                ),
+                execution_options={"synchronize_session": False},
+            )
         return [
             ClaimedItem(
-                r.id, r.input_index, r.sample_index, dict(r.input), r.seed, r.idempotency_key, r.attempts
+                r.id, r.input_index, r.sample_index, dict(r.input), r.seed, r.idempotency_key, r.attempts + 1
             )
             for r in rows
         ]
