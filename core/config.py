@@ -13,7 +13,8 @@ MODELS_FILE = "models.json"
 
 class Settings(BaseModel):
     """Engine settings. ``from_env`` reads ``AIGC_HOME``, ``AIGC_DATABASE_URL``, ``AIGC_BLOB_URL``,
-    ``AIGC_MODELS``, ``AIGC_GENERATOR_TIMEOUT`` and ``AIGC_EVALUATOR_TIMEOUT``."""
+    ``AIGC_MODELS``, ``AIGC_GENERATOR_TIMEOUT``, ``AIGC_EVALUATOR_TIMEOUT`` and the ``AIGC_``
+    variable of each other setting (``AIGC_GROUP_COMMIT_MS``, ...)."""
 
     data_dir: Path = Field(Path(DEFAULT_DATA_DIR), description="folder for the SQLite database and blobs")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir")
@@ -32,6 +33,15 @@ class Settings(BaseModel):
     decode_queue_rows: int = Field(
         256, ge=1, le=100_000, description="rows that may wait for the decode batch; more are refused (429)"
     )
+    group_commit_ms: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description=(
+            "longest wait of a store for other requests of the process to commit with it; concurrent "
+            "requests share commits even at 0"
+        ),
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -45,6 +55,7 @@ class Settings(BaseModel):
             "evaluator_timeout_s": os.environ.get("AIGC_EVALUATOR_TIMEOUT"),
             "decode_batch_rows": os.environ.get("AIGC_DECODE_BATCH_ROWS"),
             "decode_queue_rows": os.environ.get("AIGC_DECODE_QUEUE_ROWS"),
+            "group_commit_ms": os.environ.get("AIGC_GROUP_COMMIT_MS"),
         }
         values = {k: v for k, v in env.items() if v} | {k: v for k, v in overrides.items() if v is not None}
         return cls.model_validate(values)

@@ -49,6 +49,13 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
+def _timed(result: GenerationResult, store_started: float, started: float) -> GenerationResult:
+    """``result`` with its ``store_ms`` and ``total_ms`` timings set."""
+    result.timings["store_ms"] = _ms(store_started)
+    result.timings["total_ms"] = _ms(started)
+    return result
+
+
 def model_sha256_of(generator: Generator, options: Any) -> str | None:
     """The sha256 of the model that served ``options``: ``model_sha256_for(options)`` for generators
     that serve several models (chosen by an option), else their ``model_sha256``."""
@@ -112,7 +119,11 @@ class Engine:
         self.registry = registry or PluginRegistry.from_entry_points(self.settings)
         self.runtime = runtime or ModelRuntime()
         self.context = PluginContext(self.runtime, self.settings)
-        self.store = store or Store(self.settings.resolved_database_url, self.settings.resolved_blob_url)
+        self.store = store or Store(
+            self.settings.resolved_database_url,
+            self.settings.resolved_blob_url,
+            group_commit_ms=self.settings.group_commit_ms,
+        )
         self.batcher = batcher
         self._instances: dict[str, Any] = {}
         self._load_lock = threading.Lock()
@@ -209,7 +220,7 @@ class Engine:
     ) -> list[list[ArtifactData]]:
         """The request's samples: through the dynamic batcher when it serves this generator."""
         if self.batcher is None or not self.batcher.handles(prepared.spec.name, len(prepared.seeds)):
-            return self._generate_batches(prepared, generator)
+            return self._generate_batches(prepared, generator, prepared.seeds)
         output = self.batcher.run(
             prepared.spec.name, generator, prepared.options, prepared.request.prompt, prepared.seeds
         )
@@ -217,8 +228,11 @@ class Engine:
         timings["batch_size"] = output.batch_size
         return output.samples
 
-    def _generate_batches(self, prepared: PreparedRequest, generator: Generator) -> list[list[ArtifactData]]:
-        spec, seeds = prepared.spec, prepared.seeds
+    def _generate_batches(
+        self, prepared: PreparedRequest, generator: Generator, seeds: Sequence[int]
+    ) -> list[list[ArtifactData]]:
+        """Samples for ``seeds`` with ``prepared``'s options and input, ``max_batch_size`` a call."""
+        spec = prepared.spec
         inputs = [prepared.generator_input] * len(seeds)
         outputs: list[list[ArtifactData]] = []
         for start in range(0, len(seeds), spec.max_batch_size):
@@ -260,11 +274,7 @@ class Engine:
         item's idempotency key (``DuplicateKeyError`` if that key is stored already).
         """
         started = time.perf_counter()
-        prepared = self.prepare(request)
-        if job_item is not None and prepared.request.n != 1:
-            raise invalid("n", prepared.request.n, "a job item is one sample; use n=1")
-        if job_item is not None and prepared.request.best_of != 1:
-            raise invalid("best_of", prepared.request.best_of, "a job item is one sample; use best_of=1")
+        prepared = self._prepare_item(request, job_item)
         timings = {"validate_ms": _ms(started)}
         try:
             generator = self._load_for(prepared, timings)
@@ -272,10 +282,113 @@ class Engine:
             samples = self._generate_samples(prepared, generator, timings)
             timings["generate_ms"] = _ms(generate_started)
         except AigcError as error:
-            return self._store_failure(prepared, timings, started, error)
-        return self._finish(
-            prepared, model_sha256_of(generator, prepared.options), samples, timings, started, job_item
+            return self._save(self._failure(prepared, timings, error), started)
+        record = self._finish(
+            prepared, model_sha256_of(generator, prepared.options), samples, timings, job_item
         )
+        return self._save(record, started)
+
+    def generate_many(
+        self,
+        requests: Sequence[GenerationRequest | dict[str, Any]],
+        *,
+        job_items: Sequence[JobItemLink | None] | None = None,
+    ) -> list[GenerationResult | AigcError]:
+        """Run several requests as ``generate`` does and store them together: one blob batch, one
+        transaction. Requests for the same generator with the same options and input share
+        generator calls (each sample still depends on its own seed only).
+
+        Returns one outcome per request, in order: its stored result, or the ``AigcError`` that
+        ``generate`` would raise for it (``InvalidRequestError``, ``DuplicateKeyError``, ...).
+        ``job_items`` (one per request, or None) ties single-sample requests to job items.
+        """
+        links = list(job_items) if job_items is not None else [None] * len(requests)
+        if len(links) != len(requests):
+            raise invalid(
+                "job_items", len(links), f"must name one item (or None) per request ({len(requests)})"
+            )
+        started = time.perf_counter()
+        outcomes: dict[int, GenerationResult | AigcError] = {}
+        groups: dict[str, list[tuple[int, PreparedRequest, dict[str, float]]]] = {}
+        for index, (request, link) in enumerate(zip(requests, links, strict=True)):
+            request_started = time.perf_counter()
+            try:
+                prepared = self._prepare_item(request, link)
+            except AigcError as error:
+                outcomes[index] = error
+                continue
+            key = canonical_json(
+                {
+                    "generator": prepared.spec.name,
+                    "options": prepared.options_json,
+                    "prompt": prepared.request.prompt,
+                    "messages": prepared.messages_json,
+                }
+            )
+            groups.setdefault(key, []).append((index, prepared, {"validate_ms": _ms(request_started)}))
+        records: dict[int, NewRequest] = {}
+        for group in groups.values():
+            for index, record in self._run_group(group, links).items():
+                if isinstance(record, AigcError):
+                    outcomes[index] = record
+                else:
+                    records[index] = record
+        store_started = time.perf_counter()
+        saved = self.store.save_many(list(records.values()))
+        self._record_new_models()
+        for index, outcome in zip(records, saved, strict=True):
+            if isinstance(outcome, AigcError):
+                outcomes[index] = outcome
+            elif isinstance(outcome, Exception):
+                raise outcome
+            else:
+                outcomes[index] = _timed(outcome, store_started, started)
+        return [outcomes[index] for index in range(len(requests))]
+
+    def _run_group(
+        self, group: list[tuple[int, PreparedRequest, dict[str, float]]], links: Sequence[JobItemLink | None]
+    ) -> dict[int, NewRequest | AigcError]:
+        """Generate the samples of requests that share a generator, options and input in shared
+        calls, then evaluate and decide each request: by request index, its record to store (a
+        failed one when the generator failed), or the error that stores nothing."""
+        first = group[0][1]
+        timings = [t for _, _, t in group]
+        try:
+            generator = self._load_for(first, timings[0])
+            generate_started = time.perf_counter()
+            seeds = [seed for _, prepared, _ in group for seed in prepared.seeds]
+            samples = self._generate_batches(first, generator, seeds)
+            generate_ms = _ms(generate_started)
+        except AigcError as error:
+            failures: dict[int, NewRequest | AigcError] = {}
+            for position, (index, prepared, request_timings) in enumerate(group):
+                try:
+                    failures[index] = self._failure(
+                        prepared, request_timings, error, note_plugin=position == 0
+                    )
+                except AigcError as refused:
+                    failures[index] = refused
+            return failures
+        model_sha256 = model_sha256_of(generator, first.options)
+        records: dict[int, NewRequest | AigcError] = {}
+        offset = 0
+        for index, prepared, request_timings in group:
+            count = len(prepared.seeds)
+            request_timings["generate_ms"] = round(generate_ms * count / len(seeds), 3)
+            own = samples[offset : offset + count]
+            offset += count
+            records[index] = self._finish(prepared, model_sha256, own, request_timings, links[index])
+        return records
+
+    def _prepare_item(
+        self, request: GenerationRequest | dict[str, Any], job_item: JobItemLink | None
+    ) -> PreparedRequest:
+        prepared = self.prepare(request)
+        if job_item is not None and prepared.request.n != 1:
+            raise invalid("n", prepared.request.n, "a job item is one sample; use n=1")
+        if job_item is not None and prepared.request.best_of != 1:
+            raise invalid("best_of", prepared.request.best_of, "a job item is one sample; use best_of=1")
+        return prepared
 
     def stream(self, request: GenerationRequest | dict[str, Any]) -> GenerationStream:
         """Run one single-sample request of a streaming generator, yielding its chunks as they come:
@@ -295,7 +408,7 @@ class Engine:
         try:
             generator = self._load_for(prepared, timings)
         except AigcError as error:
-            return GenerationStream(None, self._store_failure(prepared, timings, started, error))
+            return GenerationStream(None, self._save(self._failure(prepared, timings, error), started))
         if not isinstance(generator, StreamingGenerator):
             raise invalid("generator", prepared.spec.name, "this generator does not stream; use generate")
         return GenerationStream(self._stream(prepared, generator, timings, started))
@@ -322,24 +435,23 @@ class Engine:
             timings["generate_ms"] = _ms(generate_started)
             samples = checked_batch([[artifact]], 1, prepared.spec.name)
         except AigcError as error:
-            return self._store_failure(prepared, timings, started, error)
+            return self._save(self._failure(prepared, timings, error), started)
         except GeneratorExit:  # the consumer stopped reading (an HTTP client went away)
             timings["generate_ms"] = _ms(generate_started)
-            self._store_cancelled(
-                prepared, model_sha256_of(generator, prepared.options), sent, timings, started
-            )
+            cancelled = self._cancelled(prepared, model_sha256_of(generator, prepared.options), sent, timings)
+            self._save(cancelled, started)
             raise
-        return self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings, started)
+        record = self._finish(prepared, model_sha256_of(generator, prepared.options), samples, timings)
+        return self._save(record, started)
 
-    def _store_cancelled(
+    def _cancelled(
         self,
         prepared: PreparedRequest,
         model_sha256: str | None,
         sent: list[StreamChunk],
         timings: dict[str, float],
-        started: float,
-    ) -> GenerationResult:
-        """Store a stream its consumer abandoned: a failed request whose one sample holds what was
+    ) -> NewRequest:
+        """The record of a stream its consumer abandoned: a failed request whose one sample holds what was
         streamed so far (text, or audio as WAV), both with an error starting ``cancelled``."""
         artifact, streamed = streamed_so_far(sent)
         error = f"cancelled: the stream was abandoned after {streamed}"
@@ -355,7 +467,7 @@ class Engine:
             artifacts=[artifact],
             evaluations=[],
         )
-        return self._store(prepared, model_sha256, timings, started, [sample], error=error)
+        return self._record(prepared, model_sha256, timings, [sample], error=error)
 
     def _load_for(self, prepared: PreparedRequest, timings: dict[str, float]) -> Generator:
         load_started = time.perf_counter()
@@ -363,19 +475,27 @@ class Engine:
         timings["load_ms"] = _ms(load_started)
         return generator
 
-    def _store_failure(
-        self, prepared: PreparedRequest, timings: dict[str, float], started: float, error: AigcError
-    ) -> GenerationResult:
+    def _failure(
+        self,
+        prepared: PreparedRequest,
+        timings: dict[str, float],
+        error: AigcError,
+        *,
+        note_plugin: bool = True,
+    ) -> NewRequest:
+        """The record of a request whose generator failed; raises ``error`` when nothing is to be stored.
+
+        A plugin's failure is recorded (once per failed call: ``note_plugin=False`` for the other
+        requests that shared the call)."""
         if isinstance(error, InvalidRequestError | OverloadedError):
             raise error  # the caller's fault, or come back later: nothing is stored
-        if isinstance(error, PluginCallError):
+        if isinstance(error, PluginCallError) and note_plugin:
             self._record_failure("generator", prepared.spec.name, "generate", error)
             self._instances.pop(f"generator:{prepared.spec.name}", None)  # rebuild it next time
-        return self._store(
+        return self._record(
             prepared,
             None,
             timings,
-            started,
             [],
             error=without_paths(str(error)),
             error_traceback="".join(traceback.format_exception(error)),
@@ -387,10 +507,9 @@ class Engine:
         model_sha256: str | None,
         samples: list[list[ArtifactData]],
         timings: dict[str, float],
-        started: float,
         job_item: JobItemLink | None = None,
-    ) -> GenerationResult:
-        """Stamp provenance, evaluate, decide and store the samples of a request."""
+    ) -> NewRequest:
+        """Stamp provenance, evaluate and decide the samples of a request: its record to store."""
         keys = [prepared.sample_key(model_sha256, seed) for seed in prepared.seeds]
         samples = [
             [stamp(a, self._provenance(prepared, model_sha256, seed, key)) for a in artifacts]
@@ -408,7 +527,7 @@ class Engine:
         timings |= eval_timings
         samples = apply_replacements(samples, evaluations)
         generations = self._decide(prepared, samples, evaluations, keys, timings, job_item)
-        return self._store(prepared, model_sha256, timings, started, generations, set_evaluations)
+        return self._record(prepared, model_sha256, timings, generations, set_evaluations)
 
     def _decide(
         self,
@@ -447,20 +566,18 @@ class Engine:
             )
         return generations
 
-    def _store(
+    def _record(
         self,
         prepared: PreparedRequest,
         model_sha256: str | None,
         timings: dict[str, float],
-        started: float,
         generations: list[NewGeneration],
         set_evaluations: list[NewSetEvaluation] | None = None,
         error: str | None = None,
         error_traceback: str | None = None,
-    ) -> GenerationResult:
-        store_started = time.perf_counter()
+    ) -> NewRequest:
         request = prepared.request
-        record = NewRequest(
+        return NewRequest(
             generator=prepared.spec.name,
             generator_version=prepared.spec.version,
             model_sha256=model_sha256,
@@ -483,11 +600,12 @@ class Engine:
             generations=generations,
             set_evaluations=set_evaluations or [],
         )
+
+    def _save(self, record: NewRequest, started: float) -> GenerationResult:
+        store_started = time.perf_counter()
         result = self.store.save(record)
         self._record_new_models()
-        result.timings["store_ms"] = _ms(store_started)
-        result.timings["total_ms"] = _ms(started)
-        return result
+        return _timed(result, store_started, started)
 
     def _record_new_models(self) -> None:
         models = [

@@ -3,18 +3,25 @@
 A blob lives at ``<root>/ab/cdef…`` (the hash's first two hex digits name the folder, the rest
 the file), so no folder grows past 256 entries per level and equal bytes are stored once.
 Writes never expose a partial file: local files are written to a temporary name in the same
-folder, flushed and fsynced, then renamed over the final name (atomic on POSIX); other
-filesystems write the temporary name and move it. Reads re-hash the bytes.
+folder, made durable, then renamed over the final name (atomic on POSIX) and the rename made
+durable; other filesystems write the temporary name and move it. Reads re-hash the bytes.
+
+``put_many`` writes a batch and pays for durability once: on Linux one ``syncfs`` for the
+batch's bytes and one for its renames (measured at 2-3x fewer milliseconds per blob than an
+fsync per file and folder from 16 blobs on; ``benchmarks/engine_overhead.py``), elsewhere, and
+for a single blob, an fsync per file and per folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,16 +78,30 @@ class BlobStore:
 
         A file of the wrong size under the hash (a torn or truncated earlier write) is replaced.
         """
-        sha256 = sha256_hex(data)
-        path = self.path(sha256)
-        if not self._stored_with_size(path, len(data)):
-            if self._local:
-                _write_local_atomically(Path(path), data)
-            else:
-                self._write_remote(path, data)
-        elif self._local:
-            os.utime(path)  # freshly needed again: the garbage collector spares young blobs
-        return sha256, self.uri(sha256)
+        return self.put_many([data])[0]
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[tuple[str, str]]:
+        """Store every blob of ``blobs`` (as ``put``) and return their ``(sha256, uri)`` in order.
+
+        When this returns, all of them are durable; the batch is made durable at once rather than
+        blob by blob.
+        """
+        hashes = [sha256_hex(data) for data in blobs]
+        missing = {}
+        for sha256, data in zip(hashes, blobs, strict=True):
+            path = self.path(sha256)
+            if sha256 in missing:
+                continue
+            if not self._stored_with_size(path, len(data)):
+                missing[sha256] = data
+            elif self._local:
+                os.utime(path)  # freshly needed again: the garbage collector spares young blobs
+        if self._local:
+            _write_local_atomically({Path(self.path(h)): data for h, data in missing.items()})
+        else:
+            for sha256, data in missing.items():
+                self._write_remote(self.path(sha256), data)
+        return [(sha256, self.uri(sha256)) for sha256 in hashes]
 
     def get(self, sha256: str) -> bytes:
         """The bytes of blob ``sha256``, re-hashed: ``BlobIntegrityError`` if they do not match.
@@ -180,27 +201,60 @@ def _check_hash(sha256: str) -> None:
         raise ValueError(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
 
 
-def _write_local_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}-{secrets.token_hex(8)}")
+def _write_local_atomically(files: dict[Path, bytes]) -> None:
+    """Write each file under a temporary name, make the bytes durable, rename, make the renames durable."""
+    temps: dict[Path, Path] = {}
     try:
-        with temp.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_name(f"{_TEMP_PREFIX}{path.name}-{secrets.token_hex(8)}")
+            temps[path] = temp
+            with temp.open("xb") as handle:
+                handle.write(data)
+        _make_durable(list(temps.values()))
+        for path, temp in temps.items():
+            os.replace(temp, path)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    if os.name == "posix":  # makes the renames durable; not possible (nor needed) on Windows
+        _make_durable(sorted({path.parent for path in files}))
 
 
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    if os.name != "posix":
+def _make_durable(paths: list[Path]) -> None:
+    """fsync each path (files or folders), or one ``syncfs`` of their filesystem for several on Linux."""
+    if len(paths) > 1 and _syncfs is not None:
+        _sync_filesystem_of(paths[0])
         return
-    descriptor = os.open(folder, os.O_RDONLY)
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        os.fsync(descriptor)
+        syncfs: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).syncfs
+        return syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
+def _sync_filesystem_of(path: Path) -> None:
+    # Every path of a batch is under one root folder, so on one filesystem.
+    assert _syncfs is not None
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        if _syncfs(descriptor) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"syncfs of {path.parent}: {os.strerror(error)}")
     finally:
         os.close(descriptor)

@@ -27,6 +27,9 @@ class GenerationFilter(BaseModel):
     min_metric_score: float | None = Field(None, ge=0, le=1, description="with at least this score on metric")
     job_run_id: int | None = Field(None, ge=1, le=MAX_ID, description="only this job run's")
     request_id: int | None = Field(None, ge=1, le=MAX_ID, description="only this request's")
+    rated: bool | None = Field(
+        None, description="only samples with feedback (true), or with artifacts but no feedback yet (false)"
+    )
 
     @field_validator("min_metric_score")
     @classmethod

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from aigc.storage.models import JobItemRow, JobRunRow, utc_now
+from aigc.storage.models import JobItemRow, JobRunRow, TicketRow, utc_now
 from aigc.storage.store import Store
 
 _log = logging.getLogger(__name__)
@@ -48,20 +50,29 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
     with store._transaction() as session:
         if session.scalar(sa.select(JobRunRow.status).where(JobRunRow.id == run_id)) != "running":
             return []
-        rows = session.scalars(
-            sa.select(JobItemRow)
+        columns = (JobItemRow.id, JobItemRow.input_index, JobItemRow.sample_index, JobItemRow.input)
+        rows = session.execute(
+            sa.select(*columns, JobItemRow.seed, JobItemRow.idempotency_key, JobItemRow.attempts)
             .where(JobItemRow.run_id == run_id, claimable)
             .order_by(JobItemRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            row.status, row.lease_owner = "running", owner
-            row.lease_expires_at = now + timedelta(seconds=lease_s)
-            row.attempts += 1
+        if rows:  # one statement for the batch, not one per item
+            session.execute(
+                sa.update(JobItemRow)
+                .where(JobItemRow.id.in_([row.id for row in rows]))
+                .values(
+                    status="running",
+                    lease_owner=owner,
+                    lease_expires_at=now + timedelta(seconds=lease_s),
+                    attempts=JobItemRow.attempts + 1,
+                ),
+                execution_options={"synchronize_session": False},
+            )
         return [
             ClaimedItem(
-                r.id, r.input_index, r.sample_index, dict(r.input), r.seed, r.idempotency_key, r.attempts
+                r.id, r.input_index, r.sample_index, dict(r.input), r.seed, r.idempotency_key, r.attempts + 1
             )
             for r in rows
         ]
@@ -69,10 +80,18 @@ def claim(store: Store, run_id: int, owner: str, limit: int, lease_s: float) -> 
 
 def renew(store: Store, owner: str, lease_s: float) -> int:
     """Extend every lease ``owner`` holds; returns how many."""
+    return extend_leases(store, JobItemRow, owner, "running", lease_s)
+
+
+def extend_leases(
+    store: Store, rows: type[JobItemRow | TicketRow], owner: str, status: str, lease_s: float
+) -> int:
+    """Extend the leases ``owner`` holds on ``rows`` in ``status`` to ``lease_s`` from now;
+    returns how many."""
     with store._transaction() as session:
         result = session.execute(
-            sa.update(JobItemRow)
-            .where(JobItemRow.lease_owner == owner, JobItemRow.status == "running")
+            sa.update(rows)
+            .where(rows.lease_owner == owner, rows.status == status)
             .values(lease_expires_at=utc_now() + timedelta(seconds=lease_s))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -108,17 +127,21 @@ def fail(store: Store, item: ClaimedItem, owner: str, error: str, max_attempts: 
 
 
 class Heartbeat:
-    """While open, renews the owner's leases every third of ``lease_s`` on a daemon thread."""
+    """While open, renews the owner's leases every third of ``lease_s`` on a daemon thread;
+    ``beat`` replaces what each beat does (default: renew the owner's job items)."""
 
-    def __init__(self, store: Store, owner: str, lease_s: float) -> None:
-        self._store, self._owner, self._lease_s = store, owner, lease_s
+    def __init__(
+        self, store: Store, owner: str, lease_s: float, beat: Callable[[], object] | None = None
+    ) -> None:
+        self._owner, self._lease_s = owner, lease_s
+        self._renew = beat or partial(renew, store, owner, lease_s)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat {owner}", daemon=True)
 
     def _beat(self) -> None:
         while not self._stop.wait(self._lease_s / 3):
             try:
-                renew(self._store, self._owner, self._lease_s)
+                self._renew()
             except SQLAlchemyError as error:  # a missed beat only risks a lease; try again next time
                 _log.warning("could not renew the leases of %s: %s", self._owner, error)
 

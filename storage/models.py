@@ -342,6 +342,43 @@ class JobItemRow(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 
+TICKET_STATUSES = ("pending", "completed", "failed")
+
+
+class TicketRow(Base):
+    """A request answered 202 (still running): polled by any server process sharing the database.
+
+    The process running it (``lease_owner``) renews ``lease_expires_at`` while it works; a pending ticket
+    whose lease has run out belongs to a process that died.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (sa.CheckConstraint(_in("status", TICKET_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    lease_owner: Mapped[str] = mapped_column(sa.String(128), index=True)
+    lease_expires_at: Mapped[datetime]
+    request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requests.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    finished_at: Mapped[datetime | None]
+
+
+class RateLimitRow(Base):
+    """One token bucket of a rate limit, as the time it is full again (``full_at``, seconds since
+    the epoch; the generic cell rate algorithm): a single column that one statement can test and
+    move, so that every server process sharing the database takes from the same bucket."""
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    full_at: Mapped[float] = mapped_column(sa.Double)
+    # Whether the last attempt took its tokens (returned by the same statement that decided it).
+    granted: Mapped[bool]
+
+
 class ModelVersionRow(Base):
     """A version of a registered model made from another one (its parent), with how it was made.
 

@@ -57,7 +57,17 @@ def _conditions(where: GenerationFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(GenerationRow.job_run_id == where.job_run_id)
     if where.metric is not None:
         conditions.append(GenerationRow.id.in_(_evaluated_on(where.metric, where.min_metric_score)))
+    if where.rated is not None:
+        rated = GenerationRow.id.in_(_rated_generations())
+        if where.rated:
+            conditions.append(rated)
+        else:  # something to rate (failed samples have no artifacts), nothing rated yet
+            conditions.extend([GenerationRow.id.in_(sa.select(ArtifactRow.generation_id)), ~rated])
     return conditions
+
+
+def _rated_generations() -> sa.Select[int]:
+    return sa.select(ArtifactRow.generation_id).join(FeedbackRow, FeedbackRow.artifact_id == ArtifactRow.id)
 
 
 def _request_conditions(where: RequestFilter) -> list[sa.ColumnElement[bool]]:

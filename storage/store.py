@@ -1,15 +1,17 @@
 """The store: the one API the engine, the CLI and the HTTP layer use to keep and read results.
 
 Rows live in a SQL database (SQLite by default, PostgreSQL for several machines); artifact bytes
-in a content-addressed blob store. ``save`` writes the blobs first and then every row in one
-transaction, so a failure leaves no partial request behind, at most blobs no row points to
-(which a garbage collector can remove by comparing ``BlobStore.iter_hashes`` with the
-``artifacts`` table).
+in a content-addressed blob store. ``save`` writes the blobs first, makes them durable and only
+then commits every row in one transaction, so a failure leaves no partial request behind, at
+most blobs no row points to (which a garbage collector can remove by comparing
+``BlobStore.iter_hashes`` with the ``artifacts`` table), and no row ever names bytes that could
+still be lost. Requests saved together (``save_many``, or concurrent ``save`` calls sharing a
+group commit) share one blob batch and one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from aigc.core.errors import BlobIntegrityError, DuplicateKeyError, NotFoundError
 from aigc.core.runtime import LoadedModel
 from aigc.core.schemas import Artifact, Feedback, FeedbackInput, Generation, GenerationResult
-from aigc.storage import queries
+from aigc.storage import inserts, queries
 from aigc.storage.api_keys import ApiKeyStore
 from aigc.storage.blobs import BlobStore, sha256_hex
 from aigc.storage.database import open_database, read_only, sqlite_database_url
@@ -35,7 +37,8 @@ from aigc.storage.filters import (
     GenerationFilter,
     RequestFilter,
 )
-from aigc.storage.mapping import export_record, from_row, model_key, request_row
+from aigc.storage.group_commit import GroupCommit
+from aigc.storage.mapping import export_record, from_row, model_key
 from aigc.storage.model_versions import ModelVersionStore
 from aigc.storage.models import (
     ArtifactRow,
@@ -51,6 +54,7 @@ from aigc.storage.views import ModelRecord, PluginErrorRecord
 DATABASE_FILE = "aigc.db"
 BLOB_FOLDER = "blobs"
 EXPORT_PAGE_SIZE = 200
+GROUP_COMMIT_MAX_REQUESTS = 64
 
 
 class Store:
@@ -60,22 +64,32 @@ class Store:
     local folder or an fsspec URL. Safe to use from several threads and several processes.
     ``api_keys`` keeps the HTTP API's keys; ``aigc.storage.runs`` and ``aigc.storage.leases`` keep
     jobs in the same database.
+
+    Concurrent ``save`` calls of one process share a commit (see ``aigc.storage.group_commit``);
+    the first of them waits up to ``group_commit_ms`` for others before committing.
     """
 
-    def __init__(self, database_url: str, blob_url: str) -> None:
+    def __init__(self, database_url: str, blob_url: str, *, group_commit_ms: float = 0.0) -> None:
         self.engine = open_database(database_url)
         self.blobs = BlobStore(blob_url)
         self.api_keys = ApiKeyStore(self.engine)
         self.model_versions = ModelVersionStore(self.engine)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(read_only(self.engine), expire_on_commit=False)
+        self._commits: GroupCommit[NewRequest, GenerationResult] = GroupCommit(
+            self._save_together, group_commit_ms / 1000, GROUP_COMMIT_MAX_REQUESTS
+        )
 
     @classmethod
-    def open(cls, data_dir: Path, database_url: str | None = None) -> Store:
+    def open(cls, data_dir: Path, database_url: str | None = None, *, group_commit_ms: float = 0.0) -> Store:
         """The store of a data folder: SQLite at ``data_dir/aigc.db`` (unless ``database_url``
         names another database) and blobs under ``data_dir/blobs``."""
         data_dir = Path(data_dir)
-        return cls(database_url or sqlite_database_url(data_dir / DATABASE_FILE), str(data_dir / BLOB_FOLDER))
+        return cls(
+            database_url or sqlite_database_url(data_dir / DATABASE_FILE),
+            str(data_dir / BLOB_FOLDER),
+            group_commit_ms=group_commit_ms,
+        )
 
     def close(self) -> None:
         """Close every pooled database connection."""
@@ -113,24 +127,66 @@ class Store:
         """Store a request with its samples, artifacts and evaluations, all or nothing.
 
         Artifact bytes go to the blob store first; text artifacts are kept inline. Raises
-        ``DuplicateKeyError`` when a sample's ``idempotency_key`` is taken already.
+        ``DuplicateKeyError`` when a sample's ``idempotency_key`` is taken already. Concurrent
+        calls may share one transaction; each gets its own result or error.
         """
-        row = request_row(request, self.blobs.uri)  # checks the request before anything is written
-        for sample in request.generations:
-            for artifact in sample.artifacts:
-                if artifact.data is not None:
-                    self.blobs.put(artifact.data)
+        return self._commits.submit(request)
+
+    def save_many(self, requests: Sequence[NewRequest]) -> list[GenerationResult | Exception]:
+        """Store several requests as ``save`` does, with one blob batch and one transaction.
+
+        Returns one outcome per request, in order: its result, or the error ``save`` would raise
+        (a request whose key is taken does not keep the others from being stored). An error of
+        the database itself (it cannot be reached, say) is raised.
+        """
+        return self._save_together(list(requests))
+
+    def _save_together(self, requests: list[NewRequest]) -> list[GenerationResult | Exception]:
+        outcomes: dict[int, GenerationResult | Exception] = {}
+        plans: dict[int, inserts.PlannedRequest] = {}
+        for index, request in enumerate(requests):
+            try:
+                plans[index] = inserts.plan(request, self.blobs.uri)  # checks it before anything is written
+            except ValueError as error:
+                outcomes[index] = error
+        self.blobs.put_many(
+            [
+                a.data
+                for i in plans
+                for g in requests[i].generations
+                for a in g.artifacts
+                if a.data is not None
+            ]
+        )
         try:
             with self._write.begin() as session:
-                session.add(row)
-                session.flush()
-                return from_row(GenerationResult, row)
+                outcomes |= dict(zip(plans, inserts.insert(session, list(plans.values())), strict=True))
         except IntegrityError:
-            keys = [g.idempotency_key for g in request.generations if g.idempotency_key is not None]
-            taken = sorted(self.generation_ids_by_key(keys))
-            if taken:
-                raise DuplicateKeyError(f"idempotency_key {taken[0]!r} is stored already") from None
-            raise
+            # Some key is taken: insert each request under its own savepoint to tell whose.
+            outcomes |= dict(zip(plans, self._insert_each([requests[i] for i in plans]), strict=True))
+        return [outcomes[index] for index in range(len(requests))]
+
+    def _insert_each(self, requests: list[NewRequest]) -> list[GenerationResult | Exception]:
+        """Insert ``requests`` in one transaction, each under a savepoint: one that breaks a
+        constraint is left out and gets its error, the others are stored."""
+        outcomes: list[GenerationResult | Exception] = []
+        with self._write.begin() as session:
+            for request in requests:
+                try:
+                    with session.begin_nested():
+                        [result] = inserts.insert(session, [inserts.plan(request, self.blobs.uri)])
+                    outcomes.append(result)
+                except IntegrityError as error:
+                    outcomes.append(self._integrity_error(session, request, error))
+            return outcomes
+
+    @staticmethod
+    def _integrity_error(session: Session, request: NewRequest, error: IntegrityError) -> Exception:
+        keys = [g.idempotency_key for g in request.generations if g.idempotency_key is not None]
+        taken = sorted(k for k, _ in session.execute(queries.generations_by_idempotency_key(keys)) if k)
+        if taken:
+            return DuplicateKeyError(f"idempotency_key {taken[0]!r} is stored already")
+        return error
 
     def get_request(self, request_id: int) -> GenerationResult:
         """A stored request with its samples."""

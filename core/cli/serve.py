@@ -34,12 +34,25 @@ def serve(
         float,
         typer.Option(min=0, max=3600, help="on SIGTERM, seconds to finish and store accepted requests"),
     ] = 30.0,
+    ticket_lease: Annotated[
+        float,
+        typer.Option(min=1, max=3600, help="seconds before a dead process's 202 ticket reads as failed"),
+    ] = 30.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=256,
+            help="server processes behind the port, sharing database and blobs; each loads its own models",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (/docs for its OpenAPI page) and the gallery (/gallery)."""
     import uvicorn
 
-    from aigc.core.http.app import create_app
+    from aigc.core.http.app import check_batching, create_app
     from aigc.core.http.settings import ServerSettings, batching_policies
+    from aigc.core.http.workers import WorkerConfig
 
     cli = state(ctx)
     try:
@@ -52,9 +65,22 @@ def serve(
             cost_burst=cost_burst,
             default_wait_s=wait,
             grace_period_s=grace_period,
+            ticket_lease_s=ticket_lease,
             batching=policies,
         )
-        app = create_app(cli.engine, settings)
+        check_batching(cli.engine, settings)  # opening the engine migrated the database, once
     except ValueError as error:
         raise fail(str(error), code=2) from None
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(cli.engine, settings), host=host, port=port, log_level="info")
+        return
+    cli.engine.close()  # each worker opens its own
+    WorkerConfig(engine=cli.settings, server=settings).export()
+    uvicorn.run(
+        "aigc.core.http.workers:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )

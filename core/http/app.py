@@ -20,10 +20,12 @@ from aigc.core.http.gallery import routes as gallery
 from aigc.core.http.limits import BodyLimit
 from aigc.core.http.metrics import RequestMetrics, ServerMetrics
 from aigc.core.http.openai import routes as openai_routes
-from aigc.core.http.pending import InFlight, PendingRequests
+from aigc.core.http.pending import InFlight, Tickets
+from aigc.core.http.process import WorkerHeader
 from aigc.core.http.ratelimit import RateLimiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
+from aigc.core.http.upkeep import upkeep
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """Generate, review and rate content with aigc's generators and evaluators.
@@ -37,12 +39,14 @@ requests one entry per bad field with its value and limit."""
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     observer = app.state.metrics.observe_decoding
     scheduler.add_observer(observer)
-    yield
-    scheduler.remove_observer(observer)
-    # uvicorn has stopped taking requests; those already acknowledged (a 202 ticket) must still be
-    # stored, so wait for them before the process exits (uvicorn then re-raises SIGTERM).
-    grace_s = app.state.settings.grace_period_s
-    unfinished = await asyncio.to_thread(app.state.in_flight.drain, grace_s)
+    with upkeep(app.state.pending):
+        yield
+        scheduler.remove_observer(observer)
+        # uvicorn has stopped taking requests; those already acknowledged (a 202 ticket) must still
+        # be stored, so wait for them (their tickets' leases renewed) before the process exits
+        # (uvicorn then re-raises SIGTERM).
+        grace_s = app.state.settings.grace_period_s
+        unfinished = await asyncio.to_thread(app.state.in_flight.drain, grace_s)
     if unfinished:
         log.warning(
             "%d generation requests were not finished within the %g s grace period", unfinished, grace_s
@@ -78,10 +82,13 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.metrics = metrics
     app.state.catalog = catalog.build_catalog(engine.registry, set(settings.batching))
     app.state.api_keys = engine.store.api_keys
-    app.state.limiter = RateLimiter(settings.rate_per_s, settings.burst)
-    app.state.work = RateLimiter(settings.cost_per_s, settings.cost_burst)
-    app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)
-    app.state.pending = PendingRequests()
+    store = engine.store
+    app.state.limiter = RateLimiter(store, "requests", settings.rate_per_s, settings.burst)
+    app.state.work = RateLimiter(store, "work", settings.cost_per_s, settings.cost_burst)
+    app.state.auth_failures = RateLimiter(
+        store, "auth-failures", settings.auth_failures_per_s, settings.auth_failure_burst
+    )
+    app.state.pending = Tickets(store, settings.ticket_lease_s)
     app.state.in_flight = InFlight(ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request"))
     errors.install_error_handlers(app)
     for router in (catalog.router, generations.router, artifacts.router, system.router):
@@ -91,4 +98,5 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.add_api_route("/", lambda: RedirectResponse("/gallery", status_code=307), include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(WorkerHeader)
     return app

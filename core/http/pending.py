@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import socket
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, wait
+from functools import partial
 
+from aigc.core.redaction import without_paths
 from aigc.core.schemas import GenerationResult
+from aigc.storage import tickets
+from aigc.storage.store import Store
+from aigc.storage.tickets import Ticket
 
-MAX_TICKETS = 10_000
+log = logging.getLogger(__name__)
 
 
-class PendingRequests:
-    """Tickets of running requests in this process; the oldest are forgotten beyond ``MAX_TICKETS``."""
+class Tickets:
+    """202 tickets, kept in the database so that any server process sharing it answers a poll.
 
-    def __init__(self) -> None:
-        self._futures: OrderedDict[str, Future[GenerationResult]] = OrderedDict()
-        self._lock = threading.Lock()
+    This process (``owner``) leases the tickets of the requests it runs; its upkeep
+    (``aigc.core.http.upkeep``) renews the leases while it is alive, so the tickets of a process
+    that died read as failed once their lease runs out.
+    """
+
+    def __init__(self, store: Store, lease_s: float) -> None:
+        self.store = store
+        self.lease_s = lease_s
+        self.owner = f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     def add(self, future: Future[GenerationResult]) -> str:
-        """A new ticket for ``future``."""
+        """A new pending ticket for ``future``, finished in the database when the future is."""
         ticket = secrets.token_hex(16)
-        with self._lock:
-            self._futures[ticket] = future
-            while len(self._futures) > MAX_TICKETS:
-                self._futures.popitem(last=False)
+        tickets.open_ticket(self.store, ticket, self.owner, self.lease_s)
+        future.add_done_callback(partial(self._finish, ticket))
         return ticket
 
-    def get(self, ticket: str) -> Future[GenerationResult] | None:
-        """The request behind ``ticket``, if this process knows it."""
-        with self._lock:
-            return self._futures.get(ticket)
+    def get(self, ticket: str) -> Ticket | None:
+        """The ticket, whichever process runs it (None: unknown, or forgotten long after it finished)."""
+        return tickets.get_ticket(self.store, ticket)
+
+    def _finish(self, ticket: str, future: Future[GenerationResult]) -> None:
+        try:
+            if future.cancelled():
+                tickets.finish_ticket(self.store, ticket, "failed", None, tickets.ABANDONED)
+            elif (error := future.exception()) is not None:
+                tickets.finish_ticket(self.store, ticket, "failed", None, without_paths(str(error)))
+            else:
+                result = future.result()
+                tickets.finish_ticket(self.store, ticket, result.status, result.request_id, None)
+        except Exception:  # the request itself is stored; only its ticket stays pending until its lease ends
+            log.exception("could not record how the request of ticket %s ended", ticket)
 
 
 class InFlight:

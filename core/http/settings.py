@@ -13,7 +13,7 @@ DEFAULT_MAX_BATCH = 32
 
 
 class ServerSettings(BaseModel):
-    """Settings of one API server process (``aigc serve`` options)."""
+    """Settings of each API server process (``aigc serve`` options)."""
 
     max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="largest request body")
     max_samples: int = Field(64, ge=1, le=256, description="largest n of one HTTP generation request")
@@ -33,6 +33,12 @@ class ServerSettings(BaseModel):
     default_wait_s: float = Field(30.0, ge=0, le=600, description="wait before answering 202 pending")
     grace_period_s: float = Field(
         30.0, ge=0, le=3600, description="on shutdown, wait this long for accepted requests to be stored"
+    )
+    ticket_lease_s: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="a 202 ticket whose server process stops renewing it for this long reads as failed",
     )
     workers: int = Field(64, ge=1, le=1024, description="generation requests run at once")
     batching: dict[str, BatchPolicy] = Field(

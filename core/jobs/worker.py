@@ -1,8 +1,9 @@
-"""Producing one claimed item: generate, evaluate and store its sample under the item's key, then
-mark the item done.
+"""Producing claimed items: generate, evaluate and store their samples under the items' keys, then
+mark the items done.
 
-The order is what makes a crash harmless. The engine writes the blob, then the sample (with its
-unique idempotency key) in one transaction; only then is the item marked done. A crash before
+The order is what makes a crash harmless. The engine writes the blobs of a claimed batch and
+makes them durable, then commits its samples (each with its unique idempotency key) in one
+transaction; only then are the items marked done. A crash before
 the sample's commit leaves at most an orphan blob (``aigc gc``); a crash after it leaves a stored
 sample whose item is still leased, and whoever claims the item next finds the sample by its key
 instead of generating it again. Two workers racing on one item cannot both store it: the unique
@@ -23,6 +24,7 @@ from aigc.storage.records import JobItemLink
 
 if TYPE_CHECKING:
     from aigc.core.engine import Engine
+    from aigc.core.schemas import GenerationResult
 
 Outcome = Literal["accepted", "rejected", "failed", "retry"]
 
@@ -42,12 +44,20 @@ def produce_batch(
 ) -> list[ItemOutcome]:
     """Store each item's sample (unless it is stored already), then mark the batch's items done.
 
-    One look-up finds the samples stored already and one transaction settles the batch: a crash
-    in between leaves stored samples whose items the next worker adopts by their keys.
+    One look-up finds the samples stored already, one group of generator calls and one
+    transaction store the others, and one transaction settles the batch: a crash in between
+    leaves stored samples whose items the next worker adopts by their keys.
     """
     stored = engine.store.generation_ids_by_key(item.idempotency_key for item in batch)
+    todo = [item for item in batch if item.idempotency_key not in stored]
+    results = engine.generate_many(
+        [item_request(spec, item.input, item.seed) for item in todo],
+        job_items=[JobItemLink(run_id, item.idempotency_key) for item in todo],
+    )
+    produced = dict(zip((item.id for item in todo), results, strict=True))
     outcomes = [
-        _produce(engine, spec, run_id, owner, item, stored.get(item.idempotency_key)) for item in batch
+        _outcome(engine, spec, owner, item, produced.get(item.id), stored.get(item.idempotency_key))
+        for item in batch
     ]
     leases.complete(
         engine.store, {o.item_id: o.generation_id for o in outcomes if o.generation_id is not None}
@@ -55,26 +65,26 @@ def produce_batch(
     return outcomes
 
 
-def _produce(
-    engine: Engine, spec: JobSpec, run_id: int, owner: str, item: ClaimedItem, stored_id: int | None
+def _outcome(
+    engine: Engine,
+    spec: JobSpec,
+    owner: str,
+    item: ClaimedItem,
+    result: GenerationResult | AigcError | None,
+    stored_id: int | None,
 ) -> ItemOutcome:
     stored: tuple[int, str] | None = None
     if stored_id is not None:
         stored = (stored_id, engine.store.get_generation(stored_id).status)
-    if stored is None:
-        try:
-            result = engine.generate(
-                item_request(spec, item.input, item.seed), job_item=JobItemLink(run_id, item.idempotency_key)
-            )
-        except DuplicateKeyError:  # another worker stored it first
-            stored = _stored_sample(engine, item.idempotency_key)
-        except AigcError as error:
-            return _give_back(engine, spec, owner, item, f"{type(error).__name__}: {error}")
-        else:
-            if result.status == "failed" or not result.generations:
-                return _give_back(engine, spec, owner, item, result.error or "the request failed")
-            sample = result.generations[0]
-            stored = (sample.id, sample.status)
+    elif isinstance(result, DuplicateKeyError):  # another worker stored it first
+        stored = _stored_sample(engine, item.idempotency_key)
+    elif isinstance(result, AigcError):
+        return _give_back(engine, spec, owner, item, f"{type(result).__name__}: {result}")
+    elif result is not None:
+        if result.status == "failed" or not result.generations:
+            return _give_back(engine, spec, owner, item, result.error or "the request failed")
+        sample = result.generations[0]
+        stored = (sample.id, sample.status)
     if stored is None:
         return _give_back(engine, spec, owner, item, "the sample was neither stored nor found")
     generation_id, status = stored

@@ -1,4 +1,5 @@
-"""``aigc serve`` stopped by SIGTERM under load: every request it acknowledged is stored first."""
+"""``aigc serve`` stopped by SIGTERM under load: every request it acknowledged is stored first, in
+one process or in several workers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from aigc.core.config import Settings
 from aigc.storage.store import Store
@@ -15,11 +17,13 @@ from tests.cli.runner import Aigc, serve
 REQUESTS = 24
 
 
-def test_sigterm_stores_every_acknowledged_request_before_exiting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_stores_every_acknowledged_request_before_exiting(tmp_path: Path, workers: str) -> None:
     aigc = Aigc(tmp_path / "aigc-data")
     token = aigc.run("api-keys", "create", "--scope", "generate").stdout.strip()
     body = {"generator": "image-diffusion", "options": {"label": 4, "steps": 100}, "n": 2}
-    with serve(aigc, "--wait", "0", "--no-batching", "--grace-period", "120") as server:
+    flags = ("--wait", "0", "--no-batching", "--grace-period", "120", "--workers", workers)
+    with serve(aigc, *flags) as server:
 
         def post(seed: int) -> int:
             response = httpx.post(

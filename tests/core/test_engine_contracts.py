@@ -11,6 +11,7 @@ from aigc.core.engine import Engine
 from aigc.core.errors import InvalidRequestError
 from aigc.core.plugins import PluginRegistry
 from aigc.core.runtime import ModelRuntime
+from aigc.core.schemas import GenerationResult
 from tests.core.plugin_doubles import DoublesPlugin
 
 
@@ -247,3 +248,21 @@ def test_broken_set_evaluator_is_a_recorded_error(engine: Engine, name: str, fra
     [recorded] = engine.store.list_plugin_errors()  # a factory failure is recorded once, as such
     stage = "factory" if name == "set-without-evaluate-set" else "evaluate"
     assert recorded.stage == f"evaluator {name}: {stage}" and fragment in recorded.message
+
+
+def test_requests_sharing_a_failed_call_are_each_stored_failed_and_the_failure_recorded_once(
+    engine: Engine,
+) -> None:
+    failed_a, failed_b, fine = engine.generate_many(
+        [
+            {"generator": "gen-raise", "prompt": "p", "seed": 1},
+            {"generator": "gen-raise", "prompt": "p", "seed": 2},
+            {"generator": "echo", "prompt": "p", "seed": 1},
+        ]
+    )
+    for failed in (failed_a, failed_b):
+        assert isinstance(failed, GenerationResult) and failed.status == "failed"
+        assert failed.error and "model exploded" in failed.error
+    assert isinstance(fine, GenerationResult) and fine.status == "completed"
+    [recorded] = engine.store.list_plugin_errors()
+    assert recorded.stage == "generator gen-raise: generate"

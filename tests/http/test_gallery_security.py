@@ -69,3 +69,41 @@ def test_the_cookie_opens_the_gallery_but_not_the_api(browser: httpx.Client, gen
     )
     assert response.status_code == 401
     assert httpx.get(f"{browser.base_url}/gallery/artifacts/{artifact_id}").status_code == 401
+    waveform = f"/gallery/artifacts/{artifact_id}/waveform.svg"
+    assert httpx.get(f"{browser.base_url}{waveform}").status_code == 401
+    assert browser.get(waveform).status_code == 404  # a picture has no waveform
+
+
+def test_pages_allow_only_this_servers_scripts_and_escape_stored_text(
+    browser: httpx.Client, server: LiveServer, generation: dict
+) -> None:
+    hostile = "<img src=x onerror=alert(1)> [b]bold[/b]"
+    response = httpx.post(
+        f"{server.url}/v1/generations",
+        json={
+            "generator": "text-transformer",
+            "prompt": hostile,
+            "seed": 3,
+            "options": {"max_new_tokens": 4},
+        },
+        headers=server.auth("generate"),
+        timeout=60,
+    )
+    text = response.json()["generations"][0]
+    pages = [
+        "/login",
+        "/gallery",
+        f"/gallery/{text['id']}",
+        f"/gallery/requests/{text['request_id']}",
+        "/gallery/queue",
+        "/gallery/matrix?generator=text-transformer",
+    ]
+    for path in pages:
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "default-src 'self'" in policy
+        assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/gallery/static/gallery.js" defer>']
+        assert "<img src=x" not in page.text
+        if path != "/login":
+            assert "&lt;img src=x onerror=alert(1)&gt; [b]bold[/b]" in page.text, path

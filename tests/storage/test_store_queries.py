@@ -79,6 +79,19 @@ def test_filter_by_request(store: Store) -> None:
     assert store.count_generations(GenerationFilter(request_id=first)) == 2
 
 
+def test_filter_by_feedback(store: Store) -> None:
+    save_mixed(store)
+    nothing_to_rate = new_generation(0, seed=90, status="failed", artifacts=[], evaluations=[])
+    store.save(new_request(generations=[nothing_to_rate], seed=90))
+    [_, rated, *_] = store.list_generations()
+    store.add_feedback(FeedbackInput(artifact_id=rated.artifacts[0].id, rating=4))
+    store.add_feedback(FeedbackInput(artifact_id=rated.artifacts[0].id, rating=-1))
+    assert [g.id for g in store.list_generations(GenerationFilter(rated=True))] == [rated.id]
+    unrated = store.list_generations(GenerationFilter(rated=False))
+    assert len(unrated) == store.count_generations(GenerationFilter(rated=False)) == 4
+    assert all(g.artifacts for g in unrated) and rated.id not in {g.id for g in unrated}
+
+
 def test_failed_requests_are_listed_with_their_error(store: Store) -> None:
     save_mixed(store)
     failed = store.save(new_request(0, generator="toy-lm", status="failed", error="PluginCallError: boom"))

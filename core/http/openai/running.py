@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from aigc.core.http.openai.errors import openai_error
@@ -42,7 +43,7 @@ def generator_spec(request: Request, model: str, modality: Modality) -> Generato
 async def run(request: Request, key: ApiKey, aigc_request: GenerationRequest) -> GenerationResult:
     """Run ``aigc_request`` as ``POST /v1/generations`` does (limits, work budget, in-flight
     bound); ``GenerationFailed`` when the generator failed (the request is stored either way)."""
-    admit(request, aigc_request, key)
+    await run_in_threadpool(admit, request, aigc_request, key)  # it reads and writes the database
     state = request.app.state
     result: GenerationResult = await asyncio.wrap_future(
         state.in_flight.submit(partial(run_request, state, aigc_request))

@@ -29,7 +29,6 @@ from aigc.core.http.schemas import (
     RequestPage,
     RequestQuery,
 )
-from aigc.core.redaction import without_paths
 from aigc.core.schemas import MAX_ID, Generation, GenerationRequest, GenerationResult
 from aigc.core.specs import AudioChunk, StreamChunk
 from aigc.core.validation import invalid
@@ -76,17 +75,6 @@ def run_request(state: State, body: GenerationRequest) -> GenerationResult:
     return result
 
 
-def _pending(ticket: str, future: Future[GenerationResult]) -> PendingGeneration:
-    poll = f"/v1/generations/pending/{ticket}"
-    if not future.done():
-        return PendingGeneration(id=ticket, status="pending", poll=poll)
-    error = future.exception()
-    if error is not None:
-        return PendingGeneration(id=ticket, status="failed", poll=poll, error=without_paths(str(error)))
-    result = future.result()
-    return PendingGeneration(id=ticket, status=result.status, poll=poll, result=result)
-
-
 @router.post(
     "/generations",
     response_model=GenerationResult,
@@ -103,7 +91,7 @@ async def create_generation(
     """Run one request (the Python API's schema) and return the stored result, or 202 with a ticket
     to poll when it takes longer than ``wait`` seconds. Invalid requests get 422 before any work."""
     state = request.app.state
-    admit(request, body, key)
+    await run_in_threadpool(admit, request, body, key)  # it reads and writes the database
     future: Future[GenerationResult] = state.in_flight.submit(partial(run_request, state, body))
     await asyncio.wait(
         {asyncio.wrap_future(future)}, timeout=state.settings.default_wait_s if wait is None else wait
@@ -113,7 +101,8 @@ async def create_generation(
         if error is not None:
             raise error  # the plugin found the request invalid (422), or a bug (500)
         return future.result()
-    pending = _pending(state.pending.add(future), future)
+    ticket = await run_in_threadpool(state.pending.add, future)
+    pending = PendingGeneration(id=ticket, status="pending", poll=_poll(ticket))
     return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Location": pending.poll})
 
 
@@ -121,11 +110,20 @@ async def create_generation(
 def poll_generation(
     request: Request, ticket: Annotated[str, Path(pattern="^[0-9a-f]{32}$")], key: Read
 ) -> PendingGeneration:
-    """A request answered with 202: still pending, or its stored result."""
-    future = request.app.state.pending.get(ticket)
-    if future is None:
+    """A request answered with 202: still pending, or its stored result (or error). Any server
+    process sharing the database answers."""
+    found = request.app.state.pending.get(ticket)
+    if found is None:
         raise NotFoundError(f"no pending request {ticket} on this server")
-    return _pending(ticket, future)
+    store = request.app.state.engine.store
+    result = None if found.request_id is None else store.get_request(found.request_id)
+    return PendingGeneration(
+        id=ticket, status=found.status, poll=_poll(ticket), result=result, error=found.error
+    )
+
+
+def _poll(ticket: str) -> str:
+    return f"/v1/generations/pending/{ticket}"
 
 
 def _event(chunk: StreamChunk) -> str:

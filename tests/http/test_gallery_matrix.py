@@ -1,0 +1,107 @@
+"""Comparisons over stored samples: best_of candidates per output, and prompts by generator versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from aigc.core.http.gallery.matrix import build_matrix, candidates
+from aigc.core.http.gallery.waveform import samples_svg
+from aigc.core.schemas import Evaluation, Generation, GenerationResult
+
+
+def sample(id: int, generator: str = "lm", version: str = "1", **fields: Any) -> Generation:
+    """A stored sample with as little ceremony as a comparison needs."""
+    scores: dict[str, float] = fields.pop("scores", {})
+    evaluations = [
+        Evaluation(
+            id=i,
+            generation_id=id,
+            artifact_id=None,
+            evaluator="judge",
+            evaluator_version="1",
+            metric=m,
+            score=s,
+        )
+        for i, (m, s) in enumerate(scores.items())
+    ]
+    values: dict[str, Any] = {
+        "id": id,
+        "request_id": 1,
+        "index": 0,
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC),
+        "generator": generator,
+        "generator_version": version,
+        "model_sha256": None,
+        "prompt": "hello",
+        "options": {},
+        "seed": 1,
+        "key": f"{id:064x}",
+        "status": "accepted",
+        "score": None,
+        "reasons": [],
+        "error": None,
+        "timings": {},
+        "artifacts": [],
+        "evaluations": evaluations,
+    }
+    return Generation(**(values | fields))
+
+
+def test_candidates_are_grouped_per_output_in_order() -> None:
+    generations = [sample(10 + i, index=i) for i in (4, 0, 3, 1, 5, 2)]
+    result = GenerationResult(
+        request_id=1,
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+        generator="lm",
+        status="completed",
+        error=None,
+        timings={},
+        best_of=3,
+        generations=generations,
+    )
+    assert [[g.index for g in group] for group in candidates(result)] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_matrix_rows_are_inputs_and_columns_generator_versions() -> None:
+    matrix = build_matrix(
+        [
+            sample(1, "lm", "1", prompt="a", seed=1, score=0.5, scores={"fluency": 0.4}),
+            sample(2, "lm", "2", prompt="a", seed=1, score=0.9, scores={"fluency": 0.8}),
+            sample(3, "lm", "1", prompt="a", seed=2, status="rejected", score=0.1, scores={"fluency": 0.2}),
+            sample(4, "lm", "1", prompt="a", seed=1, score=0.7),  # newer sample of the same cell
+            sample(5, "lm", "2", prompt="b", seed=1, status="failed"),
+        ]
+    )
+    assert matrix.columns == [("lm", "1", ""), ("lm", "2", "")]
+    assert matrix.rows == [("a", 1), ("a", 2), ("b", 1)]
+    assert matrix.cell(("a", 1), ("lm", "1", "")).id == 4
+    assert matrix.cell(("a", 2), ("lm", "2", "")) is None
+    first, second = (matrix.summaries[c] for c in matrix.columns)
+    assert (first.samples, first.pass_rate, first.mean_score) == (2, 0.5, pytest.approx(0.4))
+    assert first.metric_means == {"judge/fluency": pytest.approx(0.2)}
+    assert (second.samples, second.pass_rate, second.mean_score) == (2, 1.0, 0.9)  # failed: not judged
+    assert matrix.metrics == ["judge/fluency"]
+
+
+def test_model_files_of_one_version_are_columns_apart() -> None:
+    matrix = build_matrix([sample(1, model_sha256="ab" * 32), sample(2, model_sha256="cd" * 32)])
+    assert matrix.columns == [("lm", "1", "ab" * 6), ("lm", "1", "cd" * 6)]
+
+
+def test_a_conversation_is_keyed_by_its_last_turn() -> None:
+    chat = sample(
+        1, prompt=None, messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "hi"}]
+    )
+    assert build_matrix([chat]).rows == [("hi", 1)]
+
+
+def test_a_waveform_has_one_bar_per_column_spanning_its_peaks() -> None:
+    samples = np.concatenate([np.zeros(100), np.full(100, 0.5), np.full(100, -1.0)])
+    svg = samples_svg(samples, columns=3, height=40)
+    assert 'viewBox="0 0 3 40"' in svg
+    assert "M0 20.0V20.5M1 10.0V10.5M2 40.0V40.5" in svg
+    assert 'viewBox="0 0 1 40"' in samples_svg(np.zeros(0), height=40)
