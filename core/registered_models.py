@@ -1,5 +1,5 @@
-"""Models a user registered by path (``aigc models add PATH --name N``): language model folders
-and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
+"""Models a user registered by path (``aigc models add PATH --name N``): language model folders,
+Stable Diffusion ONNX pipelines and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
 
 The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
 ``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
@@ -27,9 +27,20 @@ from aigc.core.manifest import Manifest, ModelFile, sha256_file, verify_manifest
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
 
-ModelFormat = Literal["optimum", "onnxruntime-genai", "piper"]
+ModelFormat = Literal["optimum", "onnxruntime-genai", "piper", "stable-diffusion"]
 GENAI_CONFIG = "genai_config.json"
 OPTIMUM_FILES = ("model.onnx", "config.json", "tokenizer.json")
+PIPELINE_INDEX = "model_index.json"
+# optimum's ORTStableDiffusionPipeline layout (vae_encoder/model.onnx is optional: image-to-image).
+PIPELINE_FILES = (
+    PIPELINE_INDEX,
+    "text_encoder/model.onnx",
+    "unet/model.onnx",
+    "vae_decoder/model.onnx",
+    "tokenizer/vocab.json",
+    "tokenizer/merges.txt",
+    "scheduler/scheduler_config.json",
+)
 
 
 class RegisteredModel(BaseModel):
@@ -85,6 +96,8 @@ def folder_format(folder: Path) -> ModelFormat:
         return "onnxruntime-genai"
     if piper_voice_files(folder):
         return "piper"
+    if (folder / PIPELINE_INDEX).is_file():
+        return _pipeline_format(folder)
     missing = [name for name in OPTIMUM_FILES if not (folder / name).is_file()]
     if missing:
         raise invalid(
@@ -92,9 +105,24 @@ def folder_format(folder: Path) -> ModelFormat:
             str(folder),
             f"lacks {', '.join(missing)}: expected a folder written by `optimum-cli export onnx "
             f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's "
-            f"model builder ({GENAI_CONFIG}), or a Piper voice (VOICE.onnx and VOICE.onnx.json)",
+            f"model builder ({GENAI_CONFIG}), a Stable Diffusion pipeline exported by `optimum-cli "
+            f"export onnx` ({PIPELINE_INDEX}, ...), or a Piper voice (VOICE.onnx and VOICE.onnx.json)",
         )
     return "optimum"
+
+
+def _pipeline_format(folder: Path) -> ModelFormat:
+    """``stable-diffusion`` for a complete optimum pipeline folder; else ``InvalidRequestError`` naming
+    what is missing."""
+    missing = [name for name in PIPELINE_FILES if not (folder / name).is_file()]
+    if missing:
+        raise invalid(
+            "path",
+            str(folder),
+            f"has {PIPELINE_INDEX} but lacks {', '.join(missing)}: expected a Stable Diffusion pipeline "
+            "exported by `optimum-cli export onnx --model MODEL DIR`",
+        )
+    return "stable-diffusion"
 
 
 def load_registered(models_file: Path) -> dict[str, RegisteredModel]:

@@ -81,11 +81,10 @@ def add(
     if as_json:
         print_json(model.model_dump(mode="json"))
         return
-    usage = (
-        f'aigc generate speech-piper "Hello there" -o voice={model.name}'
-        if model.format == "piper"
-        else f'aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}'
-    )
+    usage = {
+        "piper": f'aigc generate speech-piper "Hello there" -o voice={model.name}',
+        "stable-diffusion": f'aigc generate onnx-diffusion-pipeline "a lighthouse" -o model={model.name}',
+    }.get(model.format, f'aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}')
     console.print(
         f"registered [bold]{escape(model.name)}[/] ({model.format}, {len(model.manifest.files)} files) "
         f"in {escape(str(models_file))}\nuse it: {escape(usage)}"
