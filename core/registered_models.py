@@ -97,32 +97,24 @@ def folder_format(folder: Path) -> ModelFormat:
     if piper_voice_files(folder):
         return "piper"
     if (folder / PIPELINE_INDEX).is_file():
-        return _pipeline_format(folder)
-    missing = [name for name in OPTIMUM_FILES if not (folder / name).is_file()]
-    if missing:
-        raise invalid(
-            "path",
-            str(folder),
-            f"lacks {', '.join(missing)}: expected a folder written by `optimum-cli export onnx "
-            f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's "
-            f"model builder ({GENAI_CONFIG}), a Stable Diffusion pipeline exported by `optimum-cli "
-            f"export onnx` ({PIPELINE_INDEX}, ...), or a Piper voice (VOICE.onnx and VOICE.onnx.json)",
-        )
+        _require(folder, PIPELINE_FILES, "a Stable Diffusion pipeline exported by `optimum-cli export onnx`")
+        return "stable-diffusion"
+    _require(
+        folder,
+        OPTIMUM_FILES,
+        f"a folder written by `optimum-cli export onnx --task text-generation-with-past` "
+        f"({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's model builder ({GENAI_CONFIG}), a Stable "
+        f"Diffusion pipeline exported by `optimum-cli export onnx` ({PIPELINE_INDEX}, ...), or a Piper "
+        "voice (VOICE.onnx and VOICE.onnx.json)",
+    )
     return "optimum"
 
 
-def _pipeline_format(folder: Path) -> ModelFormat:
-    """``stable-diffusion`` for a complete optimum pipeline folder; else ``InvalidRequestError`` naming
-    what is missing."""
-    missing = [name for name in PIPELINE_FILES if not (folder / name).is_file()]
+def _require(folder: Path, names: tuple[str, ...], expected: str) -> None:
+    """``InvalidRequestError`` (field ``path``) naming those of ``names`` that ``folder`` lacks."""
+    missing = [name for name in names if not (folder / name).is_file()]
     if missing:
-        raise invalid(
-            "path",
-            str(folder),
-            f"has {PIPELINE_INDEX} but lacks {', '.join(missing)}: expected a Stable Diffusion pipeline "
-            "exported by `optimum-cli export onnx --model MODEL DIR`",
-        )
-    return "stable-diffusion"
+        raise invalid("path", str(folder), f"lacks {', '.join(missing)}: expected {expected}")
 
 
 def load_registered(models_file: Path) -> dict[str, RegisteredModel]:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from aigc.core.sdk import NAME_PATTERN, Options
+from aigc.plugins.lib.image_options import Base64Png
 
 SIZE_STEP = 8  # the VAE's downscaling: pixels per latent
 MIN_SIZE, MAX_SIZE = 64, 2048
@@ -56,7 +57,7 @@ class PipelineOptions(Options):
         description="ddim or euler (discrete), with the folder's scheduler settings; omit for the "
         "folder's own scheduler (euler for an Euler export, else ddim)",
     )
-    image: str | None = Field(
+    image: Base64Png | None = Field(
         None,
         max_length=16_000_000,
         description="image-to-image: a base64 PNG to start from (needs the folder's vae_encoder)",
@@ -79,15 +80,6 @@ class PipelineOptions(Options):
         if size is not None and size % SIZE_STEP:
             raise ValueError(f"must be a multiple of {SIZE_STEP}, got {size}")
         return size
-
-    @field_validator("image")
-    @classmethod
-    def _image_is_a_png(cls, image: str | None) -> str | None:
-        if image is not None:
-            from aigc.core.sdk import png_from_base64  # Pillow only when an image is given
-
-            png_from_base64(image)
-        return image
 
     @model_validator(mode="after")
     def _strength_only_with_an_image(self) -> PipelineOptions:
