@@ -81,36 +81,35 @@ class UNet(Part):
 
     def denoiser(self, hidden: np.ndarray) -> Any:
         """A function ``(latents, timestep) -> noise prediction`` for text embeddings ``hidden``."""
-        [hidden_feed] = self.feeds({"encoder_hidden_states": hidden}).values()
-        output = self.session.output_names[0]
-        if self.session.providers[0] != CUDA:
-            return lambda latents, t: self.run(
-                {
-                    "sample": latents,
-                    "timestep": self.timestep(t, len(latents)),
-                    "encoder_hidden_states": hidden,
-                }
-            )
-        return self._bound(hidden_feed, output)
-
-    def _bound(self, hidden: np.ndarray, output: str) -> Any:  # pragma: no cover - needs CUDA
-        import onnxruntime as ort
-
-        binding = self.session.session.io_binding()
-        binding.bind_ortvalue_input(
-            "encoder_hidden_states", ort.OrtValue.ortvalue_from_numpy(hidden, "cuda", 0)
+        if self.session.providers[0] == CUDA:
+            return BoundDenoiser(self, hidden, "cuda")
+        return lambda latents, t: self.run(
+            {"sample": latents, "timestep": self.timestep(t, len(latents)), "encoder_hidden_states": hidden}
         )
 
-        def denoise(latents: np.ndarray, t: float) -> np.ndarray:
-            feeds = self.feeds({"sample": latents, "timestep": self.timestep(t, len(latents))})
-            for name, array in feeds.items():
-                binding.bind_cpu_input(name, array)
-            binding.bind_output(output, "cuda", 0)
-            self.session.session.run_with_iobinding(binding)
-            result: np.ndarray = binding.copy_outputs_to_cpu()[0].astype(np.float32)
-            return result
 
-        return denoise
+class BoundDenoiser:
+    """The UNet through ONNX Runtime IO binding: the text embeddings are copied to ``device`` once,
+    and each step's output is written there, then copied back (the samplers are numpy)."""
+
+    def __init__(self, unet: UNet, hidden: np.ndarray, device: str) -> None:
+        import onnxruntime as ort
+
+        self.unet, self.device = unet, device
+        [hidden_feed] = unet.feeds({"encoder_hidden_states": hidden}).values()
+        self.hidden = ort.OrtValue.ortvalue_from_numpy(hidden_feed, device, 0)  # held for the binding
+        self.binding = unet.session.session.io_binding()
+        self.binding.bind_ortvalue_input("encoder_hidden_states", self.hidden)
+
+    def __call__(self, latents: np.ndarray, t: float) -> np.ndarray:
+        """The UNet's output for ``latents`` at timestep ``t``."""
+        feeds = self.unet.feeds({"sample": latents, "timestep": self.unet.timestep(t, len(latents))})
+        for name, array in feeds.items():
+            self.binding.bind_cpu_input(name, array)
+        self.binding.bind_output(self.unet.session.output_names[0], self.device, 0)
+        self.unet.session.session.run_with_iobinding(self.binding)
+        result: np.ndarray = self.binding.copy_outputs_to_cpu()[0].astype(np.float32)
+        return result
 
 
 class DiffusionPipeline:

@@ -206,3 +206,17 @@ def test_a_job_generates_every_item(tmp_path: Path) -> None:
     assert "completed" in aigc.run("jobs", "run", str(spec), "--no-outputs").stdout
     status = aigc.json("jobs", "status", "1")
     assert (status["status"], status["done"]) == ("completed", 4)
+
+
+def test_the_io_bound_unet_predicts_what_the_plain_call_does(
+    generator: OnnxDiffusionPipelineGenerator,
+) -> None:
+    """The CUDA path (IO binding) run on CPU memory: same feeds, same graph, same output."""
+    from aigc.plugins.onnx_diffusion_pipeline.pipeline import BoundDenoiser
+
+    pipeline = generator.pipeline("tiny")
+    hidden = pipeline.encode_prompts(["a cat", "a dog"], "", guided=True)
+    latents = np.random.default_rng(0).standard_normal((4, 4, 8, 8), dtype=np.float32)
+    bound = BoundDenoiser(pipeline.unet, hidden, "cpu")
+    for t in (981.0, 21.0):
+        np.testing.assert_allclose(bound(latents, t), pipeline.unet.denoiser(hidden)(latents, t), atol=1e-6)
