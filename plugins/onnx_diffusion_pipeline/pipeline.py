@@ -145,10 +145,15 @@ class DiffusionPipeline:
         model's multiple), else the model's own; ``InvalidRequestError`` for a size the UNet cannot take."""
         sizes = []
         given_sizes: tuple[int | None, int | None] = image or (None, None)
-        for field, asked, given in zip(
-            ("width", "height"), (options.width, options.height), given_sizes, strict=True
+        latent_dims = self.unet.shapes["sample"][2:][::-1]  # width, height: an int where the export fixed it
+        for field, asked, given, fixed in zip(
+            ("width", "height"), (options.width, options.height), given_sizes, latent_dims, strict=True
         ):
             size = asked or (given - given % self.size_step if given else self.default_size)
+            if isinstance(fixed, int) and size != fixed * self.vae_scale:
+                raise invalid(
+                    f"options.{field}", size, f"must be {fixed * self.vae_scale}: the UNet was exported so"
+                )
             if size < self.size_step or size % self.size_step:
                 raise invalid(
                     f"options.{field}",

@@ -99,6 +99,17 @@ def test_sizes_the_unet_cannot_take_are_refused_naming_the_field(
     assert "multiple of 16" in str(raised.value)
 
 
+def test_a_unet_exported_with_a_fixed_size_takes_that_size_only(
+    generator: OnnxDiffusionPipelineGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unet = generator.pipeline("tiny").unet
+    monkeypatch.setitem(unet.shapes, "sample", ["batch", 4, 8, 8])  # as a static-shape export declares
+    assert generate(generator, ["a cat"], [1])[0].shape == (64, 64, 3)
+    with pytest.raises(InvalidRequestError) as raised:
+        generate(generator, ["a cat"], [1], height=96)
+    assert raised.value.errors[0]["field"] == "options.height" and "must be 64" in str(raised.value)
+
+
 def test_strength_needs_an_image() -> None:
     with pytest.raises(ValidationError, match="only used with `image`"):
         PipelineOptions(model="tiny", strength=0.5)
