@@ -83,7 +83,7 @@ def diffusers_torch_call(
     return call
 
 
-def diffusers_onnx_call(onnx: Path, steps: int) -> Callable[[list[str]], Any] | None:
+def diffusers_onnx_call(onnx: Path, threads: int, steps: int) -> Callable[[list[str]], Any] | None:
     import diffusers
     import onnxruntime as ort
     from transformers import CLIPTokenizer
@@ -91,7 +91,7 @@ def diffusers_onnx_call(onnx: Path, steps: int) -> Callable[[list[str]], Any] | 
     if not hasattr(diffusers, "OnnxStableDiffusionPipeline"):
         return None
     options = ort.SessionOptions()
-    options.use_per_session_threads = False  # aigc's runtime made ONNX Runtime's global pool of threads
+    options.intra_op_num_threads = threads
 
     def part(name: str) -> Any:
         session = ort.InferenceSession(
@@ -111,8 +111,13 @@ def diffusers_onnx_call(onnx: Path, steps: int) -> Callable[[list[str]], Any] | 
         requires_safety_checker=False,
     )
     pipeline.set_progress_bar_config(disable=True)
+    # its default size is 512x512 whatever the model: ask for the model's own, as the others make
+    vae_factor = 2 ** (
+        len(json.loads((onnx / "vae_decoder" / "config.json").read_text())["block_out_channels"]) - 1
+    )
+    size = json.loads((onnx / "unet" / "config.json").read_text())["sample_size"] * vae_factor
     return lambda prompts: pipeline(
-        prompts, num_inference_steps=steps, guidance_scale=GUIDANCE, output_type="np"
+        prompts, height=size, width=size, num_inference_steps=steps, guidance_scale=GUIDANCE, output_type="np"
     )
 
 
@@ -127,7 +132,7 @@ def contender_call(name: str, args: argparse.Namespace) -> Callable[[list[str]],
         return aigc_call(args.onnx, args.threads, args.steps)
     if name == "diffusers torch":
         return diffusers_torch_call(args.torch, args.onnx, args.threads, args.steps)
-    call = diffusers_onnx_call(args.onnx, args.steps)
+    call = diffusers_onnx_call(args.onnx, args.threads, args.steps)
     if call is None:
         raise SystemExit("this diffusers has no OnnxStableDiffusionPipeline")
     return call
