@@ -130,8 +130,7 @@ class DiffusionPipeline:
         self.unet = UNet(session["unet"])
         self.vae_encoder = Part(session[ENCODER]) if ENCODER in session else None
         self.tokenizer = ClipTokenizer(folder / "tokenizer")
-        self.scheduler = SchedulerConfig.model_validate(_config(folder, "scheduler/scheduler_config.json"))
-        self.scheduler.check_supported()
+        self.scheduler = SchedulerConfig.read(_config(folder, "scheduler/scheduler_config.json"))
         vae = _config(folder, "vae_decoder/config.json")
         unet = _config(folder, "unet/config.json")
         self.scaling_factor = float(vae.get("scaling_factor", 0.18215))

@@ -9,10 +9,10 @@ ignored.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aigc.core.sdk import PluginLoadError
 
@@ -47,15 +47,23 @@ class SchedulerConfig(BaseModel):
     clip_sample: bool = True
     clip_sample_range: float = 1.0
 
-    def check_supported(self) -> None:
-        """``PluginLoadError`` naming a setting whose value these samplers do not implement."""
-        extra = self.model_extra or {}
+    @classmethod
+    def read(cls, settings: dict[str, Any]) -> SchedulerConfig:
+        """The config of ``scheduler_config.json``'s ``settings``; ``PluginLoadError`` naming a
+        setting that is invalid or whose value these samplers do not implement."""
+        try:
+            config = cls.model_validate(settings)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            key = ".".join(str(part) for part in problem["loc"])
+            raise PluginLoadError(f"scheduler_config.json: {key}: {problem['msg']}") from None
         for key, supported in UNSUPPORTED.items():
-            if extra.get(key, supported) != supported:
+            if settings.get(key, supported) != supported:
                 raise PluginLoadError(
-                    f"scheduler_config.json sets {key}={extra[key]!r}; aigc's samplers support "
+                    f"scheduler_config.json sets {key}={settings[key]!r}; aigc's samplers support "
                     f"{key}={supported!r} only"
                 )
+        return config
 
     def default_sampler(self) -> SamplerName:
         """``euler`` for a folder exported with an Euler scheduler, else ``ddim``."""

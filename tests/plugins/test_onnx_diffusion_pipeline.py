@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -173,6 +174,30 @@ def test_a_file_changed_after_registration_is_refused(tmp_path: Path, aigc_engin
     )
     assert result.status == "failed"
     assert "merges.txt has sha256" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        (
+            {"use_karras_sigmas": True},
+            "use_karras_sigmas=True; aigc's samplers support use_karras_sigmas=False",
+        ),
+        ({"beta_schedule": "squaredcos_cap_v2"}, "scheduler_config.json: beta_schedule:"),
+    ],
+)
+def test_scheduler_settings_the_samplers_lack_are_refused_by_name(
+    tmp_path: Path, aigc_engine: Engine, setting: dict[str, object], named: str
+) -> None:
+    folder = tmp_path / "sd"
+    shutil.copytree(FIXTURE, folder)
+    config = folder / "scheduler" / "scheduler_config.json"
+    config.write_text(json.dumps(json.loads(config.read_text()) | setting))
+    register_model(aigc_engine.context.models_file, folder, "odd")
+    result = aigc_engine.generate(
+        {"generator": "onnx-diffusion-pipeline", "prompt": "a", "options": {"model": "odd", "steps": 2}}
+    )
+    assert result.status == "failed" and named in (result.error or "")
 
 
 def test_registering_an_incomplete_pipeline_names_the_missing_files(tmp_path: Path) -> None:
