@@ -1,5 +1,5 @@
-"""Models a user registered by path (``aigc models add PATH --name N``): language model folders
-and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
+"""Models a user registered by path (``aigc models add PATH --name N``): language model folders,
+Stable Diffusion ONNX pipelines and Piper voices (a ``.onnx`` file with its ``.onnx.json`` config).
 
 The registry is a JSON file (``Settings.resolved_models_file``: ``AIGC_MODELS``, default
 ``AIGC_HOME/models.json``). Registration records the sha256 and size of every file in the folder
@@ -30,12 +30,23 @@ from aigc.core.manifest import Manifest, ModelFile, sha256_file, verify_manifest
 from aigc.core.specs import NAME_PATTERN
 from aigc.core.validation import invalid
 
-ModelFormat = Literal["optimum", "onnxruntime-genai", "piper"]
+ModelFormat = Literal["optimum", "onnxruntime-genai", "piper", "stable-diffusion"]
 GENAI_CONFIG = "genai_config.json"
 VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,31}$"
 # A registered model, or one of its versions: ``name`` or ``name@version``.
 REFERENCE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}(@[a-z0-9][a-z0-9.-]{0,31})?$"
 OPTIMUM_FILES = ("model.onnx", "config.json", "tokenizer.json")
+PIPELINE_INDEX = "model_index.json"
+# optimum's ORTStableDiffusionPipeline layout (vae_encoder/model.onnx is optional: image-to-image).
+PIPELINE_FILES = (
+    PIPELINE_INDEX,
+    "text_encoder/model.onnx",
+    "unet/model.onnx",
+    "vae_decoder/model.onnx",
+    "tokenizer/vocab.json",
+    "tokenizer/merges.txt",
+    "scheduler/scheduler_config.json",
+)
 
 
 class RegisteredModel(BaseModel):
@@ -91,16 +102,25 @@ def folder_format(folder: Path) -> ModelFormat:
         return "onnxruntime-genai"
     if piper_voice_files(folder):
         return "piper"
-    missing = [name for name in OPTIMUM_FILES if not (folder / name).is_file()]
-    if missing:
-        raise invalid(
-            "path",
-            str(folder),
-            f"lacks {', '.join(missing)}: expected a folder written by `optimum-cli export onnx "
-            f"--task text-generation-with-past` ({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's "
-            f"model builder ({GENAI_CONFIG}), or a Piper voice (VOICE.onnx and VOICE.onnx.json)",
-        )
+    if (folder / PIPELINE_INDEX).is_file():
+        _require(folder, PIPELINE_FILES, "a Stable Diffusion pipeline exported by `optimum-cli export onnx`")
+        return "stable-diffusion"
+    _require(
+        folder,
+        OPTIMUM_FILES,
+        f"a folder written by `optimum-cli export onnx --task text-generation-with-past` "
+        f"({', '.join(OPTIMUM_FILES)}), by onnxruntime-genai's model builder ({GENAI_CONFIG}), a Stable "
+        f"Diffusion pipeline exported by `optimum-cli export onnx` ({PIPELINE_INDEX}, ...), or a Piper "
+        "voice (VOICE.onnx and VOICE.onnx.json)",
+    )
     return "optimum"
+
+
+def _require(folder: Path, names: tuple[str, ...], expected: str) -> None:
+    """``InvalidRequestError`` (field ``path``) naming those of ``names`` that ``folder`` lacks."""
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise invalid("path", str(folder), f"lacks {', '.join(missing)}: expected {expected}")
 
 
 def load_registered(models_file: Path) -> dict[str, RegisteredModel]:

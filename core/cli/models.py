@@ -53,8 +53,8 @@ def add(
     path: Annotated[
         Path,
         typer.Argument(
-            help="folder from `optimum-cli export onnx` or onnxruntime-genai, a Llama GGUF file, "
-            "or a Piper VOICE.onnx"
+            help="folder from `optimum-cli export onnx` (a language model or a Stable Diffusion "
+            "pipeline) or onnxruntime-genai, a Llama GGUF file, or a Piper VOICE.onnx"
         ),
     ],
     name: Annotated[str, typer.Option("--name", help="name to choose it by: -o model=NAME")],
@@ -63,9 +63,10 @@ def add(
     ] = "quantized",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Register a language model folder for `onnx-causal-lm`, or a Piper voice (VOICE.onnx with
-    VOICE.onnx.json beside it) for `speech-piper`; the files' sha256 are recorded and checked
-    whenever they are loaded. A GGUF file is converted to ONNX into the data folder first."""
+    """Register a language model folder for `onnx-causal-lm`, a Stable Diffusion ONNX pipeline for
+    `onnx-diffusion-pipeline`, or a Piper voice (VOICE.onnx with VOICE.onnx.json beside it) for
+    `speech-piper`; the files' sha256 are recorded and checked whenever they are loaded. A GGUF
+    file is converted to ONNX into the data folder first."""
     from aigc.core.registered_models import register_gguf, register_model
 
     settings = state(ctx).settings
@@ -81,11 +82,10 @@ def add(
     if as_json:
         print_json(model.model_dump(mode="json"))
         return
-    usage = (
-        f'aigc generate speech-piper "Hello there" -o voice={model.name}'
-        if model.format == "piper"
-        else f'aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}'
-    )
+    usage = {
+        "piper": f'aigc generate speech-piper "Hello there" -o voice={model.name}',
+        "stable-diffusion": f'aigc generate onnx-diffusion-pipeline "a lighthouse" -o model={model.name}',
+    }.get(model.format, f'aigc generate onnx-causal-lm "Once upon a time" -o model={model.name}')
     console.print(
         f"registered [bold]{escape(model.name)}[/] ({model.format}, {len(model.manifest.files)} files) "
         f"in {escape(str(models_file))}\nuse it: {escape(usage)}"

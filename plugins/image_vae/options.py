@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from aigc.core.sdk import Options
+from aigc.plugins.lib.image_options import Base64Png
 
 NUM_LABELS = 10
 MAX_SEED = 2**53
@@ -40,7 +41,7 @@ class VaeOptions(Options):
             "vary: one PNG per sample near `image`, drawn from the encoder's posterior for it"
         ),
     )
-    image: str | None = Field(
+    image: Base64Png | None = Field(
         None,
         max_length=MAX_IMAGE_CHARS,
         description=(
@@ -62,15 +63,6 @@ class VaeOptions(Options):
     def sample_cost(self) -> int:
         """One decoder pass per image: ``steps`` of them when interpolating."""
         return self.steps if self.mode == "interpolate" else 1
-
-    @field_validator("image")
-    @classmethod
-    def _image_is_a_png(cls, image: str | None) -> str | None:
-        if image is not None:
-            from aigc.core.sdk import png_from_base64  # Pillow only when an image is given
-
-            png_from_base64(image)
-        return image
 
     @model_validator(mode="after")
     def _image_only_when_varying(self) -> VaeOptions:

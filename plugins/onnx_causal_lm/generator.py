@@ -36,6 +36,12 @@ class OnnxCausalLMGenerator:
                     raise invalid(
                         "options.model", name, "is a Piper voice: use it with speech-piper -o voice=NAME"
                     )
+                if entry.format == "stable-diffusion":
+                    raise invalid(
+                        "options.model",
+                        name,
+                        "is a Stable Diffusion pipeline: use it with onnx-diffusion-pipeline -o model=NAME",
+                    )
                 self._models[name] = (
                     GenaiModel(entry)
                     if entry.format == "onnxruntime-genai"

@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 from aigc.core.http.settings import ServerSettings
+from aigc.core.registered_models import register_model
 from aigc.core.runtime import ModelRuntime
 from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer, live_server
@@ -25,6 +27,7 @@ from tests.installed_models import model_cache
 openai = pytest.importorskip("openai", reason="the OpenAI-compatible API is tested with the openai package")
 
 STORY = {"model": "text-transformer", "prompt": "In the beginning", "max_tokens": 12, "seed": 3}
+SD_TINY = Path(__file__).parents[1] / "fixtures" / "sd_tiny"
 CAPITAL = [
     {"role": "system", "content": "Answer in one short sentence."},
     {"role": "user", "content": "What is the capital of France?"},
@@ -220,6 +223,29 @@ def test_images_come_as_base64_or_as_the_stored_artifacts_url(
     assert _bad_param(error) == "prompt"
     with pytest.raises(openai.BadRequestError) as error:
         client.images.generate(model="image-gan", prompt="", size="1024x1024")
+    assert _bad_param(error) == "size"
+
+
+def test_a_registered_pipeline_takes_size_n_and_response_format(
+    client: openai.OpenAI, server: LiveServer
+) -> None:
+    register_model(server.engine.context.models_file, SD_TINY, "tiny")
+    asked = {
+        "model": "onnx-diffusion-pipeline",
+        "prompt": "a lighthouse at night",
+        "n": 2,
+        "size": "96x64",
+        "extra_body": {"seed": 4, "options": {"model": "tiny", "steps": 2}},
+    }
+    inline = client.images.generate(**asked, response_format="b64_json")
+    linked = client.images.generate(**asked)
+    assert inline.data is not None and linked.data is not None and len(inline.data) == 2
+    for encoded, link in zip(inline.data, linked.data, strict=True):
+        png = base64.b64decode(encoded.b64_json or "")
+        assert Image.open(io.BytesIO(png)).size == (96, 64) and link.url is not None
+        assert httpx.get(link.url, headers=server.auth("read")).content == png
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.generate(**asked | {"size": "large"})
     assert _bad_param(error) == "size"
 
 

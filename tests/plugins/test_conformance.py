@@ -2,7 +2,8 @@
 
 Parametrised over the registered plugins, so a plugin added later, or a third-party package
 installed into the test environment (docs/examples/aigc-markov in CI), is covered automatically.
-``onnx-causal-lm`` runs on the tiny GPT-2 fixture, registered in a temporary models file;
+``onnx-causal-lm`` runs on the tiny GPT-2 fixture and ``onnx-diffusion-pipeline`` on the tiny
+Stable Diffusion one, registered in a temporary models file;
 ``speech-piper`` and ``smollm2`` on their models installed into the test cache (skipped if they
 cannot be).
 """
@@ -20,7 +21,7 @@ from aigc.core.plugins import PluginRegistry
 from aigc.core.registered_models import register_model
 from aigc.testing import EVALUATOR_CHECKS, GENERATOR_CHECKS, EvaluatorHarness, GeneratorHarness
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "causal_lm"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 _INSTALLED = PluginRegistry.from_entry_points()
 # The suite evaluates sets of a few samples: set-level metrics that refuse small sets by default
 # (their too-few-samples error is tested with the plugin) are told to accept them.
@@ -33,9 +34,11 @@ def _ids(check: Callable[..., None]) -> str:
 
 @pytest.fixture(autouse=True)
 def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A models file with the GPT-2 fixture, in place before the plugins register (examples use it)."""
+    """A models file with the GPT-2 and Stable Diffusion fixtures, in place before the plugins
+    register (examples use them)."""
     models_file = tmp_path / "models.json"
-    register_model(models_file, FIXTURES / "gpt2", "tiny-gpt2")
+    register_model(models_file, FIXTURES / "causal_lm" / "gpt2", "tiny-gpt2")
+    register_model(models_file, FIXTURES / "sd_tiny", "tiny-sd")
     monkeypatch.setenv("AIGC_MODELS", str(models_file))
 
 
