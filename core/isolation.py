@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -18,15 +19,17 @@ T = TypeVar("T")
 def call_with_timeout(what: str, timeout_s: float, fn: Callable[[], T]) -> T:
     """Run ``fn`` and return its result, or raise ``PluginCallError`` if it raises or outlives ``timeout_s``.
 
-    The call runs on a daemon thread: a plugin that hangs is abandoned (Python cannot kill a
-    thread) and the caller goes on; the process can still exit.
+    The call runs on a daemon thread, in a copy of the caller's context (so a progress listener
+    set by the caller hears it): a plugin that hangs is abandoned (Python cannot kill a thread) and
+    the caller goes on; the process can still exit.
     """
     outcome: dict[str, object] = {}
     done = threading.Event()
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            outcome["value"] = fn()
+            outcome["value"] = context.run(fn)
         except BaseException as error:  # a plugin's SystemExit must not end the engine either
             outcome["error"] = error
         finally:
@@ -60,12 +63,13 @@ def iterate_with_timeout(
     """
     items: queue.Queue[tuple[str, Any]] = queue.Queue()
     abandoned = threading.Event()
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
             iterator = make()
             while not abandoned.is_set():
-                items.put((_YIELDED, next(iterator)))
+                items.put((_YIELDED, context.run(next, iterator)))
             iterator.close()
         except StopIteration as stop:
             items.put((_DONE, stop.value))

@@ -6,10 +6,12 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aigc.core.cli.options import evaluator_refs, parse_json_or_file, parse_pairs
 from aigc.core.cli.render import generations_table, result_summary
 from aigc.core.cli.state import console, errors, fail, print_json, state
+from aigc.core.cli.step_progress import step_progress
 from aigc.core.errors import InvalidRequestError
 from aigc.core.specs import AudioChunk
 
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from aigc.core.engine import Engine
     from aigc.core.plugins import PluginRegistry
     from aigc.core.schemas import GenerationResult
+
+STEP_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 def generate(
@@ -72,7 +76,11 @@ def generate(
         "policy": parse_json_or_file(policy, "--policy"),
     }
     try:
-        result = echo_stream(state(ctx).engine, request) if stream else state(ctx).engine.generate(request)
+        if stream:
+            result = echo_stream(state(ctx).engine, request)
+        else:
+            with Progress(*STEP_COLUMNS, console=errors, transient=True) as bar, step_progress(bar):
+                result = state(ctx).engine.generate(request)
     except InvalidRequestError as error:
         raise fail(str(error) + _failed_plugins_note(error, registry), code=2) from None
     if as_json:

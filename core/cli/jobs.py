@@ -23,6 +23,7 @@ from rich.text import Text
 
 from aigc.core.cli.render import simple_table
 from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.cli.step_progress import step_progress
 from aigc.core.errors import InvalidRequestError, NotFoundError
 
 if TYPE_CHECKING:
@@ -123,18 +124,19 @@ def run(
         outputs = loaded.spec.outputs if write_outputs else None
         exported: list[ExportSummary] = []
         try:
-            final = work(
-                engine,
-                loaded.spec,
-                started.run_id,
-                on_item=advance,
-                executor=chosen,
-                export=None
-                if outputs is None
-                else lambda run_id: exported.append(
-                    export_run(engine.store, run_id, outputs, loaded.base_dir)
-                ),
-            )
+            with step_progress(bar, "steps of the current batch", counts=""):
+                final = work(
+                    engine,
+                    loaded.spec,
+                    started.run_id,
+                    on_item=advance,
+                    executor=chosen,
+                    export=None
+                    if outputs is None
+                    else lambda run_id: exported.append(
+                        export_run(engine.store, run_id, outputs, loaded.base_dir)
+                    ),
+                )
         except OSError as error:
             raise fail(
                 f"writing the outputs of run {started.run_id} failed: {error}; the run stays open, run "

@@ -14,7 +14,8 @@ use, so listing plugins stays cheap. Groups:
 - what generators and evaluators are: ``Generator``, ``StreamingGenerator`` (text deltas or
   ``AudioChunk``s), ``MultiModelGenerator``, ``Evaluator``, ``SetEvaluator``, ``Embedder``
   (``Embeddings``), ``Options``, ``GeneratorInput``, ``ChatMessage``,
-  ``ArtifactData``, ``EvalItem``, ``EvalResult``
+  ``ArtifactData``, ``EvalItem``, ``EvalResult``; ``report_progress(done, total)`` for the steps of
+  a long call (the CLI shows them as a bar)
 - checks and errors: ``checked_file``/``checked_json`` (a file checked against its manifest),
   ``check_seeds``, ``invalid(field, value, message)``, ``PluginLoadError``, ``ModelIntegrityError``,
   ``ExportError``
@@ -41,6 +42,7 @@ from aigc.core.manifest import MANIFEST_NAME, Manifest, load_manifest, verify_fi
 from aigc.core.midi import Note, read_midi, write_midi
 from aigc.core.model_install import installables, not_installed_error
 from aigc.core.piper_voices import JOE_US
+from aigc.core.progress import report_progress
 from aigc.core.registered_models import (
     GENAI_CONFIG,
     REFERENCE_PATTERN,
@@ -252,6 +254,7 @@ __all__ = [
     "registered_model",
     "render",
     "render_soundfont",
+    "report_progress",
     "restore_parameter_names",
     "select_tokens",
     "training_progress",

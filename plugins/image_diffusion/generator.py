@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.sdk import ArtifactData, GeneratorInput, ModelSession, check_seeds, png_artifact
+from aigc.core.sdk import (
+    ArtifactData,
+    GeneratorInput,
+    ModelSession,
+    check_seeds,
+    png_artifact,
+    report_progress,
+)
 from aigc.plugins.image_diffusion.options import NUM_LABELS, DiffusionOptions
 from aigc.plugins.image_diffusion.schedule import cosine_alpha_bar, ddim_step, ddim_timesteps
 
@@ -68,6 +75,7 @@ class ImageDiffusionGenerator:
             eps = self.predict_noise(x, int(t), labels, guidance)
             previous = self.alpha_bar[timesteps[index + 1]] if index + 1 < len(timesteps) else 1.0
             x, x0 = ddim_step(x, eps, float(self.alpha_bar[t]), float(previous))
+            report_progress(index + 1, len(timesteps))
         return ((x0[:, 0] + 1.0) / 2.0).astype(np.float32)
 
     def generate(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,11 @@ from aigc.core.sdk import (
     RegisteredModel,
     invalid,
     png_from_base64,
+    report_progress,
 )
 from aigc.plugins.onnx_diffusion_pipeline.options import PipelineOptions
 from aigc.plugins.onnx_diffusion_pipeline.samplers import Sampler, SchedulerConfig, sampler, strength_start
 from aigc.plugins.onnx_diffusion_pipeline.tokenizer import ClipTokenizer
-
-log = logging.getLogger(__name__)
 
 PARTS = ("text_encoder", "unet", "vae_decoder")
 ENCODER = "vae_encoder"
@@ -210,7 +208,7 @@ class DiffusionPipeline:
                 unconditional, conditional = np.split(noise, 2)
                 noise = unconditional + np.float32(guidance) * (conditional - unconditional)
             latents = steps.step(noise, index, latents).astype(np.float32)
-            log.debug("denoising step %d/%d", index + 1 - start, count - start)
+            report_progress(index + 1 - start, count - start)
         return latents
 
     def generate(
