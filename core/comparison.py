@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from statistics import fmean
 
 from pydantic import BaseModel
 
@@ -55,12 +56,12 @@ class Comparison(BaseModel):
 
 
 def metric_scores(generation: Generation) -> dict[str, float]:
-    """Mean score of each metric over the generation's evaluations (those with a score)."""
+    """Mean score of each ``evaluator/metric`` over the generation's evaluations (those with a score)."""
     values: dict[str, list[float]] = defaultdict(list)
     for evaluation in generation.evaluations:
         if evaluation.score is not None:
-            values[evaluation.metric].append(evaluation.score)
-    return {metric: sum(scores) / len(scores) for metric, scores in sorted(values.items())}
+            values[f"{evaluation.evaluator}/{evaluation.metric}"].append(evaluation.score)
+    return {metric: fmean(scores) for metric, scores in sorted(values.items())}
 
 
 def _cell(target: str, generation: Generation) -> MatrixCell:
@@ -79,22 +80,24 @@ def _cell(target: str, generation: Generation) -> MatrixCell:
 
 
 def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+    return fmean(values) if values else None
 
 
-def _summary(target: str, cells: Sequence[MatrixCell]) -> TargetSummary:
+def summarize(target: str, generations: Sequence[Generation]) -> TargetSummary:
+    """How ``target`` did over ``generations``: a sample passes when the policy accepted it (a
+    failed sample does not), and each metric's mean is over the samples that have it."""
     by_metric: dict[str, list[float]] = defaultdict(list)
-    for cell in cells:
-        for metric, score in cell.scores.items():
+    for generation in generations:
+        for metric, score in metric_scores(generation).items():
             by_metric[metric].append(score)
-    passed = sum(cell.passed for cell in cells)
+    passed = sum(generation.status == "accepted" for generation in generations)
     return TargetSummary(
         target=target,
-        samples=len(cells),
+        samples=len(generations),
         passed=passed,
-        pass_rate=passed / len(cells) if cells else 0.0,
-        mean_score=_mean([cell.score for cell in cells if cell.score is not None]),
-        mean_scores={metric: sum(v) / len(v) for metric, v in sorted(by_metric.items())},
+        pass_rate=passed / len(generations) if generations else 0.0,
+        mean_score=_mean([g.score for g in generations if g.score is not None]),
+        mean_scores={metric: fmean(scores) for metric, scores in sorted(by_metric.items())},
     )
 
 
@@ -103,18 +106,19 @@ def build_matrix(
 ) -> Comparison:
     """The comparison of ``samples``: ``(prompt index, target, generation)``, one per prompt and
     target; ``ValueError`` for a sample of an unknown prompt or target, or a missing one."""
-    cells: dict[tuple[int, str], MatrixCell] = {}
+    held: dict[tuple[int, str], Generation] = {}
     for index, target, generation in samples:
         if not 0 <= index < len(prompts) or target not in targets:
             raise ValueError(f"sample of prompt {index} for {target!r} is outside the comparison")
-        cells[index, target] = _cell(target, generation)
-    missing = [(i, t) for i in range(len(prompts)) for t in targets if (i, t) not in cells]
+        held[index, target] = generation
+    missing = [(i, t) for i in range(len(prompts)) for t in targets if (i, t) not in held]
     if missing:
         raise ValueError(f"no sample for prompt {missing[0][0]} and {missing[0][1]!r}")
     return Comparison(
         targets=list(targets),
-        summary=[_summary(t, [cells[i, t] for i in range(len(prompts))]) for t in targets],
+        summary=[summarize(t, [held[i, t] for i in range(len(prompts))]) for t in targets],
         matrix=[
-            MatrixRow(prompt=prompt, cells=[cells[i, t] for t in targets]) for i, prompt in enumerate(prompts)
+            MatrixRow(prompt=prompt, cells=[_cell(t, held[i, t]) for t in targets])
+            for i, prompt in enumerate(prompts)
         ],
     )

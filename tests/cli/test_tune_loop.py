@@ -84,7 +84,7 @@ def test_rated_outputs_tune_a_version_that_serves_and_compares_beside_its_parent
     )
     assert report["targets"] == ["onnx-causal-lm:tiny", f"onnx-causal-lm:{reference}"]
     assert [(s["samples"], s["pass_rate"]) for s in report["summary"]] == [(2, 1.0), (2, 1.0)]
-    assert all("pii" in s["mean_scores"] for s in report["summary"])
+    assert all("text-safety/pii" in s["mean_scores"] for s in report["summary"])
     first = report["matrix"][0]
     assert first["prompt"] == PROMPT and [c["served_by"] for c in first["cells"]] == ["tiny", reference]
     assert first["cells"][1]["text"] == good["text"]  # the tuned version answers as rated up

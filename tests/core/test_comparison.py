@@ -42,9 +42,9 @@ def test_each_target_gets_its_pass_rate_mean_scores_and_column() -> None:
     report = build_matrix(PROMPTS, TARGETS, samples)
     base, tuned = report.summary
     assert (base.target, base.samples, base.passed, base.pass_rate) == ("lm:chat", 2, 1, 0.5)
-    assert base.mean_scores == pytest.approx({"len": 0.3, "safe": 0.5})
+    assert base.mean_scores == pytest.approx({"e/len": 0.3, "e/safe": 0.5})
     assert (tuned.passed, tuned.pass_rate) == (2, 1.0)
-    assert tuned.mean_scores == pytest.approx({"len": 0.8, "safe": 1.0})
+    assert tuned.mean_scores == pytest.approx({"e/len": 0.8, "e/safe": 1.0})
     assert tuned.mean_score == pytest.approx((0.85 + 0.9) / 2)
     assert [row.prompt for row in report.matrix] == PROMPTS
     assert [[c.generation_id for c in row.cells] for row in report.matrix] == [[1, 3], [2, 4]]

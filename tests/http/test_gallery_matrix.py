@@ -82,8 +82,8 @@ def test_matrix_rows_are_inputs_and_columns_generator_versions() -> None:
     assert matrix.cell(("a", 2), ("lm", "2", "")) is None
     first, second = (matrix.summaries[c] for c in matrix.columns)
     assert (first.samples, first.pass_rate, first.mean_score) == (2, 0.5, pytest.approx(0.4))
-    assert first.metric_means == {"judge/fluency": pytest.approx(0.2)}
-    assert (second.samples, second.pass_rate, second.mean_score) == (2, 1.0, 0.9)  # failed: not judged
+    assert first.mean_scores == {"judge/fluency": pytest.approx(0.2)}
+    assert (second.samples, second.pass_rate, second.mean_score) == (2, 0.5, 0.9)  # failed: not a pass
     assert matrix.metrics == ["judge/fluency"]
 
 

@@ -1,13 +1,14 @@
 """Comparisons over stored samples, as pure functions: a request's ``best_of`` candidates per output,
-and a matrix of prompts by generator versions with each column's pass rate and mean scores."""
+and a matrix of prompts by generator versions with each column's summary (``aigc.core.comparison``,
+as ``aigc compare`` reports it)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from statistics import fmean
 
+from aigc.core.comparison import TargetSummary, summarize
 from aigc.core.schemas import Generation, GenerationResult
 
 RowKey = tuple[str, int]  # (prompt, seed): samples of one input, one per column
@@ -33,16 +34,6 @@ def prompt_of(generation: Generation) -> str:
 
 
 @dataclass(frozen=True)
-class ColumnSummary:
-    """How one generator version did over the matrix: samples, pass rate, mean scores."""
-
-    samples: int
-    pass_rate: float | None
-    mean_score: float | None
-    metric_means: dict[str, float]
-
-
-@dataclass(frozen=True)
 class Matrix:
     """Samples arranged by input (rows) and generator version (columns); a cell holds the newest
     sample of its row and column (``None`` where that version never ran the input)."""
@@ -50,31 +41,12 @@ class Matrix:
     columns: list[ColumnKey]
     rows: list[RowKey]
     cells: dict[tuple[RowKey, ColumnKey], Generation] = field(default_factory=dict)
-    summaries: dict[ColumnKey, ColumnSummary] = field(default_factory=dict)
+    summaries: dict[ColumnKey, TargetSummary] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)
 
     def cell(self, row: RowKey, column: ColumnKey) -> Generation | None:
         """The sample at ``row`` and ``column``, if any."""
         return self.cells.get((row, column))
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return fmean(values) if values else None
-
-
-def _summary(samples: Sequence[Generation]) -> ColumnSummary:
-    judged = [g for g in samples if g.status != "failed"]
-    by_metric: dict[str, list[float]] = defaultdict(list)
-    for generation in samples:
-        for e in generation.evaluations:
-            if e.score is not None:
-                by_metric[f"{e.evaluator}/{e.metric}"].append(e.score)
-    return ColumnSummary(
-        samples=len(samples),
-        pass_rate=_mean([1.0 if g.status == "accepted" else 0.0 for g in judged]),
-        mean_score=_mean([g.score for g in samples if g.score is not None]),
-        metric_means={metric: fmean(scores) for metric, scores in sorted(by_metric.items())},
-    )
 
 
 def build_matrix(generations: Sequence[Generation]) -> Matrix:
@@ -92,6 +64,9 @@ def build_matrix(generations: Sequence[Generation]) -> Matrix:
         if held is None or generation.id > held.id:
             cells[(row, column)] = generation
     columns = sorted({column for _, column in cells})
-    summaries = {c: _summary([g for (_, column), g in cells.items() if column == c]) for c in columns}
-    metrics = sorted({m for s in summaries.values() for m in s.metric_means})
+    summaries = {
+        c: summarize(" ".join(filter(None, c)), [g for (_, column), g in cells.items() if column == c])
+        for c in columns
+    }
+    metrics = sorted({m for s in summaries.values() for m in s.mean_scores})
     return Matrix(columns, list(rows), cells, summaries, metrics)
