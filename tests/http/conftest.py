@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from aigc.core.batching import BatchPolicy
@@ -22,3 +24,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, runtime: ModelRuntime) -> I
     )
     with live_server(tmp_path_factory.mktemp("api") / "aigc-data", runtime, settings) as live:
         yield live
+
+
+@pytest.fixture
+def gallery_client(server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client logged in to the gallery with a read key: it holds the cookie and nothing else."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        response = client.post(
+            "/login",
+            content=urlencode({"key": server.keys["read"]}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 303
+        yield client

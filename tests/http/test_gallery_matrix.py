@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
-from aigc.core.http.gallery.matrix import build_matrix, candidates
+from aigc.core.http.gallery.matrix import build_matrix, candidates, traffic_split
 from aigc.core.http.gallery.waveform import samples_svg
 from aigc.core.schemas import Evaluation, Generation, GenerationResult
+from aigc.storage.model_versions import ModelVersion, NewModelVersion
+from tests.http.live_server import LiveServer
 
 
 def sample(id: int, generator: str = "lm", version: str = "1", **fields: Any) -> Generation:
@@ -105,3 +109,37 @@ def test_a_waveform_has_one_bar_per_column_spanning_its_peaks() -> None:
     assert 'viewBox="0 0 3 40"' in svg
     assert "M0 20.0V20.5M1 10.0V10.5M2 40.0V40.5" in svg
     assert 'viewBox="0 0 1 40"' in samples_svg(np.zeros(0), height=40)
+
+
+def _version(version: str, share: float) -> ModelVersion:
+    return ModelVersion(
+        id=1, model="chat", version=version, parent="chat", parent_sha256="ab" * 32, dataset_sha256="ef" * 32,
+        method="lora", hyperparameters={}, seed=7, path="/m", files={}, sha256="cd" * 32, traffic_share=share,
+        created_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def test_traffic_split_counts_the_samples_each_version_served() -> None:
+    served = [
+        sample(i, "lm", "1", prompt="a", seed=i, options={"model": model})
+        for i, model in enumerate(["chat@t1", "chat", "chat@t1", "chat@t2"], start=1)
+    ]
+    split = traffic_split([_version("t1", 0.5), _version("t3", 0.1)], served)
+    assert [(t.version.reference, t.version.traffic_share, t.samples) for t in split] == [
+        ("chat@t1", 0.5, 2),
+        ("chat@t3", 0.1, 0),
+    ]
+
+
+def test_the_matrix_page_shows_each_versions_routed_share(
+    server: LiveServer, gallery_client: httpx.Client
+) -> None:
+    versions = server.engine.store.model_versions
+    versions.add(
+        NewModelVersion(**_version("split", 0.0).model_dump(include=set(NewModelVersion.model_fields)))
+    )
+    versions.set_share("chat", "split", 0.25)
+    page = gallery_client.get("/gallery/matrix")
+    assert page.status_code == 200
+    row = re.search(r"<tr><td><code>chat@split</code>.*?</tr>", page.text, re.S)
+    assert row is not None and "25.0%" in row.group(0) and "lora · seed 7" in row.group(0)

@@ -12,16 +12,9 @@ from tests.http.live_server import LiveServer
 
 
 @pytest.fixture
-def browser(server: LiveServer) -> httpx.Client:
+def browser(gallery_client: httpx.Client) -> httpx.Client:
     """A client logged in to the gallery: it holds the cookie and nothing else."""
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        response = client.post(
-            "/login",
-            content=urlencode({"key": server.keys["read"]}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        assert response.status_code == 303
-        yield client
+    return gallery_client
 
 
 @pytest.fixture

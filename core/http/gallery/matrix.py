@@ -4,12 +4,13 @@ as ``aigc compare`` reports it)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aigc.core.comparison import TargetSummary, summarize
 from aigc.core.schemas import Generation, GenerationResult
+from aigc.storage.model_versions import ModelVersion
 
 RowKey = tuple[str, int]  # (prompt, seed): samples of one input, one per column
 ColumnKey = tuple[str, str, str]  # (generator, version, model file's sha256 prefix or "")
@@ -70,3 +71,20 @@ def build_matrix(generations: Sequence[Generation]) -> Matrix:
     }
     metrics = sorted({m for s in summaries.values() for m in s.mean_scores})
     return Matrix(columns, list(rows), cells, summaries, metrics)
+
+
+@dataclass(frozen=True)
+class VersionTraffic:
+    """A recorded model version beside what it served: its routed share and the samples it made."""
+
+    version: ModelVersion
+    samples: int
+
+
+def traffic_split(
+    versions: Sequence[ModelVersion], generations: Sequence[Generation]
+) -> list[VersionTraffic]:
+    """How many of ``generations`` each version served (the ``model`` option the sample ran with,
+    after A/B routing), next to the share of traffic it is routed."""
+    served = Counter(g.options.get("model") for g in generations)
+    return [VersionTraffic(version, served[version.reference]) for version in versions]

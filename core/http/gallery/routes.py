@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from aigc.core.errors import InvalidRequestError, NotFoundError
 from aigc.core.http.auth import COOKIE_NAME, checked_key_of, key_of
 from aigc.core.http.gallery.formatting import FILTERS
-from aigc.core.http.gallery.matrix import build_matrix, candidates
+from aigc.core.http.gallery.matrix import build_matrix, candidates, traffic_split
 from aigc.core.http.gallery.queries import (
     DetailQuery,
     GalleryFilters,
@@ -209,7 +209,7 @@ def request_page(request: Request, request_id: RequestId) -> Response:
 
 def matrix(request: Request) -> Response:
     """Prompts by generator versions over the newest stored samples of the chosen generators, with
-    each column's pass rate and mean scores."""
+    each column's pass rate and mean scores, and the recorded model versions' traffic split."""
     viewer = _viewer(request)
     if viewer is None:
         return _to_login(request)
@@ -225,6 +225,7 @@ def matrix(request: Request) -> Response:
         samples = store.list_generations(limit=MAX_PAGE_SIZE)
     context = {
         "m": build_matrix(samples),
+        "versions": traffic_split(store.model_versions.list(), samples),
         "chosen": chosen.generator,
         "generators": sorted(request.app.state.engine.registry.generators),
         "window": MAX_PAGE_SIZE,
