@@ -46,6 +46,13 @@ def serve(
             help="server processes behind the port, sharing database and blobs; each loads its own models",
         ),
     ] = 1,
+    shared_limits: Annotated[
+        bool,
+        typer.Option(
+            "--shared-limits",
+            help="rate limits in the database, shared with other servers using it (on with --workers > 1)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API (/docs for its OpenAPI page) and the gallery (/gallery)."""
     import uvicorn
@@ -66,6 +73,7 @@ def serve(
             default_wait_s=wait,
             grace_period_s=grace_period,
             ticket_lease_s=ticket_lease,
+            shared_limits=shared_limits or workers > 1,
             batching=policies,
         )
         check_batching(cli.engine, settings)  # opening the engine migrated the database, once

@@ -22,7 +22,7 @@ from aigc.core.http.metrics import RequestMetrics, ServerMetrics
 from aigc.core.http.openai import routes as openai_routes
 from aigc.core.http.pending import InFlight, Tickets
 from aigc.core.http.process import WorkerHeader
-from aigc.core.http.ratelimit import RateLimiter
+from aigc.core.http.ratelimit import rate_limiter
 from aigc.core.http.routes import artifacts, catalog, generations, system
 from aigc.core.http.settings import ServerSettings
 from aigc.core.http.upkeep import upkeep
@@ -83,10 +83,11 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.catalog = catalog.build_catalog(engine.registry, set(settings.batching))
     app.state.api_keys = engine.store.api_keys
     store = engine.store
-    app.state.limiter = RateLimiter(store, "requests", settings.rate_per_s, settings.burst)
-    app.state.work = RateLimiter(store, "work", settings.cost_per_s, settings.cost_burst)
-    app.state.auth_failures = RateLimiter(
-        store, "auth-failures", settings.auth_failures_per_s, settings.auth_failure_burst
+    shared = settings.shared_limits
+    app.state.limiter = rate_limiter(store, "requests", settings.rate_per_s, settings.burst, shared)
+    app.state.work = rate_limiter(store, "work", settings.cost_per_s, settings.cost_burst, shared)
+    app.state.auth_failures = rate_limiter(
+        store, "auth-failures", settings.auth_failures_per_s, settings.auth_failure_burst, shared
     )
     app.state.pending = Tickets(store, settings.ticket_lease_s)
     app.state.in_flight = InFlight(ThreadPoolExecutor(settings.workers, thread_name_prefix="aigc:request"))

@@ -34,6 +34,11 @@ class ServerSettings(BaseModel):
     grace_period_s: float = Field(
         30.0, ge=0, le=3600, description="on shutdown, wait this long for accepted requests to be stored"
     )
+    shared_limits: bool = Field(
+        False,
+        description="keep rate limits in the database, shared by every server process using it "
+        "(on with several workers); else in this process's memory",
+    )
     ticket_lease_s: float = Field(
         30.0,
         ge=1,
