@@ -261,7 +261,9 @@ def test_best_of_candidates_side_by_side(server: LiveServer, browser, outputs: d
     assert page.locator(".candidate:not(.kept)").first.inner_text().count("was kept") == 1
 
 
-def test_matrix_compares_generators_over_inputs(server: LiveServer, browser) -> None:
+def test_matrix_compares_generators_over_inputs(
+    server: LiveServer, browser, outputs: dict[str, list[int]]
+) -> None:
     page = _logged_in(server, browser)
     page.goto(f"{server.url}/gallery/matrix")
     page.select_option("select[name=generator]", ["image-gan", "text-transformer"])
