@@ -20,8 +20,8 @@ from aigc.plugins.image_diffusion import ONNX_FILE, VERSION
 from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
 from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
 from aigc.plugins.image_diffusion.options import DiffusionOptions
-from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS
 from aigc.plugins.image_metrics.recognition import record_recognition
+from aigc.plugins.lib.diffusion.schedule import NUM_TRAIN_TIMESTEPS
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 NAME = "image-diffusion"
