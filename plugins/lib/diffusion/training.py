@@ -15,13 +15,18 @@ def learning_rate_factor(step: int, steps: int, warmup: int) -> float:
 
 
 def ddpm_hyperparameters(
-    steps: int, batch_size: int, lr: float, warmup: int, ema_decay: float
+    steps: int,
+    batch_size: int,
+    lr: float,
+    warmup: int,
+    ema_decay: float,
+    objective: str = "DDPM epsilon prediction, mean squared error",
 ) -> dict[str, object]:
     """The training record's ``hyperparameters`` common to every DDPM-trained UNet here."""
     return {
         "steps": steps,
         "batch_size": batch_size,
-        "objective": "DDPM epsilon prediction, mean squared error",
+        "objective": objective,
         "schedule": f"cosine (Nichol & Dhariwal 2021), T={NUM_TRAIN_TIMESTEPS}",
         "optimizer": "Adam",
         "lr": lr,
