@@ -9,7 +9,8 @@
 2. Draws ``--prompts`` held-out captions (seeded), generates one image per caption through the
    plugin (ONNX Runtime, default options, seed = its position) and classifies it: the share whose
    category is the caption's, against chance (1 / number of categories) and the majority
-   category's share of those captions.
+   category's share of those captions; and the balanced accuracy (mean per-category share) against
+   1 / the number of categories among them.
 3. Scores the same images with ``image-memorization`` (share of near-copies at its default limit)
    and, for reference, the held-out real emoji too.
 
@@ -101,6 +102,12 @@ def predict(model: CategoryClassifier, images: np.ndarray) -> np.ndarray:
         return model(as_tensor(images)).argmax(1).numpy()
 
 
+def balanced_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Mean over the categories present in ``truth`` of the share of their images predicted right
+    (chance is 1 / the number of those categories, whatever their sizes)."""
+    return float(np.mean([(predicted[truth == c] == c).mean() for c in np.unique(truth)]))
+
+
 def generate(captions: list[str], options: TextDiffusionOptions) -> list[bytes]:
     """One PNG per caption (seed = its position), in batches of 32."""
     generator = build_generator(PluginContext())
@@ -150,6 +157,7 @@ def main() -> None:
     pngs = generate(held_out.captions[rows].tolist(), options)
     generated = np.stack([decode_png(png, (32, 32), rgb=True) for png in pngs])
     majority = Counter(truth[rows].tolist()).most_common(1)[0][1] / len(rows)
+    predicted = predict(classifier, generated)
     results = {
         "command": " ".join(["python -m aigc.plugins.image_text_diffusion.prompt_check", *sys.argv[1:]]),
         "classifier": {
@@ -157,14 +165,19 @@ def main() -> None:
             "seed": SEED,
             "categories": names,
             "held_out_real_accuracy": round(real_accuracy, 4),
+            "held_out_real_balanced_accuracy": round(
+                balanced_accuracy(predict(classifier, held_out.images), truth), 4
+            ),
         },
         "prompt_following": {
             "held_out_captions": f"{len(rows)} of {len(truth)}, drawn with seed {SEED}",
             "options": options.model_dump(),
             "seeds": "position of the caption among those drawn",
-            "category_accuracy": round(float((predict(classifier, generated) == truth[rows]).mean()), 4),
+            "category_accuracy": round(float((predicted == truth[rows]).mean()), 4),
             "chance_uniform": round(1 / len(names), 4),
             "chance_majority": round(majority, 4),
+            "balanced_accuracy": round(balanced_accuracy(predicted, truth[rows]), 4),
+            "balanced_chance": round(1 / len(np.unique(truth[rows])), 4),
         },
         "memorization": {
             "generated_held_out_prompts": near_copy_share(pngs),
