@@ -5,21 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from aigc.core.sdk import Options
+from aigc.plugins.lib.diffusion.options import ddim_steps_field
 
-MIN_STEPS = 5
-MAX_STEPS = 250
 MAX_PROMPT_CHARS = 1000
 
 
 class TextDiffusionOptions(Options):
     """How many denoising steps to take, how strongly to follow the prompt and what to steer away from."""
 
-    steps: int = Field(
-        25,
-        ge=MIN_STEPS,
-        le=MAX_STEPS,
-        description="DDIM denoising steps, one UNet call each: more is slower and nearer the trained model",
-    )
+    steps: int = ddim_steps_field()
     guidance_scale: float = Field(
         3.0,
         ge=0.0,
