@@ -49,7 +49,7 @@ def caption_embeddings(data: EmojiSet, cache: Path) -> np.ndarray:
         embeddings: np.ndarray = np.load(path)
         if len(embeddings) == len(data.captions):
             return embeddings
-    folder = sentence_model_folder(PluginContext())
+    folder = sentence_model_folder(PluginContext().data_dir)
     encoder = load_sentence_encoder(ModelRuntime(), folder)
     embeddings = encoder.encode(data.captions.tolist()).astype(np.float32)
     np.save(path, embeddings)

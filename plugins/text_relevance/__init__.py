@@ -30,7 +30,7 @@ INSTALL_HINT = "pip install 'aigc[relevance]'"
 
 def model_folder(context: PluginContext) -> Path:
     """Where the exported model lives: ``models/text-relevance/<version>`` in the data folder."""
-    return sentence_model_folder(context)
+    return sentence_model_folder(context.data_dir)
 
 
 def ensure_exported(folder: Path) -> Path:

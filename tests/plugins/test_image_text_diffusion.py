@@ -19,14 +19,21 @@ from aigc.plugins import image_text_diffusion, text_relevance
 from aigc.plugins.image_text_diffusion.options import TextDiffusionOptions
 from aigc.plugins.lib.sentence_embedding import sentence_model_folder
 from tests.installed_models import model_cache
-from tests.plugins.image_plugin_checks import imports_torch, registered_generator
+from tests.plugins.image_plugin_checks import imports_torch
 
 FEW_STEPS = 8  # keeps the tests quick; the default is 25
 
 
+def registered(data_dir: Path) -> GeneratorSpec:
+    specs: list[GeneratorSpec] = []
+    image_text_diffusion.aigc_register_generators(register=specs.append, settings=Settings(data_dir=data_dir))
+    (spec,) = specs
+    return spec
+
+
 @pytest.fixture(scope="module")
 def spec() -> GeneratorSpec:
-    return registered_generator(image_text_diffusion)
+    return registered(model_cache())
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +41,7 @@ def context() -> PluginContext:
     """A context whose data folder (the test model cache) holds text-relevance's exported model."""
     context = PluginContext(ModelRuntime(device="cpu"), Settings(data_dir=model_cache()))
     try:
-        text_relevance.ensure_exported(sentence_model_folder(context))
+        text_relevance.ensure_exported(sentence_model_folder(context.data_dir))
     except PluginLoadError as error:
         pytest.skip(f"all-MiniLM-L6-v2 could not be exported: {error}")
     return context
@@ -58,6 +65,16 @@ def test_registers_a_prompted_image_generator_with_its_model_folder(spec: Genera
     assert spec.media_types == ("image/png",)
     assert (spec.model_dir / "manifest.json").is_file()
     assert TextDiffusionOptions().steps == 25
+
+
+def test_demo_examples_appear_once_the_sentence_model_is_exported(
+    context: PluginContext, tmp_path: Path
+) -> None:
+    assert [example["prompt"] for example in registered(context.data_dir).examples] == [
+        "a red apple",
+        "a smiling face",
+    ]
+    assert registered(tmp_path).examples == ()
 
 
 def test_generator_reports_the_unet_sha256_from_the_manifest(generator, spec: GeneratorSpec) -> None:  # type: ignore[no-untyped-def]

@@ -8,10 +8,6 @@ Importing this package needs nothing beyond the standard library (plugin listing
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from aigc.core.sdk import PluginContext
 
 SENTENCE_MODEL = "text-relevance"
 SENTENCE_MODEL_VERSION = "1.0.0"
@@ -19,6 +15,7 @@ ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 
 
-def sentence_model_folder(context: PluginContext) -> Path:
-    """Where the exported model lives: ``models/text-relevance/<version>`` in the data folder."""
-    return context.models_dir(SENTENCE_MODEL) / SENTENCE_MODEL_VERSION
+def sentence_model_folder(data_dir: Path) -> Path:
+    """Where the exported model lives in data folder ``data_dir``: ``models/text-relevance/<version>``
+    (the folder ``PluginContext.models_dir`` gives text-relevance, plus the version)."""
+    return data_dir / "models" / SENTENCE_MODEL / SENTENCE_MODEL_VERSION
