@@ -12,6 +12,7 @@ from PIL import Image
 
 from aigc.core.errors import InvalidRequestError, PluginLoadError
 from aigc.core.manifest import load_manifest
+from aigc.core.provenance import read_png_text
 from aigc.core.runtime import ModelRuntime
 from aigc.core.sdk import PluginContext, Settings
 from aigc.core.specs import GeneratorInput, GeneratorSpec
@@ -152,3 +153,27 @@ def test_a_missing_sentence_model_names_the_install_step(spec: GeneratorSpec, tm
 
 def test_serving_does_not_import_torch() -> None:
     assert not imports_torch("aigc.plugins.image_text_diffusion.generator")
+
+
+def test_the_engine_stores_four_pngs_with_provenance_and_memorization_results(  # type: ignore[no-untyped-def]
+    engine, settings: Settings, context: PluginContext
+) -> None:
+    models = settings.data_dir / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    (models / "text-relevance").symlink_to(context.data_dir / "models" / "text-relevance")
+    request = {
+        "generator": "image-text-diffusion",
+        "prompt": "a red apple",
+        "options": {"steps": FEW_STEPS},
+        "n": 4,
+        "seed": 1,
+        "evaluators": ["image-memorization"],
+    }
+    result = engine.generate(request)
+    assert result.status == "completed" and len(result.generations) == 4
+    for generation, seed in zip(result.generations, (1, 2, 3, 4), strict=True):
+        fields = read_png_text(engine.store.read_artifact(generation.artifacts[0].id))
+        assert fields["generator"] == "image-text-diffusion" and fields["seed"] == str(seed)
+        assert fields["model-sha256"] == generation.model_sha256 and fields["prompt"] == "a red apple"
+        [evaluation] = generation.evaluations
+        assert evaluation.metric == "nearest_training_distance" and evaluation.details["file"]
