@@ -59,11 +59,11 @@ def build_families(diffusion_steps: list[int], guidance_scales: list[float]) -> 
     from aigc.plugins import image_diffusion, image_gan, image_vae
     from aigc.plugins.image_diffusion.export import load_unet
     from aigc.plugins.image_diffusion.options import DiffusionOptions
-    from aigc.plugins.image_diffusion.schedule import cosine_alpha_bar, ddim_timesteps
     from aigc.plugins.image_gan.export import load_generator
     from aigc.plugins.image_gan.options import GanOptions
     from aigc.plugins.image_vae.export import load_vae
     from aigc.plugins.image_vae.options import VaeOptions
+    from aigc.plugins.lib.diffusion.schedule import cosine_alpha_bar, ddim_timesteps
 
     runtime = ModelRuntime(device="cpu")
     gan_torch, _ = load_generator()

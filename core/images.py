@@ -77,21 +77,26 @@ def png_artifact(image: np.ndarray, scale: int, metadata: dict[str, object]) -> 
     )
 
 
-def decode_png(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """A PNG (any colour mode) as grayscale float32 in [0, 1], of ``shape`` (height, width) if given.
+def decode_png(data: bytes, shape: tuple[int, int] | None = None, rgb: bool = False) -> np.ndarray:
+    """A PNG (any colour mode) as grayscale float32 in [0, 1], of ``shape`` (height, width) if given;
+    with ``rgb``, as ``(height, width, 3)`` colour (transparent pixels keep their colour values).
 
     Resizing uses a BOX filter on float values, i.e. the mean of each source block.
     """
     with Image.open(io.BytesIO(data)) as opened:
         opened.load()
-        if opened.mode in ("I;16", "I;16B", "I;16L", "I"):
-            image = Image.fromarray(np.asarray(opened, dtype=np.float32) / 65535.0)
+        if rgb:
+            channels = np.asarray(opened.convert("RGB"), dtype=np.float32) / 255.0
+            planes = [Image.fromarray(np.ascontiguousarray(channels[..., c])) for c in range(3)]
+        elif opened.mode in ("I;16", "I;16B", "I;16L", "I"):
+            planes = [Image.fromarray(np.asarray(opened, dtype=np.float32) / 65535.0)]
         else:
-            image = Image.fromarray(np.asarray(opened.convert("L"), dtype=np.float32) / 255.0)
-    if shape is not None and (image.height, image.width) != tuple(shape):
+            planes = [Image.fromarray(np.asarray(opened.convert("L"), dtype=np.float32) / 255.0)]
+    if shape is not None and (planes[0].height, planes[0].width) != tuple(shape):
         height, width = shape
-        image = image.resize((width, height), Image.Resampling.BOX)
-    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+        planes = [plane.resize((width, height), Image.Resampling.BOX) for plane in planes]
+    image = np.stack([np.asarray(plane, dtype=np.float32) for plane in planes], axis=-1)
+    return np.clip(image if rgb else image[..., 0], 0.0, 1.0)
 
 
 def png_from_base64(text: str) -> bytes:

@@ -15,18 +15,17 @@ import numpy as np
 import torch
 from rich.console import Console
 
-from aigc.core.sdk import ModelRuntime, check_parity, export_command_line, export_onnx, write_manifest
+from aigc.core.sdk import ModelRuntime, export_command_line
 from aigc.plugins.image_diffusion import ONNX_FILE, VERSION
 from aigc.plugins.image_diffusion.generator import ImageDiffusionGenerator
 from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
 from aigc.plugins.image_diffusion.options import DiffusionOptions
-from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS
 from aigc.plugins.image_metrics.recognition import record_recognition
+from aigc.plugins.lib.diffusion.export import CHECKPOINT_FILE, export_unet
+from aigc.plugins.lib.diffusion.schedule import NUM_TRAIN_TIMESTEPS
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 NAME = "image-diffusion"
-CHECKPOINT_FILE = "checkpoint.pt"
-PARITY_TOLERANCE = 1e-4
 RECOGNITION_SAMPLES_PER_LABEL = 100
 RECOGNITION_SETTINGS = (
     {"steps": 25, "guidance_scale": 0.25},
@@ -57,11 +56,7 @@ def example_feeds(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
 def export(folder: Path, command: str, console: Console) -> dict[str, object]:
     """Export, check parity, write the manifest and add the recognition rate; returns the figures."""
     model, training = load_unet(folder)
-    path = export_onnx(model, example_feeds(4), folder / ONNX_FILE, ["eps"])
-    parity = check_parity(model, path, example_feeds, tolerance=PARITY_TOLERANCE)
-    training = {**training, "export_command": command, "parity_max_abs": parity}
-    write_manifest(folder, NAME, VERSION, [ONNX_FILE, CHECKPOINT_FILE], training=training)
-    console.print(f"{path} ({path.stat().st_size:,} bytes); max |torch - onnx| {parity}")
+    parity = export_unet(model, training, example_feeds, folder, (NAME, VERSION), command, console)
     recognition = record_recognition(
         folder,
         lambda: ImageDiffusionGenerator(ModelRuntime().session(folder, ONNX_FILE)),

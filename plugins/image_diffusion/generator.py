@@ -13,16 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aigc.core.sdk import (
-    ArtifactData,
-    GeneratorInput,
-    ModelSession,
-    check_seeds,
-    png_artifact,
-    report_progress,
-)
+from aigc.core.sdk import ArtifactData, GeneratorInput, ModelSession, check_seeds, png_artifact
 from aigc.plugins.image_diffusion.options import NUM_LABELS, DiffusionOptions
-from aigc.plugins.image_diffusion.schedule import cosine_alpha_bar, ddim_step, ddim_timesteps
+from aigc.plugins.lib.diffusion.schedule import cosine_alpha_bar, ddim_sample, guided_noise
 
 NULL_LABEL = NUM_LABELS
 IMAGE_SHAPE = (1, 8, 8)
@@ -62,20 +55,13 @@ class ImageDiffusionGenerator:
                 "label": feeds_label,
             }
         )["eps"].astype(np.float64)
-        if guidance == 0.0:
-            return eps
-        conditional, unconditional = eps[:batch], eps[batch:]
-        return conditional + guidance * (conditional - unconditional)
+        return guided_noise(eps, guidance)
 
     def sample(self, x: np.ndarray, labels: np.ndarray, steps: int, guidance: float) -> np.ndarray:
         """Run the DDIM loop from noise ``x``; returns images ``[B, 8, 8]`` float32 in [0, 1]."""
-        timesteps = ddim_timesteps(steps)
-        x0 = x
-        for index, t in enumerate(timesteps):
-            eps = self.predict_noise(x, int(t), labels, guidance)
-            previous = self.alpha_bar[timesteps[index + 1]] if index + 1 < len(timesteps) else 1.0
-            x, x0 = ddim_step(x, eps, float(self.alpha_bar[t]), float(previous))
-            report_progress(index + 1, len(timesteps))
+        x0 = ddim_sample(
+            x, lambda x_t, t: self.predict_noise(x_t, t, labels, guidance), steps, self.alpha_bar
+        )
         return ((x0[:, 0] + 1.0) / 2.0).astype(np.float32)
 
     def generate(

@@ -12,11 +12,12 @@ so each sample's output depends on its own inputs only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from aigc.plugins.lib.diffusion.blocks import ResidualBlock, timestep_embedding
 
 
 @dataclass(frozen=True)
@@ -27,38 +28,6 @@ class UnetConfig:
     width: int = 32
     embed_dim: int = 128
     groups: int = 8
-
-
-def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding ``[B, dim]`` of integer timesteps (Transformer / DDPM style)."""
-    half = dim // 2
-    frequencies = torch.exp(-math.log(10_000.0) * torch.arange(half, dtype=torch.float32) / half)
-    angles = t.to(torch.float32)[:, None] * frequencies[None]
-    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
-
-
-class ResidualBlock(nn.Module):
-    """Two 3x3 convolutions with the conditioning vector added in between; 1x1 skip if widths differ."""
-
-    def __init__(self, channels_in: int, channels_out: int, config: UnetConfig) -> None:
-        super().__init__()
-        self.norm1 = nn.GroupNorm(config.groups, channels_in)
-        self.conv1 = nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1)
-        self.condition = nn.Linear(config.embed_dim, channels_out)
-        self.norm2 = nn.GroupNorm(config.groups, channels_out)
-        self.conv2 = nn.Conv2d(channels_out, channels_out, kernel_size=3, padding=1)
-        self.skip = (
-            nn.Conv2d(channels_in, channels_out, kernel_size=1)
-            if channels_in != channels_out
-            else nn.Identity()
-        )
-        self.act = nn.SiLU()
-
-    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(self.act(self.norm1(x)))
-        h = h + self.condition(condition)[:, :, None, None]
-        h = self.conv2(self.act(self.norm2(h)))
-        return h + self.skip(x)
 
 
 class ConditionalUnet(nn.Module):
@@ -72,15 +41,15 @@ class ConditionalUnet(nn.Module):
         self.label_embed = nn.Embedding(config.num_classes + 1, e)
         self.act = nn.SiLU()
         self.stem = nn.Conv2d(1, w, kernel_size=3, padding=1)
-        self.down1 = ResidualBlock(w, w, config)  # 8x8
+        self.down1 = ResidualBlock(w, w, config.embed_dim, config.groups)  # 8x8
         self.pool1 = nn.Conv2d(w, w, kernel_size=4, stride=2, padding=1)  # 4x4
-        self.down2 = ResidualBlock(w, 2 * w, config)
+        self.down2 = ResidualBlock(w, 2 * w, config.embed_dim, config.groups)
         self.pool2 = nn.Conv2d(2 * w, 2 * w, kernel_size=4, stride=2, padding=1)  # 2x2
-        self.middle = ResidualBlock(2 * w, 2 * w, config)
+        self.middle = ResidualBlock(2 * w, 2 * w, config.embed_dim, config.groups)
         self.unpool2 = nn.ConvTranspose2d(2 * w, 2 * w, kernel_size=4, stride=2, padding=1)  # 4x4
-        self.up2 = ResidualBlock(4 * w, w, config)
+        self.up2 = ResidualBlock(4 * w, w, config.embed_dim, config.groups)
         self.unpool1 = nn.ConvTranspose2d(w, w, kernel_size=4, stride=2, padding=1)  # 8x8
-        self.up1 = ResidualBlock(2 * w, w, config)
+        self.up1 = ResidualBlock(2 * w, w, config.embed_dim, config.groups)
         self.out_norm = nn.GroupNorm(config.groups, w)
         self.out = nn.Conv2d(w, 1, kernel_size=3, padding=1)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from aigc.core.sdk import Options
+from aigc.plugins.lib.diffusion.options import ddim_steps_field
 
 NUM_LABELS = 10
-MIN_STEPS = 5
-MAX_STEPS = 250
 
 
 class DiffusionOptions(Options):
@@ -20,12 +19,7 @@ class DiffusionOptions(Options):
         le=NUM_LABELS - 1,
         description="digit to draw, 0-9; omit for a random digit per sample (drawn from the sample's seed)",
     )
-    steps: int = Field(
-        25,
-        ge=MIN_STEPS,
-        le=MAX_STEPS,
-        description="DDIM denoising steps, one UNet call each: more is slower and nearer the trained model",
-    )
+    steps: int = ddim_steps_field()
     guidance_scale: float = Field(
         0.25,
         ge=0.0,

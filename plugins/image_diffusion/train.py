@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import math
 import sys
 import time
 from dataclasses import asdict
@@ -26,21 +25,15 @@ from rich.console import Console
 
 from aigc.core.sdk import training_progress, update_ema
 from aigc.plugins.image_diffusion.model import ConditionalUnet, UnetConfig
-from aigc.plugins.image_diffusion.schedule import NUM_TRAIN_TIMESTEPS, cosine_alpha_bar
 from aigc.plugins.lib.datasets.digits import DATA_SOURCE, SPLIT_SEED, load_digits_split
+from aigc.plugins.lib.diffusion.schedule import NUM_TRAIN_TIMESTEPS, cosine_alpha_bar
+from aigc.plugins.lib.diffusion.training import ddpm_hyperparameters, learning_rate_factor
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 SEED = 5
 LEARNING_RATE = 2e-3
 WARMUP_STEPS = 200
 EMA_DECAY = 0.999
-
-
-def learning_rate_factor(step: int, steps: int) -> float:
-    """Linear warm-up over ``WARMUP_STEPS``, then cosine decay to 0 at ``steps``."""
-    if step < WARMUP_STEPS:
-        return (step + 1) / WARMUP_STEPS
-    return 0.5 * (1 + math.cos(math.pi * (step - WARMUP_STEPS) / max(1, steps - WARMUP_STEPS)))
 
 
 def train(
@@ -68,7 +61,9 @@ def train(
     model = ConditionalUnet(config)
     ema = copy.deepcopy(model).eval()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_factor(step, steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(step, steps, WARMUP_STEPS)
+    )
 
     started = time.perf_counter()
     running = 0.0
@@ -101,15 +96,8 @@ def train(
         "split_seed": SPLIT_SEED,
         "data": DATA_SOURCE + "; train split only",
         "hyperparameters": {
-            "steps": steps,
-            "batch_size": batch_size,
-            "objective": "DDPM epsilon prediction, mean squared error",
-            "schedule": f"cosine (Nichol & Dhariwal 2021), T={NUM_TRAIN_TIMESTEPS}",
+            **ddpm_hyperparameters(steps, batch_size, LEARNING_RATE, WARMUP_STEPS, EMA_DECAY),
             "label_dropout": label_dropout,
-            "optimizer": "Adam",
-            "lr": LEARNING_RATE,
-            "lr_schedule": f"linear warm-up {WARMUP_STEPS} steps, cosine to 0",
-            "ema_decay": EMA_DECAY,
         },
         "torch": str(torch.__version__),
         "threads": torch.get_num_threads(),

@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aigc.core.sdk import EvaluatorSpec, hookimpl
+from aigc.plugins.lib.sentence_embedding import SENTENCE_MODEL_VERSION, sentence_model_folder
 from aigc.plugins.lib.text_metrics.registration import text_evaluator
 from aigc.plugins.text_relevance.options import RelevanceOptions
 
 if TYPE_CHECKING:
     from aigc.core.sdk import Evaluator, PluginContext
 
-VERSION = "1.0.0"
+VERSION = SENTENCE_MODEL_VERSION
 INSTALL_HINT = "pip install 'aigc[relevance]'"
 
 
 def model_folder(context: PluginContext) -> Path:
     """Where the exported model lives: ``models/text-relevance/<version>`` in the data folder."""
-    return context.models_dir("text-relevance") / VERSION
+    return sentence_model_folder(context.data_dir)
 
 
 def ensure_exported(folder: Path) -> Path:
@@ -62,12 +63,11 @@ def ensure_exported(folder: Path) -> Path:
 
 def build_evaluator(context: PluginContext, folder: Path | None = None) -> Evaluator:
     """Export the model on first use, then load it (sha256-checked) through the runtime."""
-    from aigc.core.sdk import checked_file
-    from aigc.plugins.text_relevance.evaluator import RelevanceEvaluator, SentenceEncoder, load_tokenizer
+    from aigc.plugins.lib.sentence_embedding.encoder import load_sentence_encoder
+    from aigc.plugins.text_relevance.evaluator import RelevanceEvaluator
 
     folder = ensure_exported(folder or model_folder(context))
-    tokenizer = load_tokenizer(checked_file(folder, "tokenizer.json"))
-    return RelevanceEvaluator(SentenceEncoder(context.runtime.session(folder, "model.onnx"), tokenizer))
+    return RelevanceEvaluator(load_sentence_encoder(context.runtime, folder))
 
 
 @hookimpl

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aigc.core.sdk import encode_png, png_artifact
+from aigc.core.sdk import decode_png, encode_png, png_artifact
 
 
 def opened(data: bytes) -> Image.Image:
@@ -45,3 +45,14 @@ def test_a_colour_artifact_records_its_enlarged_size() -> None:
 def test_other_shapes_are_refused_naming_the_accepted_ones(shape: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match=r"RGB \(height, width, 3\).*got shape"):
         encode_png(np.zeros(shape, dtype=np.uint8))
+
+
+def test_decode_png_in_colour_keeps_the_channels_and_box_reduces_them() -> None:
+    image = np.zeros((4, 4, 3))
+    image[:2, :2] = (1.0, 0.0, 0.0)  # a red quarter
+    data = encode_png(image, scale=4)
+    assert decode_png(data).shape == (16, 16)
+    colour = decode_png(data, (2, 2), rgb=True)
+    assert colour.shape == (2, 2, 3)
+    np.testing.assert_allclose(colour[0, 0], (1.0, 0.0, 0.0))
+    np.testing.assert_allclose(colour[1, 1], (0.0, 0.0, 0.0))

@@ -11,7 +11,7 @@ from aigc.core.sdk import PluginContext
 from aigc.core.specs import GeneratorInput, GeneratorSpec
 from aigc.plugins import image_diffusion
 from aigc.plugins.image_diffusion.options import DiffusionOptions
-from aigc.plugins.image_diffusion.schedule import (
+from aigc.plugins.lib.diffusion.schedule import (
     NUM_TRAIN_TIMESTEPS,
     cosine_alpha_bar,
     ddim_step,

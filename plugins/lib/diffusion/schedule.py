@@ -8,7 +8,11 @@ at 0.999. Training draws integer timesteps ``0..T-1``; step ``t`` has noise leve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+from aigc.core.sdk import report_progress
 
 NUM_TRAIN_TIMESTEPS = 1000
 COSINE_OFFSET = 0.008
@@ -44,3 +48,31 @@ def ddim_step(
     x0 = np.clip((x - np.sqrt(1.0 - alpha_bar_t) * eps) / np.sqrt(alpha_bar_t), -1.0, 1.0)
     eps = (x - np.sqrt(alpha_bar_t) * x0) / np.sqrt(1.0 - alpha_bar_t)
     return np.sqrt(alpha_bar_prev) * x0 + np.sqrt(1.0 - alpha_bar_prev) * eps, x0
+
+
+def guided_noise(eps: np.ndarray, guidance: float) -> np.ndarray:
+    """Classifier-free guidance (Ho & Salimans, 2022) from one UNet batch of ``2B`` rows, the
+    conditional half first: ``cond + guidance * (cond - uncond)``; ``B`` rows pass through when
+    ``guidance`` is 0 (only the conditional half was run)."""
+    if guidance == 0.0:
+        return eps
+    conditional, unconditional = np.split(eps, 2)
+    return conditional + guidance * (conditional - unconditional)
+
+
+def ddim_sample(
+    x: np.ndarray,
+    predict_noise: Callable[[np.ndarray, int], np.ndarray],
+    steps: int,
+    alpha_bar: np.ndarray,
+) -> np.ndarray:
+    """Run ``steps`` DDIM steps from noise ``x`` with ``predict_noise(x, t)``; returns the final
+    predicted clean image (data range [-1, 1], same shape as ``x``). Each step is reported as progress."""
+    timesteps = ddim_timesteps(steps)
+    x0 = x
+    for index, t in enumerate(timesteps):
+        eps = predict_noise(x, int(t))
+        previous = alpha_bar[timesteps[index + 1]] if index + 1 < len(timesteps) else 1.0
+        x, x0 = ddim_step(x, eps, float(alpha_bar[t]), float(previous))
+        report_progress(index + 1, len(timesteps))
+    return x0
