@@ -249,6 +249,24 @@ def test_a_registered_pipeline_takes_size_n_and_response_format(
     assert _bad_param(error) == "size"
 
 
+@pytest.mark.usefixtures("relevance_home")
+def test_the_built_in_text_to_image_model_answers_a_prompt(client: openai.OpenAI) -> None:
+    from aigc.plugins import text_relevance
+    from aigc.plugins.lib.sentence_embedding import sentence_model_folder
+
+    text_relevance.ensure_exported(sentence_model_folder(model_cache()))
+    asked = {"model": "image-text-diffusion", "n": 2, "extra_body": {"seed": 3, "options": {"steps": 5}}}
+    apple = client.images.generate(prompt="a red apple", response_format="b64_json", **asked)
+    ship = client.images.generate(prompt="a ship", response_format="b64_json", **asked)
+    assert apple.data is not None and ship.data is not None and len(apple.data) == 2
+    pixels = [
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(d.b64_json or ""))))
+        for d in (*apple.data, *ship.data)
+    ]
+    assert not np.array_equal(pixels[0], pixels[1])  # seeds 3 and 4
+    assert not np.array_equal(pixels[0], pixels[2])  # another prompt, same seed
+
+
 @pytest.mark.usefixtures("voice_home")
 def test_speech_is_spoken_in_the_asked_format(client: openai.OpenAI, server: LiveServer) -> None:
     response = client.audio.speech.create(

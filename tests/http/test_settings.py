@@ -11,7 +11,13 @@ from aigc.core.plugins import PluginRegistry
 
 def test_by_default_every_stateless_generator_is_batched(registry: PluginRegistry) -> None:
     policies = batching_policies(registry.generators.values(), [])
-    assert set(policies) == {"image-gan", "image-vae", "image-diffusion", "onnx-diffusion-pipeline"}
+    assert set(policies) == {
+        "image-gan",
+        "image-vae",
+        "image-diffusion",
+        "image-text-diffusion",
+        "onnx-diffusion-pipeline",
+    }
     for name, policy in policies.items():
         own = registry.generators[name].max_batch_size
         assert policy == BatchPolicy(max_batch_size=min(32, own), max_queue_delay_ms=5)
