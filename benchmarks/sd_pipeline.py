@@ -12,6 +12,9 @@ overhead rather than the UNet's arithmetic. Contenders, all with DDIM, classifie
   UNet, VAE decoder), images as floats (no PNG).
 - ``diffusers torch``: ``StableDiffusionPipeline`` in torch eager (``output_type="np"``).
 - ``diffusers ONNX``: diffusers' own ``OnnxStableDiffusionPipeline`` on the same ONNX graphs.
+- ``aigc image-text-diffusion``: the built-in text-to-image model (its own 32x32 UNet and
+  all-MiniLM-L6-v2, exported in ``$AIGC_HOME``; guidance 3, PNGs included). It has no diffusers
+  twin, so it has no ratio: its row says what a prompt costs with the model aigc ships.
 
 Each contender runs in its own process (so ONNX Runtime's spinning threads and torch's do not
 compete), is warmed up once per batch size, then timed ``--rounds`` times; the median is reported.
@@ -34,7 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "sd_tiny"
-CONTENDERS = ("diffusers torch", "diffusers ONNX", "aigc")
+CONTENDERS = ("diffusers torch", "diffusers ONNX", "aigc", "aigc image-text-diffusion")
 PROMPTS = ["a lighthouse at night, oil painting", "a red apple on a wooden table"]
 GUIDANCE = 7.5
 
@@ -51,6 +54,20 @@ def aigc_call(onnx: Path, threads: int, steps: int) -> Callable[[list[str]], Any
     )
     options = PipelineOptions(model="bench", steps=steps, guidance_scale=GUIDANCE, sampler="ddim")
     return lambda prompts: pipeline.generate(prompts, options, list(range(len(prompts))))
+
+
+def builtin_call(threads: int, steps: int) -> Callable[[list[str]], Any]:
+    from aigc.core.config import Settings
+    from aigc.core.runtime import ModelRuntime
+    from aigc.core.sdk import GeneratorInput, PluginContext
+    from aigc.plugins.image_text_diffusion import build_generator
+    from aigc.plugins.image_text_diffusion.options import TextDiffusionOptions
+
+    generator = build_generator(PluginContext(ModelRuntime("cpu", threads=threads), Settings()))
+    options = TextDiffusionOptions(steps=steps)
+    return lambda prompts: generator.generate(
+        [GeneratorInput(prompt=p) for p in prompts], options, list(range(len(prompts)))
+    )
 
 
 def torch_pipeline(torch_dir: Path | None) -> Any:
@@ -130,6 +147,8 @@ def seconds_per_image(call: Callable[[list[str]], Any], prompts: list[str]) -> f
 def contender_call(name: str, args: argparse.Namespace) -> Callable[[list[str]], Any]:
     if name == "aigc":
         return aigc_call(args.onnx, args.threads, args.steps)
+    if name == "aigc image-text-diffusion":
+        return builtin_call(args.threads, args.steps)
     if name == "diffusers torch":
         return diffusers_torch_call(args.torch, args.onnx, args.threads, args.steps)
     call = diffusers_onnx_call(args.onnx, args.threads, args.steps)
@@ -176,7 +195,8 @@ def main() -> None:
         reference = results["diffusers torch"][str(batch)]
         for name in CONTENDERS:
             seconds = results[name][str(batch)]
-            print(f"| {batch} | {name} | {seconds:.4f} | {reference / seconds:.2f}x |")
+            ratio = "n/a" if name == "aigc image-text-diffusion" else f"{reference / seconds:.2f}x"
+            print(f"| {batch} | {name} | {seconds:.4f} | {ratio} |")
 
 
 if __name__ == "__main__":
