@@ -19,6 +19,15 @@ from tests.installed_models import model_cache
 from tests.postgres import fresh_postgres_database
 
 
+@pytest.fixture(autouse=True)
+def own_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's data folder is its own: an ``AIGC_HOME`` or ``AIGC_MODELS`` of the shell running
+    the suite (a developer's data, or the folder the quick start just filled) is ignored, so tests
+    never register models into one shared file. Fixtures that want a data folder set their own."""
+    monkeypatch.delenv("AIGC_HOME", raising=False)
+    monkeypatch.delenv("AIGC_MODELS", raising=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database on each backend: a SQLite file in the data folder, a PostgreSQL database."""
@@ -92,3 +101,20 @@ def voice_home(joe_us_voice: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``AIGC_HOME`` set to the test cache, where joe-us is installed; returns the voice's folder."""
     monkeypatch.setenv("AIGC_HOME", str(model_cache()))
     return joe_us_voice
+
+
+@pytest.fixture
+def relevance_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``AIGC_HOME`` at the test cache, with all-MiniLM-L6-v2 exported there once (text-relevance's
+    model, which image-text-diffusion embeds prompts with); skips without the relevance extra."""
+    pytest.importorskip("sentence_transformers", reason="text-relevance's export needs the relevance extra")
+    from aigc.core.errors import PluginLoadError
+    from aigc.plugins import text_relevance
+    from aigc.plugins.lib.sentence_embedding import sentence_model_folder
+
+    try:
+        text_relevance.ensure_exported(sentence_model_folder(model_cache()))
+    except PluginLoadError as error:
+        pytest.skip(f"all-MiniLM-L6-v2 could not be exported: {error}")
+    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
+    return model_cache()

@@ -55,7 +55,9 @@ class TrainingImageIndex:
         query = features(queries)
         squared = (query**2).sum(1)[:, None] - 2.0 * query @ train.T + (train**2).sum(1)[None]
         rows = squared.argmin(axis=1)
-        best = np.sqrt(np.maximum(squared[np.arange(len(rows)), rows], 0.0) / train.shape[1])
+        # The nearest row's distance again, directly: the matrix product's rounding depends on the
+        # batch (BLAS blocking), and an image's result must not.
+        best = np.sqrt(((query.astype(np.float64) - train[rows]) ** 2).mean(axis=1))
         return [
             Nearest(int(row), float(distance), str(self.captions[row]), str(self.files[row]))
             for row, distance in zip(rows, best, strict=True)

@@ -22,7 +22,6 @@ from aigc.core.registered_models import register_model
 from aigc.core.runtime import ModelRuntime
 from aigc.storage.filters import GenerationFilter
 from tests.http.live_server import LiveServer, live_server
-from tests.installed_models import model_cache
 
 openai = pytest.importorskip("openai", reason="the OpenAI-compatible API is tested with the openai package")
 
@@ -178,14 +177,6 @@ def test_keys_are_required_and_limits_answer_429(
     assert int(limited_error.value.response.headers["retry-after"]) >= 1
 
 
-@pytest.fixture
-def relevance_home(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``AIGC_HOME`` at the test cache, where text-relevance exports its model once."""
-    pytest.importorskip("sentence_transformers", reason="text-relevance's export needs the relevance extra")
-    monkeypatch.setenv("AIGC_HOME", str(model_cache()))
-    return model_cache()
-
-
 @pytest.mark.usefixtures("relevance_home")
 def test_embeddings_equal_sentence_transformers(client: openai.OpenAI) -> None:
     from aigc.plugins.text_relevance.export import load_sentence_transformer
@@ -251,10 +242,6 @@ def test_a_registered_pipeline_takes_size_n_and_response_format(
 
 @pytest.mark.usefixtures("relevance_home")
 def test_the_built_in_text_to_image_model_answers_a_prompt(client: openai.OpenAI) -> None:
-    from aigc.plugins import text_relevance
-    from aigc.plugins.lib.sentence_embedding import sentence_model_folder
-
-    text_relevance.ensure_exported(sentence_model_folder(model_cache()))
     asked = {"model": "image-text-diffusion", "n": 2, "extra_body": {"seed": 3, "options": {"steps": 5}}}
     apple = client.images.generate(prompt="a red apple", response_format="b64_json", **asked)
     ship = client.images.generate(prompt="a ship", response_format="b64_json", **asked)

@@ -43,7 +43,11 @@ def registered_gpt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Generators whose model is installed rather than shipped: the fixture that provides it.
-MODEL_FIXTURES = {"speech-piper": "voice_home", "smollm2": "smollm2_home"}
+MODEL_FIXTURES = {
+    "speech-piper": "voice_home",
+    "smollm2": "smollm2_home",
+    "image-text-diffusion": "relevance_home",
+}
 
 
 @pytest.fixture
