@@ -8,6 +8,7 @@ white everywhere). At 3,400 images an exact scan is a single matrix product, no 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,20 @@ class TrainingImageIndex:
         """Write ``index.npz`` (compressed)."""
         np.savez_compressed(path, pixels=self.pixels, captions=self.captions, files=self.files)
 
+    @cached_property
+    def _train(self) -> np.ndarray:
+        """The training feature rows in [0, 1], converted once rather than on every search."""
+        return features(self.pixels.astype(np.float32) / 255.0)
+
+    @cached_property
+    def _train_norms(self) -> np.ndarray:
+        return (self._train**2).sum(1)[None]
+
     def nearest(self, queries: np.ndarray) -> list[Nearest]:
         """The nearest training image of each query ``[B, 16, 16, 3]`` in [0, 1]."""
-        train = features(self.pixels.astype(np.float32) / 255.0)
+        train = self._train
         query = features(queries)
-        squared = (query**2).sum(1)[:, None] - 2.0 * query @ train.T + (train**2).sum(1)[None]
+        squared = (query**2).sum(1)[:, None] - 2.0 * query @ train.T + self._train_norms
         rows = squared.argmin(axis=1)
         # The nearest row's distance again, directly: the matrix product's rounding depends on the
         # batch (BLAS blocking), and an image's result must not.
