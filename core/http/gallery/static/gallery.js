@@ -50,8 +50,10 @@ document.addEventListener("keydown", (event) => {
   else if (key === "K" || key === "p") follow("prev");
   else if (key === "Enter" || key === "o") {
     const open = document.querySelector(".card.selected a.open");
-    // Enter on a focused link, button or summary does what it always does.
-    if (!open || (key === "Enter" && event.target.closest("a, button, summary"))) return;
+    // Enter on a focused link, button or summary does what it always does; a control left focused
+    // inside a closed dialog (the keys' Close button, when focus is not handed back) is not one.
+    const control = event.target.closest("a, button, summary");
+    if (!open || (key === "Enter" && control && !control.closest("dialog:not([open])"))) return;
     open.click();
   }
   else if (/^[1-5]$/.test(key)) rate(key);
