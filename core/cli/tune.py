@@ -63,17 +63,20 @@ def tune(
         raise fail(f"--{problem['loc'][0]}: {problem['msg']}") from None
     settings = state(ctx).settings
     columns = (
-        TextColumn("tuning"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"),
     )
     try:
         with Progress(*columns, TimeRemainingColumn(), console=errors, transient=True) as bar:
-            task = bar.add_task("tune", total=None, loss="-")
+            task = bar.add_task("preparing", total=None, loss="-")
 
             def progress(step: int, total: int, loss: float) -> None:
                 bar.update(task, completed=step, total=total, loss=f"{loss:.4f}")
+
+            def on_stage(stage: str) -> None:
+                bar.update(task, description=stage)
 
             result = run_tune(
                 settings.resolved_models_file,
@@ -86,17 +89,22 @@ def tune(
                 version=version,
                 base=base,
                 progress=progress,
+                on_stage=on_stage,
             )
     except AigcError as error:
         raise fail(str(error)) from None
     if as_json:
-        print_json({**result.version.model_dump(mode="json"), "created": result.created})
+        print_json(
+            {**result.version.model_dump(mode="json"), "created": result.created, "seconds": result.seconds}
+        )
         return
     made = "registered" if result.created else "already registered"
     reference = result.version.reference
+    took = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
     console.print(
         f"{made} [bold]{escape(reference)}[/] (parent {escape(result.version.parent)}, "
         f"{escape(result.version.method)}, seed {result.version.seed})\n"
-        f"use it: {escape(f'aigc generate onnx-causal-lm PROMPT -o model={reference}')}",
+        + (f"took: {took}\n" if took else "")
+        + f"use it: {escape(f'aigc generate onnx-causal-lm PROMPT -o model={reference}')}",
         highlight=False,
     )

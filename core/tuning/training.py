@@ -10,6 +10,7 @@ sees at serving time what it saw in training.
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from aigc.core.validation import invalid
 
 Method = Literal["lora", "full"]
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+GROUP_BATCHES = 16  # batches per group of examples sorted by length (see length_grouped_batches)
 IGNORED = -100  # the label of tokens that are not learnt (torch's cross-entropy ignore_index)
 
 # (step, total steps, loss of the step)
@@ -89,7 +91,7 @@ def fine_tune(
     import torch
 
     torch.manual_seed(seed)
-    model = _llama(state, config)
+    model = causal_lm = _llama(state, config)  # peft adds its adapters to causal_lm's own modules
     if hyperparameters.method == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -100,19 +102,18 @@ def fine_tune(
             target_modules=list(LORA_TARGETS),
             bias="none",
         )
-        model = get_peft_model(model, lora)
+        with warnings.catch_warnings():  # peft asks transformers about a renamed, deprecated property
+            warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning)
+            model = get_peft_model(model, lora)
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=hyperparameters.learning_rate, weight_decay=0.0)
-    order, shuffler = list(range(len(examples))), random.Random(seed)
-    size = hyperparameters.batch_size
+    shuffler, size = random.Random(seed), hyperparameters.batch_size
     total = hyperparameters.epochs * ((len(examples) + size - 1) // size)
     model.train()
     step = 0
     for _ in range(hyperparameters.epochs):
-        shuffler.shuffle(order)
-        for start in range(0, len(order), size):
-            input_ids, mask, labels = _batch([examples[i] for i in order[start : start + size]])
-            loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+        for batch in length_grouped_batches(examples, size, shuffler):
+            loss = completion_loss(causal_lm, *_batch([examples[i] for i in batch]))
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(parameters, 1.0)
@@ -122,6 +123,36 @@ def fine_tune(
     if hyperparameters.method == "lora":
         model = model.merge_and_unload()
     return {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
+
+
+def length_grouped_batches(
+    examples: Sequence[EncodedExample], size: int, shuffler: random.Random
+) -> list[list[int]]:
+    """One epoch's batches of ``size`` example indices: the examples in a random order, cut into
+    groups of ``GROUP_BATCHES`` batches, each group sorted by length before it is cut into batches,
+    so that batches change every epoch but hold little padding (as transformers' length-grouped
+    sampler); then the batches are shuffled. Every example once; ``ceil(len(examples) / size)`` batches."""
+    order = list(range(len(examples)))
+    shuffler.shuffle(order)
+    batches = []
+    for start in range(0, len(order), size * GROUP_BATCHES):
+        group = sorted(order[start : start + size * GROUP_BATCHES], key=lambda i: len(examples[i].ids))
+        batches += [group[first : first + size] for first in range(0, len(group), size)]
+    shuffler.shuffle(batches)
+    return batches
+
+
+def completion_loss(model: Any, input_ids: Any, mask: Any, labels: Any) -> Any:
+    """The mean cross-entropy of the learnt tokens, as ``LlamaForCausalLM(..., labels=labels).loss``,
+    but the output layer (a vocabulary-wide matrix product) only runs where a token is learnt, not
+    on the prompt and padding."""
+    import torch
+
+    hidden = model.model(input_ids=input_ids, attention_mask=mask, use_cache=False).last_hidden_state
+    targets = labels[:, 1:]
+    learnt = targets != IGNORED
+    logits = model.lm_head(hidden[:, :-1][learnt])
+    return torch.nn.functional.cross_entropy(logits.float(), targets[learnt])
 
 
 def _llama(state: dict[str, np.ndarray], config: dict[str, Any]) -> Any:

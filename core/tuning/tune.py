@@ -20,8 +20,9 @@ import importlib.util
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aigc.core.errors import AigcError, NotFoundError
@@ -51,10 +52,31 @@ class TrainingUnavailableError(AigcError):
 
 @dataclass(frozen=True)
 class TuneResult:
-    """The version, and whether this call made it (``False``: it was there, intact)."""
+    """The version, whether this call made it (``False``: it was there, intact), and the seconds each
+    stage took (``STAGES``; none when nothing was made)."""
 
     version: ModelVersion
     created: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+STAGES = ("reading weights", "training", "writing weights", "converting")
+
+
+@dataclass
+class StageClock:
+    """Announces each stage of a run to ``on_stage`` and keeps the seconds it took."""
+
+    on_stage: Callable[[str], None] = lambda stage: None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block as stage ``name``."""
+        self.on_stage(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
 
 
 def require_training() -> None:
@@ -89,9 +111,11 @@ def tune(
     version: str | None = None,
     base: Path | None = None,
     progress: Progress = lambda step, total, loss: None,
+    on_stage: Callable[[str], None] = lambda stage: None,
 ) -> TuneResult:
     """Fine-tune the registered ``model`` (``name`` or ``name@version``) on ``dataset`` and register
-    the result as a version of ``name``, its folder ``models_dir/name@version``."""
+    the result as a version of ``name``, its folder ``models_dir/name@version``. ``on_stage`` hears
+    each of ``STAGES`` as it starts, ``progress`` each training step."""
     require_training()
     examples = read_dataset(dataset)
     parent = registered_model(models_file, model)
@@ -103,9 +127,18 @@ def tune(
     if recorded is not None:
         return TuneResult(recorded, created=False)
     folder = models_dir / f"{name}@{chosen}"  # beside the model: a GGUF-converted one is models_dir/name
+    clock = StageClock(on_stage)
     with base_weights(parent, base) as source:
         _tune_into(
-            parent, source, examples.examples, hyperparameters, seed, folder, f"{name}@{chosen}", progress
+            parent,
+            source,
+            examples.examples,
+            hyperparameters,
+            seed,
+            folder,
+            f"{name}@{chosen}",
+            progress,
+            clock,
         )
     registered = register_version(models_file, folder, name, chosen)
     record = NewModelVersion(
@@ -121,7 +154,7 @@ def tune(
         files={file: entry.sha256 for file, entry in registered.manifest.files.items()},
         sha256=registered.sha256,
     )
-    return TuneResult(versions.add(record), created=True)
+    return TuneResult(versions.add(record), created=True, seconds=clock.seconds)
 
 
 def _recorded(versions: ModelVersionStore, models_file: Path, name: str, version: str) -> ModelVersion | None:
@@ -195,6 +228,7 @@ def _tune_into(
     folder: Path,
     name: str,
     progress: Progress,
+    clock: StageClock,
 ) -> None:
     """Train, write the tuned GGUF, convert it into ``folder`` and keep the GGUF beside the graph."""
     from tokenizers import Tokenizer
@@ -220,10 +254,15 @@ def _tune_into(
         eos[0] if isinstance(eos, list) else eos,
         min(hyperparameters.max_length, int(config["max_position_embeddings"])),
     )
-    weights = read_gguf(source)
-    tuned = fine_tune(hf_state_dict(weights), config, encoded, hyperparameters, seed, progress)
+    with clock.stage("reading weights"):
+        weights = read_gguf(source)
+        state = hf_state_dict(weights)
+    with clock.stage("training"):
+        tuned = fine_tune(state, config, encoded, hyperparameters, seed, progress)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as scratch:
-        gguf_file = write_tuned_gguf(weights, tuned, Path(scratch) / TUNED_GGUF, name)
-        convert_gguf(gguf_file, folder, "fp32")
+        with clock.stage("writing weights"):
+            gguf_file = write_tuned_gguf(weights, tuned, Path(scratch) / TUNED_GGUF, name)
+        with clock.stage("converting"):
+            convert_gguf(gguf_file, folder, "fp32")
         shutil.move(gguf_file, folder / TUNED_GGUF)

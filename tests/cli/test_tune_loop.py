@@ -62,9 +62,11 @@ def test_rated_outputs_tune_a_version_that_serves_and_compares_beside_its_parent
     assert version["dataset_sha256"] == hashlib.sha256(dataset.read_bytes()).hexdigest()
     assert (version["method"], version["seed"], version["hyperparameters"]["epochs"]) == ("full", 1, 40)
     assert {"model.onnx", "model.gguf", "tokenizer.json"} <= set(version["files"])
+    assert list(version["seconds"]) == ["reading weights", "training", "writing weights", "converting"]
+    assert all(seconds > 0 for seconds in version["seconds"].values())
     reference = f"tiny@{version['version']}"
     again = aigc.json(*tune, "--lr", "0.01", "--seed", "1")
-    assert not again["created"] and again["sha256"] == version["sha256"]
+    assert not again["created"] and again["sha256"] == version["sha256"] and again["seconds"] == {}
     [listed] = aigc.json("models", "versions", "tiny")
     assert listed["sha256"] == version["sha256"] and listed["traffic_share"] == 0
 

@@ -91,6 +91,43 @@ def test_only_the_completion_and_end_of_text_are_learnt(converted: Path) -> None
     assert mask[0].sum() == len(plain.ids) and labels[0, len(plain.ids) :].eq(-100).all()
 
 
+def test_the_loss_is_transformers_own_on_the_learnt_tokens(tiny: Path) -> None:
+    from aigc.core.gguf import read_gguf
+    from aigc.core.gguf.convert import hf_config
+    from aigc.core.tuning.gguf_weights import hf_state_dict
+    from aigc.core.tuning.training import EncodedExample, _batch, _llama, completion_loss
+
+    model = read_gguf(tiny)
+    llama = _llama(hf_state_dict(model), hf_config(model))
+    batch = _batch([EncodedExample([1, 5, 6, 7, 8, 2], 2), EncodedExample([1, 9, 10, 2], 1)])  # padded
+    expected = llama(input_ids=batch[0], attention_mask=batch[1], labels=batch[2]).loss
+    actual = completion_loss(llama, *batch)
+    assert actual.item() == pytest.approx(expected.item(), rel=1e-5)
+    actual.backward()
+    assert llama.model.layers[0].mlp.up_proj.weight.grad.abs().sum() > 0
+
+
+def test_batches_group_similar_lengths_and_change_every_epoch() -> None:
+    import random
+
+    from aigc.core.tuning.training import EncodedExample, length_grouped_batches
+
+    lengths = random.Random(0).choices(range(2, 200), k=203)
+    examples = [EncodedExample(list(range(n)), 1) for n in lengths]
+    shuffler = random.Random(1)
+    first, second = (length_grouped_batches(examples, 4, shuffler) for _ in range(2))
+    for batches in (first, second):
+        assert sorted(i for batch in batches for i in batch) == list(range(203))
+        assert sorted(len(batch) for batch in batches) == [3] + [4] * 50  # 203 = 50 * 4 + 3
+
+    def padding(batches: list[list[int]]) -> int:
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+
+    unsorted = [list(range(start, min(start + 4, 203))) for start in range(0, 203, 4)]
+    assert padding(first) < padding(unsorted) / 4
+    assert first != second
+
+
 def test_a_conversation_needs_a_chat_template_and_room_to_learn(converted: Path) -> None:
     from aigc.core.specs import ChatMessage
     from aigc.core.tuning.training import encode_examples

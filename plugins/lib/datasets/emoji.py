@@ -22,13 +22,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from aigc.plugins.lib.datasets.npm import fetch_archive, read_member
 
 PACKAGE = "emoji-datasource-google@16.0.0"
 ARCHIVE = "emoji-datasource-google-16.0.0.tgz"
@@ -74,15 +75,6 @@ class EmojiSet:
         return sorted(set(self.categories.tolist()))
 
 
-def fetch_archive(cache: Path) -> Path:
-    """The npm archive in ``cache``, running ``npm pack`` there when it is missing."""
-    archive = cache / ARCHIVE
-    if not archive.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "pack", PACKAGE], cwd=cache, check=True)
-    return archive
-
-
 def tone_caption(name: str, variation: str) -> str:
     """``"waving hand, medium skin tone"`` from the base name and a variation key like ``1F3FD``."""
     return f"{name}, " + " and ".join(SKIN_TONES[code] for code in variation.split("-"))
@@ -126,17 +118,10 @@ def to_rgb32(png: bytes) -> np.ndarray:
 
 def prepare(cache: Path = DEFAULT_CACHE, seed: int = SPLIT_SEED, fraction: float = HELD_OUT_FRACTION) -> Path:
     """Read the archive, build images, captions and the split; write ``cache/emoji32.npz``."""
-    with tarfile.open(fetch_archive(cache)) as archive:
-
-        def read(member: str) -> bytes:
-            handle = archive.extractfile(f"package/{member}")
-            if handle is None:
-                raise FileNotFoundError(f"{ARCHIVE} has no package/{member}")
-            return handle.read()
-
-        catalogue = json.loads(read("emoji.json"))
+    with tarfile.open(fetch_archive(cache, PACKAGE, ARCHIVE)) as archive:
+        catalogue = json.loads(read_member(archive, "emoji.json"))
         rows = entries(catalogue)
-        images = np.stack([to_rgb32(read(f"img/google/64/{row[4]}")) for row in rows])
+        images = np.stack([to_rgb32(read_member(archive, f"img/google/64/{row[4]}")) for row in rows])
     held = held_out_emoji({row[0]: row[2] for row in rows}, seed, fraction)
     path = cache / PREPARED
     np.savez_compressed(
