@@ -1,10 +1,11 @@
 """Dynamic batching (Triton-style): concurrent requests for a stateless generator share one call.
 
 Requests wait in a queue per generator. A worker takes the oldest one and, within at most
-``max_queue_delay_ms`` of its arrival, gathers every queued request with the same options and
-prompt until the batch holds ``max_batch_size`` samples; then it makes one ``generate`` call and
-hands each request exactly its own outputs. Generators honour the seed contract (sample ``i``
-draws only from its own seed), so a request's output does not depend on what it was batched with.
+``max_queue_delay_ms`` of its arrival, gathers every queued request with the same options and input
+(``GeneratorCall.key``) until the batch holds ``max_batch_size`` samples; then it makes one
+``generate`` call and hands each request exactly its own outputs. Generators honour the seed
+contract (sample ``i`` draws only from its own seed), so a request's output does not depend on what
+it was batched with.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pydantic import BaseModel, Field
 
 from aigc.core.errors import PluginCallError
 from aigc.core.isolation import call_with_timeout
-from aigc.core.keys import canonical_json
-from aigc.core.specs import ArtifactData, Generator, GeneratorInput
+from aigc.core.preparation import GeneratorCall
+from aigc.core.specs import ArtifactData, Generator
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ class BatchedOutput:
 class _Entry:
     key: str
     generator: Generator
-    options: BaseModel
-    prompt: str | None
+    call: GeneratorCall
     seeds: Sequence[int]
     enqueued: float = field(default_factory=time.perf_counter)
     future: Future[BatchedOutput] = field(default_factory=Future)
@@ -156,13 +156,10 @@ class DynamicBatcher:
         policy = self.policies.get(name)
         return policy is not None and samples <= policy.max_batch_size
 
-    def run(
-        self, name: str, generator: Generator, options: BaseModel, prompt: str | None, seeds: Sequence[int]
-    ) -> BatchedOutput:
-        """Queue one request and block until its samples are made (or its call failed)."""
-        key = canonical_json({"options": options.model_dump(mode="json"), "prompt": prompt})
-        entry = _Entry(key, generator, options, prompt, seeds)
-        self._queue(name).put(entry)
+    def run(self, generator: Generator, call: GeneratorCall, seeds: Sequence[int]) -> BatchedOutput:
+        """Queue one request's ``call`` and block until its samples are made (or the call failed)."""
+        entry = _Entry(call.key, generator, call, seeds)
+        self._queue(call.generator).put(entry)
         return entry.future.result()
 
     def _queue(self, name: str) -> _GeneratorQueue:
@@ -175,12 +172,12 @@ class DynamicBatcher:
         started = time.perf_counter()
         first = batch[0]
         seeds = [seed for entry in batch for seed in entry.seeds]
-        inputs = [GeneratorInput(prompt=first.prompt)] * len(seeds)
+        inputs = [first.call.input] * len(seeds)
         try:
             raw: Any = call_with_timeout(
                 f"generator {queue.name}",
                 self.timeout_s,
-                partial(first.generator.generate, inputs, first.options, seeds),
+                partial(first.generator.generate, inputs, first.call.options, seeds),
             )
             samples = checked_batch(raw, len(seeds), queue.name)
         except BaseException as error:

@@ -221,9 +221,7 @@ class Engine:
         """The request's samples: through the dynamic batcher when it serves this generator."""
         if self.batcher is None or not self.batcher.handles(prepared.spec.name, len(prepared.seeds)):
             return self._generate_batches(prepared, generator, prepared.seeds)
-        output = self.batcher.run(
-            prepared.spec.name, generator, prepared.options, prepared.request.prompt, prepared.seeds
-        )
+        output = self.batcher.run(generator, prepared.call, prepared.seeds)
         timings["queue_ms"] = output.queue_ms
         timings["batch_size"] = output.batch_size
         return output.samples
@@ -317,15 +315,9 @@ class Engine:
             except AigcError as error:
                 outcomes[index] = error
                 continue
-            key = canonical_json(
-                {
-                    "generator": prepared.spec.name,
-                    "options": prepared.options_json,
-                    "prompt": prepared.request.prompt,
-                    "messages": prepared.messages_json,
-                }
+            groups.setdefault(prepared.call.key, []).append(
+                (index, prepared, {"validate_ms": _ms(request_started)})
             )
-            groups.setdefault(key, []).append((index, prepared, {"validate_ms": _ms(request_started)}))
         records: dict[int, NewRequest] = {}
         for group in groups.values():
             for index, record in self._run_group(group, links).items():

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aigc.core.keys import generation_key
+from aigc.core.keys import canonical_json, generation_key
 from aigc.core.plugins import PluginRegistry, names
 from aigc.core.schemas import MAX_SEED, EvaluatorRef, GenerationRequest
 from aigc.core.specs import EvaluatorSpec, GeneratorInput, GeneratorSpec, sample_cost
@@ -21,6 +21,28 @@ from aigc.core.validation import (
     storable_problems,
     validate_model,
 )
+
+
+@dataclass(frozen=True)
+class GeneratorCall:
+    """What a ``generate`` call is given besides its seeds. Requests with the same ``key`` (generator,
+    options and input) can share one call: the dynamic batcher and ``Engine.generate_many`` merge them."""
+
+    generator: str
+    options: BaseModel
+    input: GeneratorInput
+
+    @property
+    def key(self) -> str:
+        messages = self.input.messages
+        return canonical_json(
+            {
+                "generator": self.generator,
+                "options": self.options.model_dump(mode="json"),
+                "prompt": self.input.prompt,
+                "messages": None if messages is None else [m.model_dump(mode="json") for m in messages],
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,11 @@ class PreparedRequest:
         return GeneratorInput(
             prompt=self.request.prompt, messages=None if messages is None else tuple(messages)
         )
+
+    @property
+    def call(self) -> GeneratorCall:
+        """The generator call that makes this request's samples (with its seeds)."""
+        return GeneratorCall(self.spec.name, self.options, self.generator_input)
 
     @property
     def cost(self) -> int:

@@ -14,9 +14,10 @@ from aigc.core.config import Settings
 from aigc.core.engine import Engine
 from aigc.core.errors import PluginCallError
 from aigc.core.plugins import PluginRegistry
+from aigc.core.preparation import GeneratorCall
 from aigc.core.runtime import ModelRuntime
 from aigc.core.sdk import PluginContext
-from aigc.core.specs import ArtifactData, GeneratorInput
+from aigc.core.specs import ArtifactData, ChatMessage, GeneratorInput
 from aigc.plugins.image_gan import build_generator
 from aigc.plugins.image_gan.generator import ImageGanGenerator
 from aigc.plugins.image_gan.options import GanOptions
@@ -42,7 +43,7 @@ def _concurrently(
     def run(call: tuple[Any, GanOptions, list[int]]) -> BatchedOutput:
         generator, options, seeds = call
         start.wait()
-        return batcher.run("image-gan", generator, options, None, seeds)
+        return batcher.run(generator, GeneratorCall("image-gan", options, GeneratorInput()), seeds)
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
@@ -103,9 +104,43 @@ class _Exploding:
 def test_a_failing_call_fails_every_request_in_it_and_the_queue_keeps_working(gan: ImageGanGenerator) -> None:
     batcher = DynamicBatcher({"image-gan": BatchPolicy(max_batch_size=8, max_queue_delay_ms=100)}, 60)
     with pytest.raises(PluginCallError, match="boom"):
-        batcher.run("image-gan", _Exploding(), GanOptions(), None, [1])
-    [[artifact]] = batcher.run("image-gan", gan, GanOptions(), None, [1]).samples
+        batcher.run(_Exploding(), GeneratorCall("image-gan", GanOptions(), GeneratorInput()), [1])
+    [[artifact]] = batcher.run(gan, GeneratorCall("image-gan", GanOptions(), GeneratorInput()), [1]).samples
     assert artifact.payload == _alone(gan, GanOptions(), 1)
+
+
+class _Echo:
+    """Answers each input with its last message (or prompt), and records every call's inputs."""
+
+    model_sha256 = None
+
+    def __init__(self) -> None:
+        self.calls: list[list[GeneratorInput]] = []
+
+    def generate(
+        self, inputs: Sequence[GeneratorInput], options: Any, seeds: Sequence[int]
+    ) -> list[list[ArtifactData]]:
+        self.calls.append(list(inputs))
+        texts = [i.messages[-1].content if i.messages else i.prompt or "" for i in inputs]
+        return [[ArtifactData(media_type="text/plain", text=text)] for text in texts]
+
+
+def test_conversations_reach_the_generator_and_only_equal_ones_share_a_call() -> None:
+    echo = _Echo()
+    batcher = DynamicBatcher({"echo": BatchPolicy(max_batch_size=16, max_queue_delay_ms=200)}, 60)
+    conversations = [(ChatMessage(role="user", content=f"question {i % 2}"),) for i in range(6)]
+    start = threading.Barrier(6)
+
+    def ask(index: int) -> BatchedOutput:
+        start.wait()
+        call = GeneratorCall("echo", GanOptions(), GeneratorInput(messages=conversations[index]))
+        return batcher.run(echo, call, [index])
+
+    with ThreadPoolExecutor(6) as pool:
+        outputs = list(pool.map(ask, range(6)))
+    assert [o.samples[0][0].text for o in outputs] == [f"question {i % 2}" for i in range(6)]
+    assert all(len({i.messages for i in inputs}) == 1 for inputs in echo.calls)  # never mixed
+    assert sum(len(inputs) for inputs in echo.calls) == 6 and len(echo.calls) < 6  # and merged
 
 
 @pytest.fixture
