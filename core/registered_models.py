@@ -131,13 +131,13 @@ def load_registered(models_file: Path) -> dict[str, RegisteredModel]:
     return {name: RegisteredModel.model_validate(entry) for name, entry in raw.items()}
 
 
-def registered_model(models_file: Path, name: str) -> RegisteredModel:
-    """The registered model ``name``; ``InvalidRequestError`` on ``options.model`` if there is none."""
+def registered_model(models_file: Path, name: str, field: str = "options.model") -> RegisteredModel:
+    """The registered model ``name``; ``InvalidRequestError`` on ``field`` if there is none."""
     models = load_registered(models_file)
     if name not in models:
         known = ", ".join(sorted(models)) or "none"
         raise invalid(
-            "options.model",
+            field,
             name,
             f"no model of that name in {models_file} (registered: {known}); "
             "register one with `aigc models add PATH --name NAME`",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aigc.core.errors import AigcError, NotFoundError
+from aigc.core.errors import AigcError, InvalidRequestError, NotFoundError
 from aigc.core.keys import canonical_json
 from aigc.core.manifest import sha256_file
 from aigc.core.registered_models import (
@@ -118,7 +118,7 @@ def tune(
     each of ``STAGES`` as it starts, ``progress`` each training step."""
     require_training()
     examples = read_dataset(dataset)
-    parent = registered_model(models_file, model)
+    parent = _parent(models_file, models_dir, model)
     parent.check()
     name, _ = split_reference(model)
     chosen = version or version_name(parent.sha256, examples.sha256, hyperparameters, seed)
@@ -155,6 +155,30 @@ def tune(
         sha256=registered.sha256,
     )
     return TuneResult(versions.add(record), created=True, seconds=clock.seconds)
+
+
+def _parent(models_file: Path, models_dir: Path, model: str) -> RegisteredModel:
+    """The registered model to tune; for a model installed by ``aigc models install`` but not
+    registered (such as ``smollm2``), the error names the command that registers its folder."""
+    from aigc.core.model_install import installables
+
+    try:
+        return registered_model(models_file, model, field="model")
+    except InvalidRequestError:
+        installable = installables().get(split_reference(model)[0])
+        if installable is None:
+            raise
+        folders = [models_dir / installable.name / variant for variant in installable.variants]
+        tunable = [folder for folder in folders if (folder / CONVERSION_FILE).is_file()]
+        if not tunable:
+            raise
+        raise invalid(
+            "model",
+            model,
+            f"is installed for its own generator, not registered: register it once with "
+            f"`aigc models add {tunable[0]} --name {installable.name}-chat` "
+            f"and tune --model {installable.name}-chat",
+        ) from None
 
 
 def _recorded(versions: ModelVersionStore, models_file: Path, name: str, version: str) -> ModelVersion | None:

@@ -223,3 +223,29 @@ def test_a_recorded_version_whose_files_changed_is_never_overwritten(tiny: Path,
         (Path(made.version.path) / "config.json").write_text("{}")
         with pytest.raises(InvalidRequestError, match=r"files are not what was recorded.*config\.json"):
             run()
+
+
+def test_an_installed_but_unregistered_model_is_named_with_the_command_that_registers_it(
+    tmp_path: Path,
+) -> None:
+    from aigc.core.tuning.training import Hyperparameters
+    from aigc.core.tuning.tune import tune
+    from aigc.storage.store import Store
+
+    models_file, models_dir = tmp_path / "models.json", tmp_path / "models"
+    installed = models_dir / "smollm2" / "quantized"  # what `aigc models install smollm2` writes
+    installed.mkdir(parents=True)
+    (installed / "conversion.json").write_text("{}")
+    dataset = tmp_path / "data.jsonl"
+    dataset.write_text(json.dumps({"prompt": "the quick", "completion": " brown fox"}) + "\n")
+    with Store(f"sqlite:///{tmp_path / 'aigc.db'}", str(tmp_path / "blobs")) as store:
+        for model, expected in (
+            ("smollm2", f"aigc models add {installed} --name smollm2-chat"),
+            ("nothing", "register one with `aigc models add PATH --name NAME`"),
+        ):
+            with pytest.raises(InvalidRequestError) as caught:
+                tune(
+                    models_file, models_dir, store.model_versions, dataset=dataset, model=model,
+                    hyperparameters=Hyperparameters(), seed=0,
+                )  # fmt: skip
+            assert caught.value.errors[0]["field"] == "model" and expected in str(caught.value)
