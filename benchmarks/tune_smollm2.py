@@ -1,14 +1,14 @@
 """The feedback loop's tuning step on the real chat model: SmolLM2-135M-Instruct fine-tuned with
 ``aigc tune`` on a few hundred questions, then judged against its parent on held-out ones.
 
-    python benchmarks/tune_smollm2.py [--data-dir build/tune-smollm2] [--epochs 2] [--batch-size 8]
+    python benchmarks/tune_smollm2.py [--data-dir build/tune-smollm2] [--method lora] [--epochs 2]
 
 The examples are ``aigc.plugins.lib.datasets.countries`` (npm ``countries-list``: "What is the
 capital of NAME?", "Which continent is NAME in?", with one-sentence replies): 399 to learn from, and
 100 about 50 other countries held out. The script installs SmolLM2 in the data folder if missing
 (``aigc models install smollm2``), registers it as ``smollm2-chat``, then runs, as a user would:
 
-    aigc tune train.jsonl --model smollm2-chat --method lora --epochs E --batch-size B --lr LR --seed S
+    aigc tune train.jsonl --model smollm2-chat --method M --epochs E --batch-size B --lr LR --seed S
     aigc compare held-out.jsonl -t onnx-causal-lm:smollm2-chat -t onnx-causal-lm:smollm2-chat@VERSION \\
         -o temperature=0 -o max_new_tokens=24 -e text-safety
 
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path("build/countries"), help="folder for the npm archive"
     )
+    parser.add_argument("--method", choices=("lora", "full"), default="lora")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=5e-4)
