@@ -91,19 +91,15 @@ def main() -> None:
 
     train, held_out = write(args.data_dir / "dataset", args.cache)
     register(args.data_dir)
-    settings = ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr)]
-    output, usage = measured(
-        "tune",
-        str(train),
-        "--model",
-        MODEL,
-        "--method",
-        "lora",
-        *settings,
-        "--seed",
-        str(args.seed),
-        "--json",
-    )
+    settings = {
+        "--method": args.method,
+        "--epochs": args.epochs,
+        "--batch-size": args.batch_size,
+        "--lr": args.lr,
+        "--seed": args.seed,
+    }
+    flags = [str(part) for flag in settings.items() for part in flag]
+    output, usage = measured("tune", str(train), "--model", MODEL, *flags, "--json")
     version = json.loads(output)
     reference = f"{MODEL}@{version['version']}"
     output, compare_usage = measured(
@@ -138,8 +134,10 @@ def report_markdown(
     questions = [json.loads(line) for line in held_out.read_text().splitlines()]
     examples = sum(1 for _ in train.open())
     print(f"data: {source}\n")
+    hyperparameters = version["hyperparameters"]
+    method = f"lora rank {hyperparameters['lora_rank']}" if hyperparameters["method"] == "lora" else "full"
     print(
-        f"`aigc tune`: {examples} examples, lora rank {version['hyperparameters']['lora_rank']}, "
+        f"`aigc tune`: {examples} examples, {method}, "
         f"{args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, seed {args.seed}, "
         f"{'created' if version['created'] else 'already there: no tune figures'}\n"
     )

@@ -4,16 +4,22 @@ model versions; every sample is stored, and the report compares them (``aigc.cor
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from aigc.core.cli.options import evaluator_refs, parse_json_or_file, parse_pairs
 from aigc.core.cli.render import simple_table
-from aigc.core.cli.state import console, fail, print_json, state
+from aigc.core.cli.state import console, errors, fail, print_json, state
 from aigc.core.comparison import Comparison
 from aigc.core.errors import AigcError
+
+if TYPE_CHECKING:
+    from aigc.core.engine import Engine
+    from aigc.core.schemas import GenerationResult
 
 MAX_PROMPTS = 10_000
 
@@ -72,6 +78,12 @@ def compare(
     seed: Annotated[
         int, typer.Option(min=0, help="seed of prompt 0; prompt i uses seed+i on every target")
     ] = 0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="requests in flight at once (chat models decode them together; same results)"
+        ),
+    ] = 8,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Run held-out prompts through two or more generators or model versions with the same seeds and
@@ -85,8 +97,7 @@ def compare(
     common = parse_pairs(option)
     evaluators = evaluator_refs(evaluate, evaluator_option)
     chosen_policy = parse_json_or_file(policy, "--policy")
-    engine = state(ctx).engine
-    samples = []
+    requests: list[tuple[int, str, dict[str, Any]]] = []
     for name in dict.fromkeys(target):
         generator, _, model = name.partition(":")
         options = {**common, **({"model": model} if model else {})}
@@ -99,16 +110,44 @@ def compare(
                 "evaluators": evaluators,
                 "policy": chosen_policy,
             }
-            try:
-                result = engine.generate(request)
-            except AigcError as error:
-                raise fail(f"{name}, prompt {index}: {error}", code=2) from None
-            samples.append((index, name, result.generations[0]))
+            requests.append((index, name, request))
+    results = _generate_all(state(ctx).engine, requests, concurrency)
+    samples = [
+        (index, name, result.generations[0])
+        for (index, name, _), result in zip(requests, results, strict=True)
+    ]
     report = build_matrix([_label(item) for item in inputs], list(dict.fromkeys(target)), samples)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
     _print(report)
+
+
+def _generate_all(
+    engine: Engine, requests: list[tuple[int, str, dict[str, Any]]], concurrency: int
+) -> list[GenerationResult]:
+    """Each request's result, in order, ``concurrency`` at a time, with a progress bar; the first
+    request that fails stops the comparison (naming its target and prompt) and cancels the rest."""
+    with (
+        Progress(
+            TextColumn("comparing"), BarColumn(), MofNCompleteColumn(), console=errors, transient=True
+        ) as bar,
+        ThreadPoolExecutor(concurrency, thread_name_prefix="aigc:compare") as pool,
+    ):
+        task = bar.add_task("compare", total=len(requests))
+        futures = {pool.submit(engine.generate, request): at for at, (_, _, request) in enumerate(requests)}
+        results: dict[int, GenerationResult] = {}
+        for future in as_completed(futures):
+            at = futures[future]
+            try:
+                results[at] = future.result()
+            except AigcError as error:
+                for pending in futures:
+                    pending.cancel()
+                index, name, _ = requests[at]
+                raise fail(f"{name}, prompt {index}: {error}", code=2) from None
+            bar.advance(task)
+    return [results[at] for at in range(len(requests))]
 
 
 def _print(report: Comparison) -> None:

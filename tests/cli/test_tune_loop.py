@@ -92,6 +92,15 @@ def test_rated_outputs_tune_a_version_that_serves_and_compares_beside_its_parent
     assert first["cells"][1]["text"] == good["text"]  # the tuned version answers as rated up
     stored = aigc.json("results", "show", str(first["cells"][1]["generation_id"]))
     assert stored["model_sha256"] == version["sha256"] and stored["options"]["model"] == reference
+    # Requests in flight together (decoded in one batch) sample exactly what they sample one by one.
+    sampled_reports = [
+        aigc.json(
+            "compare", str(prompts), *targets, "-o", "max_new_tokens=12", "--seed", "5", "--concurrency", n
+        )
+        for n in ("1", "4")
+    ]
+    one_by_one, together = ([c["text"] for r in rep["matrix"] for c in r["cells"]] for rep in sampled_reports)
+    assert one_by_one == together and len(set(one_by_one)) > 1
 
     aigc.run("models", "route", reference, "--share", "0.5")
     routes = [(version["version"], 0.5)]

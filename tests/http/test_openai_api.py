@@ -350,10 +350,15 @@ def test_a_client_that_disconnects_mid_stream_frees_its_row(server: LiveServer) 
         assert next(lines).startswith("data: ")
     batcher, deadline = _batcher(server), time.monotonic() + 30
     while batcher._running() or not _newest(server).error:
-        assert time.monotonic() < deadline, "the abandoned row kept decoding"
+        newest = _newest(server)
+        assert time.monotonic() < deadline, (
+            f"the abandoned row kept decoding: {len(batcher._running())} rows running; newest "
+            f"smollm2 generation {newest.id} ({newest.status}, error {newest.error!r})"
+        )
         time.sleep(0.05)
     # stored as abandoned, not finished: the row left the batch early
-    assert (_newest(server).error or "").startswith("cancelled")
+    newest = _newest(server)
+    assert (newest.error or "").startswith("cancelled"), f"generation {newest.id}: {newest.error!r}"
 
 
 def _newest(server: LiveServer) -> Any:
