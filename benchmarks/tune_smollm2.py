@@ -145,6 +145,13 @@ def report_markdown(
     print(f"| wall time | {usage['wall_s']:.0f} s |")
     print(f"| CPU time (user + system) | {usage['cpu_s']:.0f} s |")
     print(f"| peak memory | {usage['peak_gb']:.1f} GB |")
+    folder = Path(version["path"])
+    sizes = ", ".join(
+        f"{f.name} {f.stat().st_size / 1e6:.0f} MB"
+        for f in sorted(folder.iterdir())
+        if f.stat().st_size > 1e7
+    )
+    print(f"| version folder ({hyperparameters['variant']}) | {sizes} |")
     for stage, seconds in version["seconds"].items():
         print(f"| stage: {stage} | {seconds:.1f} s |")
     print(f"| `aigc compare` ({len(questions)} prompts x 2 models) | {compare_usage['wall_s']:.0f} s |\n")

@@ -28,6 +28,12 @@ def tune(
     max_length: Annotated[int, typer.Option(min=8, max=8192, help="longest example in tokens")] = 512,
     lora_rank: Annotated[int, typer.Option(min=1, max=256, help="LoRA rank")] = 8,
     lora_alpha: Annotated[int, typer.Option(min=1, max=1024, help="LoRA alpha (scale: alpha / rank)")] = 16,
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="the version's weights: quantized (8-bit blocks where the parent has blocks) or fp32"
+        ),
+    ] = "quantized",
     seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="seed of initialisation and order")] = 0,
     version: Annotated[
         str | None, typer.Option(help="version name (default: derived from model, data and settings)")
@@ -56,6 +62,7 @@ def tune(
                 "max_length": max_length,
                 "lora_rank": lora_rank,
                 "lora_alpha": lora_alpha,
+                "variant": variant,
             }
         )
     except ValidationError as error:

@@ -43,6 +43,10 @@ class Hyperparameters(BaseModel):
     max_length: int = Field(512, ge=8, le=8192, description="longest example in tokens (longer: cut)")
     lora_rank: int = Field(8, ge=1, le=256, description="rank of the LoRA adapters")
     lora_alpha: int = Field(16, ge=1, le=1024, description="LoRA scaling numerator (alpha / rank)")
+    variant: Literal["quantized", "fp32"] = Field(
+        "quantized",
+        description="the version's weights: quantized (8-bit blocks where the parent has blocks) or fp32",
+    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ version of it (``name@version``) with its lineage recorded in the database.
 The weights come from the GGUF file the model was converted from (``conversion.json`` names its
 sha256): a version made by ``aigc tune`` keeps its own (``model.gguf``), so versions can be tuned
 again; SmolLM2's file is found in its package; any other file is given with ``--base`` and checked
-against that sha256. The tuned weights are written as a float32 GGUF file and converted by the same
-converter as ``aigc models add FILE.gguf`` (``aigc.core.gguf.convert_gguf``).
+against that sha256. The tuned weights are written as a GGUF file (8-bit blocks where the parent has
+blocks, or float32: ``Hyperparameters.variant``) and converted by the same converter as
+``aigc models add FILE.gguf`` (``aigc.core.gguf.convert_gguf``), in that variant.
 
 The version name defaults to ``t`` + 10 hex digits of the sha256 of (parent sha256, dataset sha256,
 hyperparameters, seed): tuning the same model on the same data the same way finds the version made
@@ -286,7 +287,8 @@ def _tune_into(
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as scratch:
         with clock.stage("writing weights"):
-            gguf_file = write_tuned_gguf(weights, tuned, Path(scratch) / TUNED_GGUF, name)
+            quantize = hyperparameters.variant == "quantized"
+            gguf_file = write_tuned_gguf(weights, tuned, Path(scratch) / TUNED_GGUF, name, quantize)
         with clock.stage("converting"):
-            convert_gguf(gguf_file, folder, "fp32")
+            convert_gguf(gguf_file, folder, hyperparameters.variant)
         shutil.move(gguf_file, folder / TUNED_GGUF)

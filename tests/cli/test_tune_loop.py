@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aigc.core.gguf import read_gguf
 from aigc.core.routing import routed_version
 from tests.cli.runner import Aigc
 from tests.fixtures.tiny_gguf import write_tiny_gguf
@@ -20,7 +21,7 @@ PROMPT = "the quick brown fox"
 
 
 def test_rated_outputs_tune_a_version_that_serves_and_compares_beside_its_parent(tmp_path: Path) -> None:
-    gguf = write_tiny_gguf(tmp_path / "tiny.gguf", "F32")
+    gguf = write_tiny_gguf(tmp_path / "tiny.gguf", "Q4_1")  # as SmolLM2's: the version gets 8-bit blocks
     aigc = Aigc(tmp_path / "data")
     parent = aigc.json("models", "add", str(gguf), "--name", "tiny")
     sampled = aigc.json(
@@ -62,6 +63,8 @@ def test_rated_outputs_tune_a_version_that_serves_and_compares_beside_its_parent
     assert version["dataset_sha256"] == hashlib.sha256(dataset.read_bytes()).hexdigest()
     assert (version["method"], version["seed"], version["hyperparameters"]["epochs"]) == ("full", 1, 40)
     assert {"model.onnx", "model.gguf", "tokenizer.json"} <= set(version["files"])
+    assert read_gguf(Path(version["path"]) / "model.gguf").tensors["blk.0.ffn_up.weight"].type_name == "Q8_0"
+    assert json.loads((Path(version["path"]) / "conversion.json").read_text())["variant"] == "quantized"
     assert list(version["seconds"]) == ["reading weights", "training", "writing weights", "converting"]
     assert all(seconds > 0 for seconds in version["seconds"].values())
     reference = f"tiny@{version['version']}"

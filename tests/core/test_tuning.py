@@ -55,6 +55,31 @@ def test_weights_written_back_reread_bit_for_bit_with_the_same_metadata(tiny: Pa
         np.testing.assert_array_equal(written.tensors[name].dequantized(), tensor.dequantized(), err_msg=name)
 
 
+def test_quantized_weights_are_written_as_q8_0_blocks_where_the_source_had_blocks(tmp_path: Path) -> None:
+    import gguf
+    from gguf.quants import dequantize
+
+    from aigc.core.gguf import read_gguf
+    from aigc.core.tuning.gguf_weights import hf_state_dict, tensor_names, write_tuned_gguf
+
+    source = read_gguf(write_tiny_gguf(tmp_path / "q4_1.gguf", "Q4_1"))
+    state = hf_state_dict(source)
+    written = read_gguf(write_tuned_gguf(source, state, tmp_path / "out.gguf", "tuned", quantize=True))
+    reader = gguf.GGUFReader(str(tmp_path / "out.gguf"))  # llama.cpp's own reader, as a reference
+    raw = {tensor.name: tensor for tensor in reader.tensors}
+    for gguf_name, hf_name, heads in tensor_names(source):
+        expected = "Q8_0" if source.tensors[gguf_name].type_name in ("Q4_1", "Q8_0") else "F32"
+        assert written.tensors[gguf_name].type_name == expected, gguf_name
+        theirs = dequantize(raw[gguf_name].data, raw[gguf_name].tensor_type).reshape(
+            raw[gguf_name].data.shape[0], -1
+        )
+        np.testing.assert_array_equal(written.tensors[gguf_name].dequantized().reshape(theirs.shape), theirs)
+        if heads is None:  # rows as transformers lays them out: 8-bit blocks stay within 1% of the weights
+            np.testing.assert_allclose(
+                theirs.reshape(state[hf_name].shape), state[hf_name], atol=0.01 * np.abs(state[hf_name]).max()
+            )
+
+
 def _tokenizer(folder: Path) -> Any:
     from tokenizers import Tokenizer
 
