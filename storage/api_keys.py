@@ -5,6 +5,11 @@ cannot be guessed (slow password hashes such as bcrypt defend low-entropy secret
 brute force, which 2**256 candidates already defeat), and it lets a request find its key through
 the unique index instead of checking every key. The stored and computed digests are compared in
 constant time all the same.
+
+A verified key is remembered for ``VERIFIED_TTL_S`` seconds, so a busy server does not read the
+database for every request of the same client. Revoking through the same ``ApiKeyStore`` (one server
+process) takes effect at once; revoking elsewhere (``aigc api-keys revoke``, another worker process)
+within ``VERIFIED_TTL_S``. An expiry is checked on every request.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from datetime import datetime
 from typing import Literal
 
@@ -25,6 +32,7 @@ from aigc.storage.models import API_KEY_SCOPES, ApiKeyRow, utc_now
 
 Scope = Literal["read", "generate", "admin"]
 TOKEN_PREFIX = "aigc_"
+VERIFIED_TTL_S = 2.0
 
 
 class ApiKey(BaseModel):
@@ -57,8 +65,12 @@ def _key(row: ApiKeyRow) -> ApiKey:
 class ApiKeyStore:
     """API keys in the database of ``engine`` (the ``Store``'s engine, migrated already)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, verified_ttl_s: float = VERIFIED_TTL_S) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._verified_ttl_s = verified_ttl_s
+        self._verified: dict[str, tuple[float, ApiKey]] = {}  # token sha256 → (verified at, key)
+        self._verified_lock = threading.Lock()
+        self._revocations = 0  # a verify that read the database across a revoke caches nothing
 
     def create(self, name: str, scope: Scope, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
         """A new key and its token; the token cannot be recovered later. From ``expires_at`` on (if
@@ -80,8 +92,23 @@ class ApiKeyStore:
             return _key(row), token
 
     def verify(self, token: str) -> ApiKey | None:
-        """The live key whose token this is (not revoked, not expired), or None."""
+        """The live key whose token this is (not revoked, not expired), or None; a key verified in the
+        last ``VERIFIED_TTL_S`` seconds is not read again (see the module docstring)."""
         digest = token_sha256(token)
+        with self._verified_lock:
+            verified_at, cached = self._verified.get(digest, (float("-inf"), None))
+            revocations = self._revocations
+        if cached is not None and time.monotonic() - verified_at < self._verified_ttl_s:
+            return None if cached.expires_at is not None and cached.expires_at <= utc_now() else cached
+        key = self._read_live(digest)
+        with self._verified_lock:
+            if key is None or revocations != self._revocations:
+                self._verified.pop(digest, None)
+            else:
+                self._verified[digest] = (time.monotonic(), key)
+        return key
+
+    def _read_live(self, digest: str) -> ApiKey | None:
         with self._sessions() as session:
             row = session.scalars(sa.select(ApiKeyRow).where(ApiKeyRow.token_sha256 == digest)).one_or_none()
             if row is None or row.revoked_at is not None:
@@ -105,4 +132,7 @@ class ApiKeyStore:
                 raise NotFoundError(f"API key {key_id} not found")
             if row.revoked_at is None:
                 row.revoked_at = utc_now()
+            with self._verified_lock:
+                self._revocations += 1
+                self._verified.pop(row.token_sha256, None)
             return _key(row)
