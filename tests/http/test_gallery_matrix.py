@@ -136,10 +136,15 @@ def test_the_matrix_page_shows_each_versions_routed_share(
 ) -> None:
     versions = server.engine.store.model_versions
     versions.add(
-        NewModelVersion(**_version("split", 0.0).model_dump(include=set(NewModelVersion.model_fields)))
+        NewModelVersion(
+            **_version("split", 0.0).model_dump(
+                include=set(NewModelVersion.model_fields) - {"hyperparameters"}
+            ),
+            hyperparameters={"variant": "quantized"},
+        )
     )
     versions.set_share("chat", "split", 0.25)
     page = gallery_client.get("/gallery/matrix")
     assert page.status_code == 200
     row = re.search(r"<tr><td><code>chat@split</code>.*?</tr>", page.text, re.S)
-    assert row is not None and "25.0%" in row.group(0) and "lora · seed 7" in row.group(0)
+    assert row is not None and "25.0%" in row.group(0) and "lora · quantized · seed 7" in row.group(0)
