@@ -96,6 +96,14 @@ class GenerationStream:
         if self._source is not None:
             self.result = yield from self._source
 
+    def close(self) -> None:
+        """End the stream early (its reader went away): the sample is stored as cancelled with what
+        was sent, now, on the calling thread. Nothing happens to a stream that has ended. Call it
+        when no other thread is taking a chunk; left to the garbage collector, the same work would
+        run inside whatever thread it interrupts."""
+        if self._source is not None:
+            self._source.close()
+
 
 class Engine:
     """Runs generation requests and stores every one of them.

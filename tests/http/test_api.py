@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -343,19 +345,29 @@ def test_an_abandoned_stream_is_stored_as_cancelled_with_its_text(
         "seed": 4,
         "options": {"max_new_tokens": 200},
     }
-    with client.stream("POST", "/v1/generations/stream", json=request) as response:
-        first = next(response.iter_lines())
-    assert first == "event: delta"
+    gc.disable()  # the server closes the abandoned stream itself, not the garbage collector
+    try:
+        with client.stream("POST", "/v1/generations/stream", json=request) as response:
+            first = next(response.iter_lines())
+        assert first == "event: delta"
+        stored = _newest_with_seed(server, 4)
+    finally:
+        gc.enable()
+    assert stored is not None and stored.seed == 4
+    assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
+    assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True
+
+
+def _newest_with_seed(server: LiveServer, seed: int) -> Any:
+    """The newest text-transformer generation once it has ``seed`` (waiting up to 10 s)."""
     for _ in range(200):
         [stored] = server.engine.store.list_generations(
             GenerationFilter(generator="text-transformer"), limit=1
         ) or [None]
-        if stored is not None and stored.seed == 4:
+        if stored is not None and stored.seed == seed:
             break
         time.sleep(0.05)
-    assert stored is not None and stored.seed == 4
-    assert stored.status == "failed" and (stored.error or "").startswith("cancelled")
-    assert stored.artifacts[0].text and stored.artifacts[0].metadata["cancelled"] is True
+    return stored
 
 
 @pytest.mark.usefixtures("voice_home")

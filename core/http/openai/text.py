@@ -218,7 +218,7 @@ async def _answer(
         }
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = _stream_events(stream, head, shape.chunk, include_usage)
-        return StreamingResponse(await started(events), media_type="text/event-stream")
+        return StreamingResponse(await started(events, stream), media_type="text/event-stream")
     result = await run(request, key, aigc_request)
     choices = [
         {"index": g.index, **shape.choice(g), "finish_reason": _finish_reason(g)}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -139,12 +139,24 @@ def _events(stream: GenerationStream) -> Iterator[str]:
     yield f"event: result\ndata: {result}\n\n"
 
 
-async def started(events: Iterator[str]) -> Iterator[str]:
-    """``events`` with the first one already taken (on a worker thread): a request refused when it
-    starts (invalid, or 429 because the model's queue is full) is answered with its status code
-    rather than inside a 200 stream."""
+async def started(events: Iterator[str], stream: GenerationStream) -> AsyncIterator[str]:
+    """``events`` (made from ``stream``) with the first one already taken (on a worker thread): a
+    request refused when it starts (invalid, or 429 because the model's queue is full) is answered
+    with its status code rather than inside a 200 stream. The rest are taken on worker threads too,
+    and when the response ends early (the client went away) ``stream`` is closed there at once."""
     first = await run_in_threadpool(next, events, None)
-    return events if first is None else itertools.chain([first], events)
+    return _closing(first, events, stream)
+
+
+async def _closing(first: str | None, events: Iterator[str], stream: GenerationStream) -> AsyncIterator[str]:
+    try:
+        event = first
+        while event is not None:
+            yield event
+            event = await run_in_threadpool(next, events, None)
+    finally:
+        with anyio.CancelScope(shield=True):  # a cancelled response still closes its stream
+            await run_in_threadpool(stream.close)
 
 
 @router.post(
@@ -163,7 +175,7 @@ async def stream_generation(request: Request, body: GenerationRequest, key: Gene
     """Stream a single-sample request of a text or speech generator as server-sent events while it
     is generated."""
     stream = await run_in_threadpool(lambda: admit(request, body, key).stream(body))
-    return StreamingResponse(await started(_events(stream)), media_type="text/event-stream")
+    return StreamingResponse(await started(_events(stream), stream), media_type="text/event-stream")
 
 
 @router.get("/generations")
