@@ -69,6 +69,7 @@ def test_note_names_beside_prose_are_not_scored_by_text_evaluators(engine: Engin
             "generator": "prose-and-notes",
             "prompt": PHONE,
             "n": 2,
+            "seed": 1,  # a random seed's digits in the prose can read as a card number (Luhn-valid)
             "evaluators": ["text-safety", "text-diversity"],
         }
     )
